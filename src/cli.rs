@@ -1,0 +1,78 @@
+//! Command-line arguments as the user wrote them. Validation of what they point at happens
+//! in the commands; this file only describes the interface (ripgrep's "low" args).
+
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+
+#[derive(Debug, Parser)]
+#[command(name = "lvsctl", version, about = "Provision Linux Virtual Server (LVS) load-balancing clusters over SSH")]
+pub struct Cli {
+    /// When to use colors.
+    #[arg(long, global = true, value_enum, default_value_t = ColorChoice::Auto)]
+    pub color: ColorChoice,
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum)]
+pub enum ColorChoice {
+    Auto,
+    Always,
+    Never,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Check a topology and its inventory; print every problem with file:line:column.
+    Validate(Common),
+    /// Write every host's files to DIR/<host>/<path>, or check DIR against them.
+    Render(RenderArgs),
+    /// Show what would change on each host.
+    Plan(PlanArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct Common {
+    /// The topology (YAML), e.g. playbooks/dr-keepalived-pair.yml.
+    pub topology: PathBuf,
+    /// The inventory (Ansible YAML layout). Default: the topology's `inventory` key.
+    #[arg(short = 'i', long = "inventory")]
+    pub inventory: Option<PathBuf>,
+    /// A directory whose templates replace the embedded ones of the same name.
+    #[arg(long, value_name = "DIR")]
+    pub templates: Option<PathBuf>,
+}
+
+#[derive(Debug, Args)]
+pub struct RenderArgs {
+    #[command(flatten)]
+    pub common: Common,
+    /// Write the files under DIR/<host>/.
+    #[arg(long, value_name = "DIR", required_unless_present = "check", conflicts_with = "check")]
+    pub out: Option<PathBuf>,
+    /// Compare DIR with what would be rendered: exit 0 when equal, 2 with a diff when not.
+    #[arg(long, value_name = "DIR")]
+    pub check: Option<PathBuf>,
+}
+
+#[derive(Debug, Args)]
+pub struct PlanArgs {
+    #[command(flatten)]
+    pub common: Common,
+    /// Plan without contacting hosts: against an empty host, or --against a previous render.
+    #[arg(long)]
+    pub offline: bool,
+    /// With --offline: compare with a previous `lvsctl render --out DIR`.
+    #[arg(long, value_name = "DIR", requires = "offline")]
+    pub against: Option<PathBuf>,
+    /// Only these hosts (comma-separated names).
+    #[arg(long, value_name = "HOSTS", value_delimiter = ',')]
+    pub limit: Vec<String>,
+    /// Print the plan as JSON on stdout.
+    #[arg(long)]
+    pub json: bool,
+    /// Exit 0 when there is nothing to change, 2 when there are changes, 1 on error.
+    #[arg(long)]
+    pub detailed_exitcode: bool,
+}

@@ -1,0 +1,73 @@
+//! One function per subcommand: run the pipeline stages it needs and hand results to
+//! `report`. Commands return exit codes (see `crate::exit`); they print, nothing else does.
+
+mod plan;
+mod render;
+mod validate;
+
+use std::path::PathBuf;
+
+use crate::cli::{Cli, ColorChoice, Command, Common};
+use crate::diagnostic::{Diagnostics, Pos, Span};
+use crate::error::Error;
+use crate::exit;
+use crate::inventory::Inventory;
+use crate::model::Cluster;
+use crate::report;
+use crate::topology::Topology;
+
+pub fn run(cli: Cli) -> i32 {
+    match cli.color {
+        ColorChoice::Always => console::set_colors_enabled(true),
+        ColorChoice::Never => console::set_colors_enabled(false),
+        ColorChoice::Auto => {}
+    }
+    let result = match &cli.command {
+        Command::Validate(args) => validate::run(args),
+        Command::Render(args) => render::run(args),
+        Command::Plan(args) => plan::run(args),
+    };
+    match result {
+        Ok(code) => code,
+        Err(e) => {
+            // Every error's message already names its cause.
+            eprintln!("{} {e}", console::style("error:").red().bold());
+            exit::ERROR
+        }
+    }
+}
+
+/// A validated cluster with the inventory path it came from.
+pub struct Loaded {
+    pub cluster: Cluster,
+    pub topology: Topology,
+    pub inventory_path: PathBuf,
+}
+
+/// Read topology and inventory, validate, print every diagnostic to stderr. Returns the
+/// cluster, or `Error::Invalid` when there was any error.
+pub fn load(args: &Common) -> Result<Loaded, Error> {
+    let mut d = Diagnostics::default();
+    let loaded = load_with(args, &mut d);
+    eprint!("{}", report::diagnostics(&d));
+    match loaded {
+        Some(l) if !d.has_errors() => Ok(l),
+        _ => Err(Error::Invalid { errors: d.error_count().max(1) }),
+    }
+}
+
+pub fn load_with(args: &Common, d: &mut Diagnostics) -> Option<Loaded> {
+    let topology = Topology::load(&args.topology, d)?;
+    let inventory_path = match (&args.inventory, &topology.inventory) {
+        (Some(p), _) => p.clone(),
+        (None, Some(p)) => p.value.clone(),
+        (None, None) => {
+            d.error(Span::new(&args.topology, Pos::default()), "no inventory given")
+                .hint("pass `-i INVENTORY`, or set `inventory:` in the topology");
+            return None;
+        }
+    };
+    let inventory = Inventory::load(&inventory_path, d)?;
+    let cluster = Cluster::build(&topology, &inventory, d)?;
+    Some(Loaded { cluster, topology, inventory_path })
+}

@@ -1,0 +1,154 @@
+//! `lvsctl render`: write each host's files under DIR/<host>/<absolute path>, or check that
+//! DIR holds exactly that (`--check`, the CI dry-run diff: exit 2 with a diff when not).
+//!
+//! `--out` makes DIR match the render: files the topology no longer produces are removed. To
+//! never delete anything that is not ours, it writes only into an empty directory or one
+//! holding the `.lvsctl-render` marker of an earlier render.
+
+use std::collections::BTreeSet;
+use std::path::{Path, PathBuf};
+
+use crate::cli::RenderArgs;
+use crate::diff::unified;
+use crate::error::{Error, Result};
+use crate::exit;
+use crate::facts::Facts;
+use crate::plan::{self, HostPlan, Secrets};
+use crate::render::Templates;
+use crate::report;
+
+pub const MARKER: &str = ".lvsctl-render";
+
+pub fn run(args: &RenderArgs) -> Result<i32> {
+    let loaded = super::load(&args.common)?;
+    let templates = Templates::new(args.common.templates.as_deref())?;
+    let plans = plan::build(&loaded.cluster, &templates)?;
+    let secrets = Secrets::of(&loaded.cluster);
+    if let Some(dir) = &args.check {
+        return check(dir, &plans, &secrets);
+    }
+    let dir = args.out.as_ref().expect("clap requires --out or --check");
+    let written = write(dir, &plans, &loaded.cluster.name)?;
+    println!("wrote {written} file(s) for {} host(s) under {}", plans.len(), dir.display());
+    Ok(exit::OK)
+}
+
+fn write(dir: &Path, plans: &[HostPlan], cluster: &str) -> Result<usize> {
+    let marker = dir.join(MARKER);
+    if dir.exists() {
+        let non_empty = std::fs::read_dir(dir).map_err(|source| Error::Read { path: dir.into(), source })?.next().is_some();
+        if non_empty && !marker.exists() {
+            return Err(Error::usage(format!(
+                "`{}` is not empty and was not written by `lvsctl render`; refusing to write into it (choose an empty or new directory)",
+                dir.display()
+            )));
+        }
+    }
+    std::fs::create_dir_all(dir).map_err(io(dir))?;
+    std::fs::write(&marker, format!("rendered by lvsctl for cluster {cluster}\n")).map_err(io(&marker))?;
+    let mut written = 0;
+    let planned_hosts: BTreeSet<&str> = plans.iter().map(|p| p.host.as_str()).collect();
+    // Hosts of an earlier render that the topology dropped.
+    for entry in std::fs::read_dir(dir).map_err(|source| Error::Read { path: dir.into(), source })?.flatten() {
+        let name = entry.file_name().to_string_lossy().into_owned();
+        if entry.path().is_dir() && !planned_hosts.contains(name.as_str()) {
+            std::fs::remove_dir_all(entry.path()).map_err(io(&entry.path()))?;
+        }
+    }
+    for p in plans {
+        let root = dir.join(&p.host);
+        let planned: BTreeSet<PathBuf> = p.files.iter().map(|f| host_path(&root, &f.path)).collect();
+        for old in list_files(&root) {
+            if !planned.contains(&old) {
+                std::fs::remove_file(&old).map_err(io(&old))?;
+            }
+        }
+        for f in &p.files {
+            let path = host_path(&root, &f.path);
+            if let Some(parent) = path.parent() {
+                std::fs::create_dir_all(parent).map_err(io(parent))?;
+            }
+            std::fs::write(&path, &f.content).map_err(io(&path))?;
+            set_mode(&path, f.mode).map_err(io(&path))?;
+            written += 1;
+        }
+    }
+    Ok(written)
+}
+
+fn check(dir: &Path, plans: &[HostPlan], secrets: &Secrets) -> Result<i32> {
+    if !dir.is_dir() {
+        return Err(Error::usage(format!("`{}` is not a directory", dir.display())));
+    }
+    let mut out = String::new();
+    let mut differences = 0;
+    for p in plans {
+        let facts = Facts::from_render_dir(dir, &p.host)?;
+        for f in &p.files {
+            match facts.files.get(&f.path) {
+                Some(old) if old.content == f.content => continue,
+                Some(old) => out.push_str(&unified(&format!("/{}{}", p.host, f.path), &old.content, &f.content, false, false, secrets)),
+                None => out.push_str(&unified(&format!("/{}{}", p.host, f.path), "", &f.content, true, false, secrets)),
+            }
+            differences += 1;
+        }
+        for path in &facts.managed_files {
+            if p.file(path).is_none() {
+                let old = &facts.files[path].content;
+                out.push_str(&unified(&format!("/{}{path}", p.host), old, "", false, true, secrets));
+                differences += 1;
+            }
+        }
+    }
+    let planned: BTreeSet<&str> = plans.iter().map(|p| p.host.as_str()).collect();
+    for entry in std::fs::read_dir(dir).map_err(|source| Error::Read { path: dir.into(), source })?.flatten() {
+        let name = entry.file_name().to_string_lossy().into_owned();
+        if entry.path().is_dir() && !planned.contains(name.as_str()) {
+            out.push_str(&format!("Only in {}: {name} (a host the topology no longer has)\n", dir.display()));
+            differences += 1;
+        }
+    }
+    if differences == 0 {
+        println!("{} matches the topology ({} host(s))", dir.display(), plans.len());
+        return Ok(exit::OK);
+    }
+    print!("{}", report::colored_diff(&out, ""));
+    eprintln!("{} differs from the topology: {differences} file(s)", dir.display());
+    Ok(exit::CHANGES)
+}
+
+fn io(path: &Path) -> impl FnOnce(std::io::Error) -> Error + '_ {
+    move |source| Error::Write { path: path.to_path_buf(), source }
+}
+
+fn host_path(root: &Path, abs: &str) -> PathBuf {
+    root.join(abs.trim_start_matches('/'))
+}
+
+fn list_files(root: &Path) -> Vec<PathBuf> {
+    let mut out = Vec::new();
+    let mut stack = vec![root.to_path_buf()];
+    while let Some(d) = stack.pop() {
+        let Ok(entries) = std::fs::read_dir(&d) else { continue };
+        for e in entries.flatten() {
+            let p = e.path();
+            if p.is_dir() {
+                stack.push(p);
+            } else {
+                out.push(p);
+            }
+        }
+    }
+    out
+}
+
+#[cfg(unix)]
+fn set_mode(path: &Path, mode: u32) -> std::io::Result<()> {
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::set_permissions(path, std::fs::Permissions::from_mode(mode))
+}
+
+#[cfg(not(unix))]
+fn set_mode(_: &Path, _: u32) -> std::io::Result<()> {
+    Ok(())
+}

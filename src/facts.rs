@@ -1,0 +1,161 @@
+//! Facts: the state of a host that a plan is compared with.
+//!
+//! Offline there are two sources: an empty host (nothing managed yet), and a previous
+//! `lvsctl render` directory (`plan --offline --against DIR`), whose files are read back and
+//! whose runtime state is taken to be what those files describe (the sysctl file's values,
+//! the ifcfg files' addresses). Live facts probed over SSH fill the same struct, so the change
+//! computation does not care where facts came from.
+
+use std::collections::BTreeMap;
+use std::net::Ipv4Addr;
+use std::path::Path;
+
+use crate::error::{Error, Result};
+use crate::plan::{Address, Route, SYSCTL_FILE};
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FileFact {
+    pub content: String,
+    pub mode: u32,
+    pub owner: String,
+    pub group: String,
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct Facts {
+    /// Files that exist among those the plan manages or lvsctl managed before.
+    pub files: BTreeMap<String, FileFact>,
+    /// Runtime values of sysctls (only the keys asked about).
+    pub sysctls: BTreeMap<String, String>,
+    pub addresses: Vec<Address>,
+    pub routes: Vec<Route>,
+    pub nat_chains: Vec<String>,
+    /// Daemon name -> running.
+    pub services: BTreeMap<String, bool>,
+    /// Files lvsctl wrote last time (from its manifest), to find what the topology dropped.
+    pub managed_files: Vec<String>,
+}
+
+impl Facts {
+    /// A host lvsctl has never touched, with nothing of ours on it.
+    pub fn empty() -> Facts {
+        Facts::default()
+    }
+
+    /// The state a host would be in had the render in `dir` been applied to it.
+    pub fn from_render_dir(dir: &Path, host: &str) -> Result<Facts> {
+        let root = dir.join(host);
+        let mut facts = Facts::default();
+        if !root.is_dir() {
+            return Ok(facts);
+        }
+        let mut stack = vec![root.clone()];
+        while let Some(d) = stack.pop() {
+            let entries = std::fs::read_dir(&d).map_err(|source| Error::Read { path: d.clone(), source })?;
+            for entry in entries {
+                let entry = entry.map_err(|source| Error::Read { path: d.clone(), source })?;
+                let path = entry.path();
+                if path.is_dir() {
+                    stack.push(path);
+                    continue;
+                }
+                let content = std::fs::read_to_string(&path).map_err(|source| Error::Read { path: path.clone(), source })?;
+                let mode = file_mode(&path);
+                let rel = format!("/{}", path.strip_prefix(&root).unwrap_or(&path).to_string_lossy());
+                facts.managed_files.push(rel.clone());
+                facts.files.insert(rel, FileFact { content, mode, owner: "root".into(), group: "root".into() });
+            }
+        }
+        facts.managed_files.sort();
+        if let Some(f) = facts.files.get(SYSCTL_FILE) {
+            facts.sysctls = parse_sysctl_file(&f.content);
+        }
+        for (path, f) in &facts.files {
+            if let Some(name) = path.rsplit('/').next().and_then(|n| n.strip_prefix("ifcfg-")) {
+                facts.addresses.extend(parse_ifcfg(name, &f.content));
+            }
+            if path.ends_with("keepalived.conf") {
+                facts.services.insert("keepalived".into(), true);
+            }
+            if path.ends_with("/sysconfig/ipvsadm") {
+                facts.services.insert("ipvsadm".into(), true);
+            }
+            if path.ends_with("router-nat.rules") {
+                facts.nat_chains = f.content.lines().filter_map(|l| l.strip_prefix(':')).filter_map(|l| l.split_whitespace().next()).map(String::from).collect();
+            }
+            if let Some(dev) = path.rsplit('/').next().and_then(|n| n.strip_prefix("route-")) {
+                for line in f.content.lines().filter(|l| l.starts_with("default via ")) {
+                    if let Some(via) = line.split_whitespace().nth(2).and_then(|v| v.parse().ok()) {
+                        facts.routes.push(Route { destination: "default".into(), via, dev: dev.to_string() });
+                    }
+                }
+            }
+        }
+        Ok(facts)
+    }
+}
+
+#[cfg(unix)]
+fn file_mode(path: &Path) -> u32 {
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::metadata(path).map(|m| m.permissions().mode() & 0o7777).unwrap_or(0o644)
+}
+
+#[cfg(not(unix))]
+fn file_mode(_: &Path) -> u32 {
+    0o644
+}
+
+/// `key = value` lines of a sysctl.d file.
+pub fn parse_sysctl_file(text: &str) -> BTreeMap<String, String> {
+    text.lines()
+        .map(str::trim)
+        .filter(|l| !l.is_empty() && !l.starts_with('#') && !l.starts_with(';'))
+        .filter_map(|l| l.split_once('='))
+        .map(|(k, v)| (k.trim().trim_start_matches('-').to_string(), v.trim().to_string()))
+        .collect()
+}
+
+/// Addresses of an ifcfg file named `ifcfg-<name>` (IPADDR/NETMASK, IPADDR1/NETMASK1, ...).
+pub fn parse_ifcfg(name: &str, text: &str) -> Vec<Address> {
+    let vars: BTreeMap<&str, &str> = text
+        .lines()
+        .filter(|l| !l.trim_start().starts_with('#'))
+        .filter_map(|l| l.split_once('='))
+        .map(|(k, v)| (k.trim(), v.trim().trim_matches('"')))
+        .collect();
+    let device = vars.get("DEVICE").copied().unwrap_or(name);
+    let (dev, label) = match device.split_once(':') {
+        Some((dev, _)) => (dev.to_string(), Some(device.to_string())),
+        None => (device.to_string(), None),
+    };
+    let mut out = Vec::new();
+    for suffix in std::iter::once(String::new()).chain((0..16).map(|i| i.to_string())) {
+        let Some(ip) = vars.get(format!("IPADDR{suffix}").as_str()).and_then(|v| v.parse::<Ipv4Addr>().ok()) else { continue };
+        let prefix = vars
+            .get(format!("NETMASK{suffix}").as_str())
+            .and_then(|m| m.parse::<Ipv4Addr>().ok())
+            .map(|m| u32::from(m).count_ones() as u8)
+            .or_else(|| vars.get(format!("PREFIX{suffix}").as_str()).and_then(|p| p.parse().ok()))
+            .unwrap_or(32);
+        out.push(Address { ip, prefix, dev: dev.clone(), label: label.clone() });
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn reads_ifcfg_and_sysctl_files() {
+        let a = parse_ifcfg("lo:0", "# x\nDEVICE=lo:0\nIPADDR=10.0.0.100\nNETMASK=255.255.255.255\nONBOOT=yes\n");
+        assert_eq!(a, vec![Address { ip: "10.0.0.100".parse().unwrap(), prefix: 32, dev: "lo".into(), label: Some("lo:0".into()) }]);
+        let t = parse_ifcfg("tunl0", "DEVICE=tunl0\nIPADDR=10.0.0.1\nNETMASK=255.255.255.255\nIPADDR1=10.0.0.2\nNETMASK1=255.255.255.0\n");
+        assert_eq!(t.len(), 2);
+        assert_eq!((t[1].prefix, t[1].label.clone()), (24, None));
+        let s = parse_sysctl_file("# c\nnet.ipv4.ip_forward = 1\n-net.x=0\n");
+        assert_eq!(s.get("net.ipv4.ip_forward").map(String::as_str), Some("1"));
+        assert_eq!(s.get("net.x").map(String::as_str), Some("0"));
+    }
+}

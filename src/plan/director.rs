@@ -1,0 +1,242 @@
+//! What a director gets: keepalived.conf (or ipvsadm rules), the VIPs it binds itself when no
+//! VRRP instance carries them, and the sysctls a director needs (no ICMP redirects, forwarding
+//! for NAT).
+
+use serde::Serialize;
+
+use super::{ifcfg, sysctl_key, Address, HostPlan, Service, NETWORK_SCRIPTS};
+use crate::error::Result;
+use crate::model::{Cluster, Director, VirtualService, VrrpState};
+use crate::render::Templates;
+use crate::topology::{Engine, Mode, Protocol};
+
+pub const KEEPALIVED_CONF: &str = "/etc/keepalived/keepalived.conf";
+pub const IPVSADM_RULES: &str = "/etc/sysconfig/ipvsadm";
+
+#[derive(Serialize)]
+struct Instance<'a> {
+    name: String,
+    state: VrrpState,
+    interface: &'a str,
+    virtual_router_id: u8,
+    priority: u8,
+    advert_int: u64,
+    nopreempt: bool,
+    preempt_delay: Option<u64>,
+    auth_pass: Option<&'a str>,
+    unicast_src_ip: Option<String>,
+    unicast_peers: Vec<String>,
+    addresses: Vec<String>,
+}
+
+#[derive(Serialize)]
+struct SyncGroup {
+    name: String,
+    members: Vec<String>,
+}
+
+#[derive(Serialize)]
+struct CheckCtx<'a> {
+    kind: &'a str,
+    connect_port: Option<u16>,
+    connect_timeout: u64,
+    retry: u64,
+    delay_before_retry: u64,
+    path: &'a str,
+    status_code: u16,
+}
+
+#[derive(Serialize)]
+struct RealServerCtx {
+    address: String,
+    port: u16,
+    weight: u64,
+}
+
+#[derive(Serialize)]
+struct VirtualServerCtx<'a> {
+    name: &'a str,
+    vip: String,
+    port: u16,
+    scheduler: &'a str,
+    kind: &'static str,
+    protocol: &'static str,
+    proto_flag: &'static str,
+    method_flag: &'static str,
+    persistence_timeout: Option<u64>,
+    delay_loop: u64,
+    check: CheckCtx<'a>,
+    real_servers: Vec<RealServerCtx>,
+}
+
+#[derive(Serialize)]
+struct NotificationCtx<'a> {
+    emails: &'a [String],
+    from: &'a str,
+    smtp_server: &'a str,
+    smtp_connect_timeout: u64,
+}
+
+#[derive(Serialize)]
+struct KeepalivedCtx<'a> {
+    cluster: &'a str,
+    host: &'a str,
+    notification: Option<NotificationCtx<'a>>,
+    sync_group: Option<SyncGroup>,
+    instances: Vec<Instance<'a>>,
+    virtual_servers: Vec<VirtualServerCtx<'a>>,
+}
+
+pub(super) fn plan(cluster: &Cluster, d: &Director, templates: &Templates, p: &mut HostPlan) -> Result<()> {
+    let virtual_servers: Vec<VirtualServerCtx> = cluster.services.iter().map(virtual_server).collect();
+    let nat = cluster.nat.as_ref();
+
+    // Sysctls first: a director must not send ICMP redirects for traffic it forwards to
+    // real servers on the same segment; NAT directors route, so they forward.
+    p.sysctl("net.ipv4.conf.all.send_redirects", "0", Some("directors must not send ICMP redirects"));
+    p.sysctl("net.ipv4.conf.default.send_redirects", "0", None);
+    p.sysctl(sysctl_key(&d.interface, "send_redirects"), "0", None);
+    if let Some(n) = nat {
+        p.sysctl(sysctl_key(&n.internal_interface, "send_redirects"), "0", None);
+        p.sysctl("net.ipv4.ip_forward", "1", Some("NAT directors route replies back to clients"));
+    }
+
+    // VIPs a VRRP instance does not carry are bound statically, like the seeds' ifcfg-eth0:N.
+    let vrrp = cluster.vrrp.as_ref().filter(|_| cluster.engine == Engine::Keepalived);
+    if vrrp.is_none() {
+        let mut static_addrs: Vec<(Address, &'static str)> = cluster
+            .vips()
+            .into_iter()
+            .map(|ip| (Address { ip, prefix: 32, dev: d.interface.clone(), label: None }, "virtual IP of the LVS director"))
+            .collect();
+        if let (Some(n), Some(gw)) = (nat, nat.and_then(|n| n.gateway.as_ref())) {
+            static_addrs.push((Address { ip: gw.vip, prefix: gw.prefix, dev: n.internal_interface.clone(), label: None }, "gateway of the NAT real servers"));
+        }
+        let mut per_dev: std::collections::BTreeMap<String, usize> = Default::default();
+        for (mut a, purpose) in static_addrs {
+            let n = per_dev.entry(a.dev.clone()).or_insert(0);
+            let label = format!("{}:{}", a.dev, n);
+            *n += 1;
+            let content = ifcfg(templates, cluster, purpose, &label, None, None, &[(a.ip, a.prefix)])?;
+            p.add_file(format!("{NETWORK_SCRIPTS}/ifcfg-{label}"), content, 0o644, false);
+            a.label = Some(label);
+            p.addresses.push(a);
+        }
+    }
+
+    match cluster.engine {
+        Engine::Keepalived => {
+            let mut instances = Vec::new();
+            let mut sync_group = None;
+            if let Some(v) = vrrp {
+                let peers: Vec<String> = cluster.directors.iter().filter(|o| o.host != d.host).filter_map(|o| o.address.map(|a| a.to_string())).collect();
+                let unicast = v.unicast && d.address.is_some();
+                instances.push(Instance {
+                    name: v.instance.clone(),
+                    state: d.state,
+                    interface: &d.interface,
+                    virtual_router_id: v.virtual_router_id,
+                    priority: d.priority,
+                    advert_int: v.advert_int,
+                    nopreempt: v.nopreempt,
+                    preempt_delay: v.preempt_delay,
+                    auth_pass: v.auth_pass.as_deref(),
+                    unicast_src_ip: if unicast { d.address.map(|a| a.to_string()) } else { None },
+                    unicast_peers: if unicast { peers.clone() } else { Vec::new() },
+                    addresses: cluster.vips().iter().map(|ip| format!("{ip}/32 dev {}", d.interface)).collect(),
+                });
+                if let (Some(n), Some(gw)) = (nat, nat.and_then(|n| n.gateway.as_ref())) {
+                    instances.push(Instance {
+                        name: format!("{}_GW", v.instance),
+                        state: d.state,
+                        interface: &n.internal_interface,
+                        virtual_router_id: gw.virtual_router_id,
+                        priority: d.priority,
+                        advert_int: v.advert_int,
+                        nopreempt: v.nopreempt,
+                        preempt_delay: v.preempt_delay,
+                        auth_pass: v.auth_pass.as_deref(),
+                        unicast_src_ip: None,
+                        unicast_peers: Vec::new(),
+                        addresses: vec![format!("{}/{} dev {}", gw.vip, gw.prefix, n.internal_interface)],
+                    });
+                }
+                if instances.len() > 1 || v.sync_group.is_some() {
+                    // The external VIPs and the internal gateway must fail over together.
+                    sync_group = Some(SyncGroup {
+                        name: v.sync_group.clone().unwrap_or_else(|| "VG_1".into()),
+                        members: instances.iter().map(|i| i.name.clone()).collect(),
+                    });
+                }
+            }
+            let ctx = KeepalivedCtx {
+                cluster: &cluster.name,
+                host: &d.host,
+                notification: cluster.notification.as_ref().map(|n| NotificationCtx {
+                    emails: &n.emails,
+                    from: &n.from,
+                    smtp_server: &n.smtp_server,
+                    smtp_connect_timeout: n.smtp_connect_timeout,
+                }),
+                sync_group,
+                instances,
+                virtual_servers,
+            };
+            let secret = vrrp.is_some_and(|v| v.auth_pass.is_some());
+            let content = templates.render("keepalived.conf.j2", ctx)?;
+            p.add_file(KEEPALIVED_CONF.into(), content, if secret { 0o640 } else { 0o644 }, secret);
+            p.services.push(Service { name: "keepalived".into(), reload_on: vec![KEEPALIVED_CONF.into()] });
+        }
+        Engine::Ipvsadm => {
+            #[derive(Serialize)]
+            struct Ctx<'a> {
+                cluster: &'a str,
+                host: &'a str,
+                virtual_servers: Vec<VirtualServerCtx<'a>>,
+            }
+            let content = templates.render("ipvsadm.rules.j2", Ctx { cluster: &cluster.name, host: &d.host, virtual_servers })?;
+            p.add_file(IPVSADM_RULES.into(), content, 0o600, false);
+            p.services.push(Service { name: "ipvsadm".into(), reload_on: vec![IPVSADM_RULES.into()] });
+        }
+    }
+    Ok(())
+}
+
+fn virtual_server(s: &VirtualService) -> VirtualServerCtx<'_> {
+    VirtualServerCtx {
+        name: &s.name,
+        vip: s.vip.to_string(),
+        port: s.port,
+        scheduler: s.scheduler.as_str(),
+        kind: match s.mode {
+            Mode::Dr => "DR",
+            Mode::Nat => "NAT",
+            Mode::Tun => "TUN",
+        },
+        protocol: match s.protocol {
+            Protocol::Tcp => "TCP",
+            Protocol::Udp => "UDP",
+        },
+        proto_flag: match s.protocol {
+            Protocol::Tcp => "-t",
+            Protocol::Udp => "-u",
+        },
+        method_flag: match s.mode {
+            Mode::Dr => "-g",
+            Mode::Nat => "-m",
+            Mode::Tun => "-i",
+        },
+        persistence_timeout: s.persistence_timeout,
+        delay_loop: s.delay_loop,
+        check: CheckCtx {
+            kind: s.check.kind.as_str(),
+            connect_port: s.check.connect_port,
+            connect_timeout: s.check.connect_timeout,
+            retry: s.check.retry,
+            delay_before_retry: s.check.delay_before_retry,
+            path: &s.check.path,
+            status_code: s.check.status_code,
+        },
+        real_servers: s.real_servers.iter().map(|r| RealServerCtx { address: r.address.to_string(), port: r.port, weight: r.weight }).collect(),
+    }
+}

@@ -1,0 +1,282 @@
+//! Per-host plans: exactly what each host must look like, as plain data.
+//!
+//! A `HostPlan` lists the files (rendered content, mode, owner), the runtime sysctls in the
+//! order they must be set (ARP sysctls before any VIP is bound), the addresses, routes, the
+//! iptables chains lvsctl owns and the services to keep running. It is computed offline from
+//! the validated `Cluster` and never looks at a host: comparing it with a host's facts is the
+//! job of `changes.rs`. Output is sorted and deterministic so plans can be diffed and
+//! snapshot-tested.
+
+mod director;
+mod real_server;
+mod router;
+
+use std::collections::BTreeMap;
+use std::net::Ipv4Addr;
+
+use serde::Serialize;
+
+use crate::error::Result;
+use crate::model::Cluster;
+use crate::render::Templates;
+
+pub const SYSCTL_FILE: &str = "/etc/sysctl.d/90-lvsctl.conf";
+pub const NETWORK_SCRIPTS: &str = "/etc/sysconfig/network-scripts";
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Role {
+    RealServer,
+    BackupDirector,
+    MasterDirector,
+    Router,
+}
+
+impl Role {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Role::RealServer => "real server",
+            Role::BackupDirector => "backup director",
+            Role::MasterDirector => "master director",
+            Role::Router => "router",
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct ManagedFile {
+    pub path: String,
+    #[serde(skip)]
+    pub content: String,
+    pub mode: u32,
+    pub owner: String,
+    pub group: String,
+    /// The content holds a secret (auth_pass): never shown unmasked, stored 0600/0640.
+    pub secret: bool,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Sysctl {
+    pub key: String,
+    pub value: String,
+    pub comment: Option<&'static str>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+pub struct Address {
+    pub ip: Ipv4Addr,
+    pub prefix: u8,
+    pub dev: String,
+    pub label: Option<String>,
+}
+
+impl std::fmt::Display for Address {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}/{} dev {}", self.ip, self.prefix, self.dev)?;
+        if let Some(l) = &self.label {
+            write!(f, " label {l}")?;
+        }
+        Ok(())
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Route {
+    pub destination: String,
+    pub via: Ipv4Addr,
+    pub dev: String,
+}
+
+/// A daemon lvsctl keeps running, reloaded when one of its files changes.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Service {
+    pub name: String,
+    pub reload_on: Vec<String>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct HostPlan {
+    pub host: String,
+    pub roles: Vec<Role>,
+    pub files: Vec<ManagedFile>,
+    pub sysctls: Vec<Sysctl>,
+    pub addresses: Vec<Address>,
+    pub routes: Vec<Route>,
+    /// iptables nat chains lvsctl owns on this host.
+    pub nat_chains: Vec<String>,
+    pub services: Vec<Service>,
+}
+
+impl HostPlan {
+    fn new(host: &str) -> HostPlan {
+        HostPlan {
+            host: host.to_string(),
+            roles: Vec::new(),
+            files: Vec::new(),
+            sysctls: Vec::new(),
+            addresses: Vec::new(),
+            routes: Vec::new(),
+            nat_chains: Vec::new(),
+            services: Vec::new(),
+        }
+    }
+
+    pub fn file(&self, path: &str) -> Option<&ManagedFile> {
+        self.files.iter().find(|f| f.path == path)
+    }
+
+    /// Add a sysctl; a key set twice keeps its first position (roles agree on values: a
+    /// conflict would be a bug in the role builders, caught by tests).
+    fn sysctl(&mut self, key: impl Into<String>, value: &str, comment: Option<&'static str>) {
+        let key = key.into();
+        match self.sysctls.iter().find(|s| s.key == key) {
+            Some(existing) => debug_assert_eq!(existing.value, value, "conflicting values for {key}"),
+            None => self.sysctls.push(Sysctl { key, value: value.to_string(), comment }),
+        }
+    }
+
+    fn add_file(&mut self, path: String, content: String, mode: u32, secret: bool) {
+        self.files.push(ManagedFile { path, content, mode, owner: "root".into(), group: "root".into(), secret });
+    }
+
+    /// The rollout stage: real servers first, then BACKUP directors, the MASTER, the router.
+    pub fn stage(&self) -> Role {
+        self.roles.iter().copied().max().unwrap_or(Role::RealServer)
+    }
+}
+
+/// The secret values of a cluster, for masking everything that is shown.
+#[derive(Debug, Clone, Default)]
+pub struct Secrets {
+    values: Vec<String>,
+}
+
+pub const MASK: &str = "********";
+
+impl Secrets {
+    pub fn of(cluster: &Cluster) -> Secrets {
+        Secrets { values: cluster.vrrp.as_ref().and_then(|v| v.auth_pass.clone()).into_iter().collect() }
+    }
+
+    /// Replace every whole-word occurrence of a secret, and the value of any `auth_pass`
+    /// line (so an old secret in a file being replaced is masked too).
+    pub fn mask(&self, text: &str) -> String {
+        let mut out = String::with_capacity(text.len());
+        for line in text.split_inclusive('\n') {
+            out.push_str(&self.mask_line(line));
+        }
+        out
+    }
+
+    fn mask_line(&self, line: &str) -> String {
+        let trimmed = line.trim_start();
+        if let Some(rest) = trimmed.strip_prefix("auth_pass") {
+            if rest.starts_with(char::is_whitespace) && !rest.trim().is_empty() {
+                let indent = &line[..line.len() - trimmed.len()];
+                let eol = if line.ends_with('\n') { "\n" } else { "" };
+                return format!("{indent}auth_pass {MASK}{eol}");
+            }
+        }
+        let mut out = String::new();
+        let mut word = String::new();
+        for c in line.chars() {
+            if c.is_whitespace() {
+                out.push_str(if self.values.iter().any(|s| *s == word) { MASK } else { &word });
+                word.clear();
+                out.push(c);
+            } else {
+                word.push(c);
+            }
+        }
+        out.push_str(if self.values.iter().any(|s| *s == word) { MASK } else { &word });
+        out
+    }
+
+    pub fn contains_secret(&self, text: &str) -> bool {
+        self.values.iter().any(|s| text.contains(s.as_str()))
+    }
+}
+
+/// Build the plan of every host the cluster names, sorted by host name.
+pub fn build(cluster: &Cluster, templates: &Templates) -> Result<Vec<HostPlan>> {
+    let mut plans: BTreeMap<String, HostPlan> = BTreeMap::new();
+    for host in cluster.hosts.keys() {
+        plans.insert(host.clone(), HostPlan::new(host));
+    }
+    for d in &cluster.directors {
+        let p = plans.get_mut(&d.host).expect("every director is a cluster host");
+        p.roles.push(if d.is_master { Role::MasterDirector } else { Role::BackupDirector });
+        director::plan(cluster, d, templates, p)?;
+    }
+    real_server::plan_all(cluster, templates, &mut plans)?;
+    if let Some(r) = &cluster.router {
+        let p = plans.get_mut(&r.host).expect("the router is a cluster host");
+        p.roles.push(Role::Router);
+        router::plan(cluster, r, templates, p)?;
+    }
+    let mut out: Vec<HostPlan> = plans.into_values().collect();
+    for p in &mut out {
+        p.roles.sort();
+        p.roles.dedup();
+        let ctx = sysctl_context(cluster, p);
+        let content = templates.render("sysctl.conf.j2", ctx)?;
+        p.add_file(SYSCTL_FILE.to_string(), content, 0o644, false);
+        p.files.sort_by(|a, b| a.path.cmp(&b.path));
+    }
+    Ok(out)
+}
+
+#[derive(Serialize)]
+struct SysctlCtx<'a> {
+    cluster: &'a str,
+    host: &'a str,
+    role: String,
+    sysctls: &'a [Sysctl],
+}
+
+fn sysctl_context<'a>(cluster: &'a Cluster, p: &'a HostPlan) -> SysctlCtx<'a> {
+    SysctlCtx {
+        cluster: &cluster.name,
+        host: &p.host,
+        role: p.roles.iter().map(|r| r.as_str()).collect::<Vec<_>>().join(", "),
+        sysctls: &p.sysctls,
+    }
+}
+
+/// Dotted netmask of a prefix length, for ifcfg files.
+pub fn netmask(prefix: u8) -> Ipv4Addr {
+    Ipv4Addr::from(if prefix == 0 { 0 } else { u32::MAX << (32 - prefix) })
+}
+
+#[derive(Serialize)]
+struct IfcfgAddr {
+    suffix: String,
+    ip: Ipv4Addr,
+    netmask: Ipv4Addr,
+}
+
+#[derive(Serialize)]
+struct IfcfgCtx<'a> {
+    cluster: &'a str,
+    purpose: &'a str,
+    device: &'a str,
+    device_type: Option<&'a str>,
+    name: Option<&'a str>,
+    addresses: Vec<IfcfgAddr>,
+}
+
+/// One ifcfg file: `addrs` are (ip, prefix); the first is IPADDR, the rest IPADDR1.. .
+fn ifcfg(templates: &Templates, cluster: &Cluster, purpose: &str, device: &str, device_type: Option<&str>, name: Option<&str>, addrs: &[(Ipv4Addr, u8)]) -> Result<String> {
+    let addresses = addrs
+        .iter()
+        .enumerate()
+        .map(|(i, (ip, prefix))| IfcfgAddr { suffix: if i == 0 { String::new() } else { i.to_string() }, ip: *ip, netmask: netmask(*prefix) })
+        .collect();
+    templates.render("ifcfg.j2", IfcfgCtx { cluster: &cluster.name, purpose, device, device_type, name, addresses })
+}
+
+/// The sysctl key of a per-interface setting. In sysctl keys `.` separates levels, so an
+/// interface name containing a dot (a VLAN such as eth0.100) is written with `/`.
+pub fn sysctl_key(interface: &str, setting: &str) -> String {
+    format!("net.ipv4.conf.{}.{setting}", interface.replace('.', "/"))
+}

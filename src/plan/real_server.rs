@@ -1,0 +1,92 @@
+//! What a real server gets. DR: each VIP on `lo:N` with a /32 mask, and the ARP sysctls so
+//! the real server never answers or announces ARP for the VIP (the classic DR ARP problem).
+//! TUN: the VIPs on tunl0 and reverse-path filtering off for decapsulated packets. NAT: a
+//! default route through the directors' gateway. ARP sysctls come first in the plan: they
+//! must be set before the VIP is bound, or the VIP is announced in between.
+
+use std::collections::BTreeMap;
+use std::net::Ipv4Addr;
+
+use serde::Serialize;
+
+use super::{ifcfg, sysctl_key, Address, HostPlan, Role, Route, NETWORK_SCRIPTS};
+use crate::error::Result;
+use crate::model::Cluster;
+use crate::render::Templates;
+use crate::topology::Mode;
+
+pub const MODULES_FILE: &str = "/etc/modules-load.d/lvsctl.conf";
+
+#[derive(Default)]
+struct Needs {
+    dr_vips: Vec<Ipv4Addr>,
+    tun_vips: Vec<Ipv4Addr>,
+    nat: bool,
+}
+
+pub(super) fn plan_all(cluster: &Cluster, templates: &Templates, plans: &mut BTreeMap<String, HostPlan>) -> Result<()> {
+    let mut needs: BTreeMap<&str, Needs> = BTreeMap::new();
+    for s in &cluster.services {
+        for rs in &s.real_servers {
+            let n = needs.entry(rs.host.as_str()).or_default();
+            let list = match s.mode {
+                Mode::Dr => &mut n.dr_vips,
+                Mode::Tun => &mut n.tun_vips,
+                Mode::Nat => {
+                    n.nat = true;
+                    continue;
+                }
+            };
+            if !list.contains(&s.vip) {
+                list.push(s.vip);
+            }
+        }
+    }
+    for (host, n) in needs {
+        let p = plans.get_mut(host).expect("every real server is a cluster host");
+        p.roles.push(Role::RealServer);
+        plan(cluster, host, &n, templates, p)?;
+    }
+    Ok(())
+}
+
+fn plan(cluster: &Cluster, host: &str, n: &Needs, templates: &Templates, p: &mut HostPlan) -> Result<()> {
+    if !n.dr_vips.is_empty() || !n.tun_vips.is_empty() {
+        p.sysctl("net.ipv4.conf.all.arp_ignore", "1", Some("answer ARP only for addresses of the receiving interface (never the VIP)"));
+        p.sysctl("net.ipv4.conf.all.arp_announce", "2", Some("never announce the VIP as an ARP source"));
+        p.sysctl("net.ipv4.conf.lo.arp_ignore", "1", None);
+        p.sysctl("net.ipv4.conf.lo.arp_announce", "2", None);
+    }
+    for (i, vip) in n.dr_vips.iter().enumerate() {
+        let label = format!("lo:{i}");
+        let content = ifcfg(templates, cluster, "VIP of an LVS-DR real server (never answers ARP for it)", &label, None, Some("loopback"), &[(*vip, 32)])?;
+        p.add_file(format!("{NETWORK_SCRIPTS}/ifcfg-{label}"), content, 0o644, false);
+        p.addresses.push(Address { ip: *vip, prefix: 32, dev: "lo".into(), label: Some(label) });
+    }
+    if !n.tun_vips.is_empty() {
+        p.sysctl("net.ipv4.conf.all.rp_filter", "0", Some("accept decapsulated packets addressed to the VIP"));
+        p.sysctl(sysctl_key("tunl0", "rp_filter"), "0", None);
+        let addrs: Vec<(Ipv4Addr, u8)> = n.tun_vips.iter().map(|v| (*v, 32)).collect();
+        let content = ifcfg(templates, cluster, "VIPs of an LVS-TUN real server", "tunl0", Some("IPIP"), None, &addrs)?;
+        p.add_file(format!("{NETWORK_SCRIPTS}/ifcfg-tunl0"), content, 0o644, false);
+        p.add_file(MODULES_FILE.into(), format!("# Managed by lvsctl (cluster {}): LVS-TUN needs IPIP\nipip\n", cluster.name), 0o644, false);
+        for vip in &n.tun_vips {
+            p.addresses.push(Address { ip: *vip, prefix: 32, dev: "tunl0".into(), label: None });
+        }
+    }
+    if n.nat {
+        if let Some(gw) = cluster.nat.as_ref().and_then(|nat| nat.gateway.as_ref()) {
+            let dev = cluster.hosts.get(host).and_then(|h| h.interface.clone()).unwrap_or_else(|| "eth0".into());
+            #[derive(Serialize)]
+            struct Ctx<'a> {
+                cluster: &'a str,
+                gateway: Ipv4Addr,
+                device: &'a str,
+            }
+            let content = templates.render("route.j2", Ctx { cluster: &cluster.name, gateway: gw.vip, device: &dev })?;
+            p.add_file(format!("{NETWORK_SCRIPTS}/route-{dev}"), content, 0o644, false);
+            p.routes.push(Route { destination: "default".into(), via: gw.vip, dev });
+        }
+    }
+    Ok(())
+}

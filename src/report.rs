@@ -1,0 +1,145 @@
+//! The one place that draws results for people: diagnostics, plans, summaries.
+//!
+//! Colors only on a terminal (or `--color always`); plain text in pipes and CI so logs and
+//! snapshot tests stay readable. Secrets never get here unmasked: changes carry masked diffs.
+
+use std::fmt::Write;
+
+use console::style;
+
+use crate::changes::{Change, FileAction, HostChanges, ServiceAction};
+use crate::diagnostic::{Diagnostics, Severity};
+use crate::diff::{stat, tag_of};
+
+pub fn diagnostics(d: &Diagnostics) -> String {
+    let mut out = String::new();
+    for diag in d.sorted() {
+        let level = match diag.severity {
+            Severity::Error => style("error").red().bold(),
+            Severity::Warning => style("warning").yellow().bold(),
+        };
+        let _ = write!(out, "{}: {level}: {}", style(&diag.span).bold(), diag.message);
+        if let Some(h) = &diag.hint {
+            let _ = write!(out, "\n  {} {h}", style("hint:").cyan());
+        }
+        out.push('\n');
+    }
+    out
+}
+
+/// A unified diff with + lines green and - lines red, indented under its change.
+pub fn colored_diff(diff: &str, indent: &str) -> String {
+    let mut out = String::new();
+    for line in diff.lines() {
+        let styled = if line.starts_with("@@") {
+            style(line).cyan().to_string()
+        } else {
+            match tag_of(line) {
+                similar::ChangeTag::Insert => style(line).green().to_string(),
+                similar::ChangeTag::Delete => style(line).red().to_string(),
+                similar::ChangeTag::Equal => line.to_string(),
+            }
+        };
+        let _ = writeln!(out, "{indent}{styled}");
+    }
+    out
+}
+
+fn sigil(c: &Change) -> console::StyledObject<&'static str> {
+    match c {
+        Change::File { action: FileAction::Create, .. } | Change::AddressAdd { .. } | Change::RouteAdd { .. } => style("+").green(),
+        Change::File { action: FileAction::Delete, .. } | Change::AddressRemove { .. } | Change::RouteRemove { .. } => style("-").red(),
+        _ => style("~").yellow(),
+    }
+}
+
+pub fn change_line(c: &Change) -> String {
+    match c {
+        Change::File { path, action, mode, old_mode, diff, .. } => {
+            let (add, del) = stat(diff);
+            let what = match action {
+                FileAction::Create => format!("create {path} (mode {mode:04o}, +{add} lines)"),
+                FileAction::Update => match old_mode {
+                    Some(old) => format!("update {path} (mode {old:04o} -> {mode:04o}, +{add} -{del})"),
+                    None => format!("update {path} (+{add} -{del})"),
+                },
+                FileAction::Delete => format!("delete {path} (no longer in the topology)"),
+            };
+            format!("{} file {what}", sigil(c))
+        }
+        Change::Sysctl { key, from, to } => match from {
+            Some(from) => format!("{} sysctl {key} {from} -> {to}", sigil(c)),
+            None => format!("{} sysctl {key} = {to}", sigil(c)),
+        },
+        Change::AddressAdd { address } | Change::AddressRemove { address } => format!("{} addr {address}", sigil(c)),
+        Change::RouteAdd { route } | Change::RouteRemove { route } => {
+            format!("{} route {} via {} dev {}", sigil(c), route.destination, route.via, route.dev)
+        }
+        Change::NatRules { chains } => format!("{} iptables nat: load chains {}", sigil(c), chains.join(", ")),
+        Change::Service { name, action } => {
+            let a = match action {
+                ServiceAction::Start => "start",
+                ServiceAction::Reload => "reload",
+            };
+            format!("{} service {name} {a}", sigil(c))
+        }
+    }
+}
+
+pub fn host_changes(h: &HostChanges, with_diffs: bool) -> String {
+    let mut out = String::new();
+    let roles: Vec<&str> = h.roles.iter().map(|r| r.as_str()).collect();
+    let status = if h.changes.is_empty() { style("no changes").dim().to_string() } else { format!("{} change(s)", h.changes.len()) };
+    let _ = writeln!(out, "{} ({}): {status}", style(&h.host).bold(), roles.join(", "));
+    for c in &h.changes {
+        let _ = writeln!(out, "  {}", change_line(c));
+        if let (true, Change::File { diff, .. }) = (with_diffs, c) {
+            out.push_str(&colored_diff(diff, "      "));
+        }
+    }
+    out
+}
+
+#[derive(Debug, Default, Clone, Copy, serde::Serialize)]
+pub struct Summary {
+    pub hosts: usize,
+    pub hosts_changed: usize,
+    pub files_create: usize,
+    pub files_update: usize,
+    pub files_delete: usize,
+    pub runtime: usize,
+}
+
+impl Summary {
+    pub fn of(hosts: &[HostChanges]) -> Summary {
+        let mut s = Summary { hosts: hosts.len(), ..Default::default() };
+        for h in hosts {
+            if !h.changes.is_empty() {
+                s.hosts_changed += 1;
+            }
+            for c in &h.changes {
+                match c {
+                    Change::File { action: FileAction::Create, .. } => s.files_create += 1,
+                    Change::File { action: FileAction::Update, .. } => s.files_update += 1,
+                    Change::File { action: FileAction::Delete, .. } => s.files_delete += 1,
+                    _ => s.runtime += 1,
+                }
+            }
+        }
+        s
+    }
+
+    pub fn total(&self) -> usize {
+        self.files_create + self.files_update + self.files_delete + self.runtime
+    }
+
+    pub fn line(&self) -> String {
+        if self.total() == 0 {
+            return format!("No changes: {} host(s) match the topology.", self.hosts);
+        }
+        format!(
+            "Plan: {} of {} host(s) to change: {} file(s) to create, {} to update, {} to delete; {} runtime change(s).",
+            self.hosts_changed, self.hosts, self.files_create, self.files_update, self.files_delete, self.runtime
+        )
+    }
+}

@@ -1,0 +1,99 @@
+//! Values that end up inside config files must not be able to change their structure.
+//!
+//! keepalived.conf is whitespace-tokenised with `{ }` blocks and `!`/`#` comments; ifcfg and
+//! sysctl files are shell-ish `KEY=value` lines; iptables-restore files are line-based with
+//! `#` comments and quotes. A value carrying a newline, brace, quote, comment character or
+//! blank into any of them could add a directive (config injection), so every free-text value
+//! that reaches a template is checked here, at validation time, with its location.
+
+use crate::diagnostic::Diagnostics;
+use crate::yaml::Sp;
+
+/// Characters that can change the structure of a rendered config file.
+const FORBIDDEN: &[(char, &str)] = &[
+    ('\n', "a newline"),
+    ('\r', "a carriage return"),
+    ('{', "`{`"),
+    ('}', "`}`"),
+    ('"', "a double quote"),
+    ('\'', "a single quote"),
+    ('#', "`#`"),
+    ('!', "`!`"),
+    ('\\', "a backslash"),
+    ('`', "a backquote"),
+    ('$', "`$`"),
+    (';', "`;`"),
+];
+
+/// Check one config token (a word with no blanks). Returns false, with an error, when unsafe.
+pub fn check_token(value: &Sp<String>, what: &str, d: &mut Diagnostics) -> bool {
+    let v = &value.value;
+    if v.is_empty() {
+        d.error(value.span.clone(), format!("`{what}` is empty"));
+        return false;
+    }
+    for (c, name) in FORBIDDEN {
+        if v.contains(*c) {
+            d.error(value.span.clone(), format!("`{what}` contains {name}, which would change the structure of the generated config (config injection)"))
+                .hint("use letters, digits and `. _ - @ / :` only");
+            return false;
+        }
+    }
+    if let Some(c) = v.chars().find(|c| c.is_whitespace() || c.is_control()) {
+        let name = if c == ' ' { "a space".to_string() } else { format!("the character {:?}", c) };
+        d.error(value.span.clone(), format!("`{what}` contains {name}; it must be a single word"))
+            .hint("config files split values on blanks, so a value with a blank would become two");
+        return false;
+    }
+    true
+}
+
+/// A network interface name as the kernel accepts it (IFNAMSIZ 16, no `/`, no blanks).
+pub fn check_interface(value: &Sp<String>, what: &str, d: &mut Diagnostics) -> bool {
+    if !check_token(value, what, d) {
+        return false;
+    }
+    let v = &value.value;
+    if v.len() > 15 || v.contains('/') || v == "." || v == ".." {
+        d.error(value.span.clone(), format!("`{what}`: `{v}` is not a valid interface name"))
+            .hint("interface names have at most 15 characters and no `/`");
+        return false;
+    }
+    true
+}
+
+/// A name used as a keepalived identifier (instance, sync group, cluster).
+pub fn check_identifier(value: &Sp<String>, what: &str, d: &mut Diagnostics) -> bool {
+    if !check_token(value, what, d) {
+        return false;
+    }
+    if !value.value.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '-' | '.')) {
+        d.error(value.span.clone(), format!("`{what}`: `{}` may hold only letters, digits, `_`, `-` and `.`", value.value));
+        return false;
+    }
+    true
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::diagnostic::{Pos, Span};
+    use std::path::Path;
+
+    fn sp(s: &str) -> Sp<String> {
+        Sp { value: s.to_string(), span: Span::new(Path::new("t.yml"), Pos { line: 1, column: 1 }) }
+    }
+
+    #[test]
+    fn refuses_structure_changing_characters() {
+        for bad in ["a\nb", "x}", "{", "p#w", "a b", "\"q\"", "x!y", "tab\there"] {
+            let mut d = Diagnostics::default();
+            assert!(!check_token(&sp(bad), "v", &mut d), "{bad:?} accepted");
+            assert!(d.has_errors());
+        }
+        let mut d = Diagnostics::default();
+        assert!(check_token(&sp("s3cret"), "v", &mut d));
+        assert!(check_interface(&sp("eth0.100"), "v", &mut d));
+        assert!(!check_interface(&sp("averyveryverylongname"), "v", &mut d));
+    }
+}

@@ -1,0 +1,454 @@
+//! The topology as the operator wrote it (playbooks/*.yml), read into typed specs.
+//!
+//! This stage checks only what one key can tell on its own: known keys, types, ranges,
+//! enumerations. Everything that needs more than one key or the inventory (hosts exist,
+//! priorities differ, a NAT pair has a gateway) is the model's job (`model.rs`). Nothing here
+//! touches the environment except reading the file.
+
+use std::net::Ipv4Addr;
+use std::path::{Path, PathBuf};
+
+use crate::diagnostic::{did_you_mean, Diagnostics, Span};
+use crate::yaml::{describe, parse_ipv4, Document, Map, Node, Sp};
+
+#[derive(Debug, Clone)]
+pub struct Topology {
+    pub file: PathBuf,
+    pub span: Span,
+    pub cluster: Option<Sp<String>>,
+    /// Default inventory path, already resolved against the topology's directory.
+    pub inventory: Option<Sp<PathBuf>>,
+    pub directors: Option<DirectorsSpec>,
+    pub vrrp: Option<VrrpSpec>,
+    pub services: Vec<ServiceSpec>,
+    pub services_span: Option<Span>,
+    pub nat: Option<NatSpec>,
+    pub router: Option<RouterSpec>,
+}
+
+#[derive(Debug, Clone)]
+pub struct DirectorsSpec {
+    pub span: Span,
+    pub hosts: Vec<Sp<String>>,
+    pub engine: Sp<Engine>,
+    pub interface: Option<Sp<String>>,
+    pub notification_email: Vec<Sp<String>>,
+    pub notification_email_from: Option<Sp<String>>,
+    pub smtp_server: Option<Sp<String>>,
+    pub smtp_connect_timeout: Option<Sp<u64>>,
+}
+
+#[derive(Debug, Clone)]
+pub struct VrrpSpec {
+    pub span: Span,
+    pub instance: Option<Sp<String>>,
+    pub virtual_router_id: Option<Sp<u64>>,
+    pub advert_int: Option<Sp<u64>>,
+    pub auth_pass: Option<Sp<String>>,
+    pub auth_pass_env: Option<Sp<String>>,
+    pub priorities: Vec<(Sp<String>, Sp<u64>)>,
+    pub sync_group: Option<Sp<String>>,
+    pub nopreempt: Option<Sp<bool>>,
+    pub preempt_delay: Option<Sp<u64>>,
+    pub unicast: Option<Sp<bool>>,
+}
+
+#[derive(Debug, Clone)]
+pub struct ServiceSpec {
+    pub span: Span,
+    pub name: Option<Sp<String>>,
+    pub vip: Option<Sp<Ipv4Addr>>,
+    pub port: Option<Sp<u64>>,
+    pub protocol: Sp<Protocol>,
+    pub mode: Sp<Mode>,
+    pub scheduler: Sp<Scheduler>,
+    pub persistence_timeout: Option<Sp<u64>>,
+    pub delay_loop: Option<Sp<u64>>,
+    pub check: CheckSpec,
+    pub real_servers: Vec<RealServerSpec>,
+    pub real_servers_span: Span,
+}
+
+#[derive(Debug, Clone)]
+pub struct CheckSpec {
+    pub span: Span,
+    pub kind: Sp<CheckKind>,
+    pub connect_timeout: Option<Sp<u64>>,
+    pub retry: Option<Sp<u64>>,
+    pub delay_before_retry: Option<Sp<u64>>,
+    pub connect_port: Option<Sp<u64>>,
+    pub path: Option<Sp<String>>,
+    pub status_code: Option<Sp<u64>>,
+}
+
+#[derive(Debug, Clone)]
+pub struct RealServerSpec {
+    pub span: Span,
+    pub host: Option<Sp<String>>,
+    pub weight: Option<Sp<u64>>,
+    pub port: Option<Sp<u64>>,
+}
+
+#[derive(Debug, Clone)]
+pub struct NatSpec {
+    pub span: Span,
+    pub internal_interface: Option<Sp<String>>,
+    pub gateway_vip: Option<Sp<Ipv4Addr>>,
+    pub gateway_prefix: Option<Sp<u64>>,
+    pub virtual_router_id: Option<Sp<u64>>,
+}
+
+#[derive(Debug, Clone)]
+pub struct RouterSpec {
+    pub span: Span,
+    pub host: Option<Sp<String>>,
+    pub public_ip: Option<Sp<Ipv4Addr>>,
+    pub internal_network: Option<Sp<Cidr>>,
+    pub forwards: Vec<ForwardSpec>,
+}
+
+#[derive(Debug, Clone)]
+pub struct ForwardSpec {
+    pub span: Span,
+    pub port: Option<Sp<u64>>,
+    pub service: Option<Sp<String>>,
+}
+
+/// An IPv4 network in CIDR notation, normalised to its network address.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Cidr {
+    pub network: Ipv4Addr,
+    pub prefix: u8,
+}
+
+impl std::fmt::Display for Cidr {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}/{}", self.network, self.prefix)
+    }
+}
+
+macro_rules! choice_enum {
+    ($(#[$m:meta])* $name:ident { $($variant:ident => $text:literal),+ $(,)? }) => {
+        $(#[$m])*
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, serde::Serialize)]
+        pub enum $name { $($variant),+ }
+        impl $name {
+            pub const ALL: &'static [(&'static str, $name)] = &[$(($text, $name::$variant)),+];
+            pub fn as_str(self) -> &'static str {
+                match self { $($name::$variant => $text),+ }
+            }
+        }
+    };
+}
+
+choice_enum!(
+    /// Which program drives IPVS on the directors.
+    Engine { Keepalived => "keepalived", Ipvsadm => "ipvsadm" }
+);
+choice_enum!(Protocol { Tcp => "tcp", Udp => "udp" });
+choice_enum!(
+    /// LVS forwarding method.
+    Mode { Dr => "dr", Nat => "nat", Tun => "tun" }
+);
+choice_enum!(Scheduler {
+    Rr => "rr", Wrr => "wrr", Lc => "lc", Wlc => "wlc", Lblc => "lblc", Lblcr => "lblcr",
+    Dh => "dh", Sh => "sh", Sed => "sed", Nq => "nq", Mh => "mh", Fo => "fo", Ovf => "ovf",
+});
+choice_enum!(CheckKind { Tcp => "tcp", HttpGet => "http_get", SslGet => "ssl_get", None => "none" });
+
+const TOP_KEYS: &[&str] = &["cluster", "inventory", "directors", "vrrp", "services", "nat", "router"];
+const DIRECTOR_KEYS: &[&str] =
+    &["hosts", "engine", "interface", "notification_email", "notification_email_from", "smtp_server", "smtp_connect_timeout"];
+const VRRP_KEYS: &[&str] = &[
+    "instance", "virtual_router_id", "advert_int", "auth_pass", "auth_pass_env", "priorities", "sync_group", "nopreempt",
+    "preempt_delay", "unicast",
+];
+const SERVICE_KEYS: &[&str] = &[
+    "name", "vip", "port", "protocol", "mode", "scheduler", "persistence_timeout", "delay_loop", "check", "real_servers",
+];
+const CHECK_KEYS: &[&str] =
+    &["type", "connect_timeout", "retry", "delay_before_retry", "connect_port", "path", "status_code"];
+const REAL_SERVER_KEYS: &[&str] = &["host", "weight", "port"];
+const NAT_KEYS: &[&str] = &["internal_interface", "gateway_vip", "gateway_prefix", "virtual_router_id"];
+const ROUTER_KEYS: &[&str] = &["host", "public_ip", "internal_network", "forwards"];
+const FORWARD_KEYS: &[&str] = &["port", "service"];
+
+/// Keys from keepalived.conf that people carry over by habit, with what to write instead.
+const KEEPALIVED_HABITS: &[(&str, &str)] = &[
+    ("nb_get_retry", "write `retry` (keepalived deprecated `nb_get_retry`)"),
+    ("lb_algo", "write `scheduler`"),
+    ("lb_kind", "write `mode`"),
+    ("lvs_sched", "write `scheduler`"),
+    ("lvs_method", "write `mode`"),
+    ("priority", "director priorities go in `vrrp.priorities`"),
+    ("state", "lvsctl sets MASTER/BACKUP itself: the first of `directors.hosts` is the MASTER"),
+    ("lync_sync_daemon_interface", "not needed; lvsctl does not configure the connection sync daemon"),
+    ("lvs_sync_daemon_interface", "not needed; lvsctl does not configure the connection sync daemon"),
+    ("nat_mask", "not needed; keepalived ignores `nat_mask` for DR and NAT alike"),
+];
+
+impl Topology {
+    pub fn load(path: &Path, d: &mut Diagnostics) -> Option<Topology> {
+        let doc = Document::load(path, d)?;
+        Some(Topology::from_document(&doc, d))
+    }
+
+    pub fn from_document(doc: &Document, d: &mut Diagnostics) -> Topology {
+        let file = doc.path.as_path();
+        let mut topo = Topology {
+            file: file.to_path_buf(),
+            span: doc.root.span(file),
+            cluster: None,
+            inventory: None,
+            directors: None,
+            vrrp: None,
+            services: Vec::new(),
+            services_span: None,
+            nat: None,
+            router: None,
+        };
+        let Some(root) = Map::new(file, "", &doc.root, d) else { return topo };
+        deny_unknown(&root, TOP_KEYS, d);
+        topo.cluster = root.str("cluster", d);
+        topo.inventory = root.str("inventory", d).map(|p| {
+            let base = file.parent().unwrap_or(Path::new(""));
+            Sp { value: base.join(&p.value), span: p.span }
+        });
+        topo.directors = root.map("directors", d).map(|m| directors(&m, d));
+        topo.vrrp = root.map("vrrp", d).map(|m| vrrp(&m, d));
+        topo.services_span = root.get("services").map(|n| n.span(file));
+        for (i, node) in root.list("services", d).into_iter().enumerate() {
+            if let Some(m) = Map::new(file, format!("services[{i}]"), node, d) {
+                topo.services.push(service(&m, d));
+            }
+        }
+        topo.nat = root.map("nat", d).map(|m| nat(&m, d));
+        topo.router = root.map("router", d).map(|m| router(&m, d));
+        topo
+    }
+}
+
+fn deny_unknown(m: &Map, known: &[&str], d: &mut Diagnostics) {
+    m.deny_unknown(known, KEEPALIVED_HABITS, d);
+}
+
+/// A value that must be one of a fixed set of words (case-insensitive), with a did-you-mean.
+fn choice<T: Copy>(m: &Map, key: &str, options: &[(&'static str, T)], default: T, d: &mut Diagnostics) -> Sp<T> {
+    let fallback = Sp { value: default, span: m.key_node(key).map(|k| k.span(m.file)).unwrap_or_else(|| m.span()) };
+    let Some(s) = m.str(key, d) else { return fallback };
+    let lower = s.value.to_ascii_lowercase();
+    if let Some((_, v)) = options.iter().find(|(name, _)| *name == lower) {
+        return Sp { value: *v, span: s.span };
+    }
+    let names: Vec<&str> = options.iter().map(|(n, _)| *n).collect();
+    let diag = d.error(s.span.clone(), format!("`{}`: unknown value `{}`", m.key_path(key), s.value));
+    match did_you_mean(&lower, names.iter().copied()) {
+        Some(n) => diag.hint(format!("did you mean `{n}`? one of: {}", names.join(", "))),
+        None => diag.hint(format!("one of: {}", names.join(", "))),
+    };
+    fallback
+}
+
+fn str_list(m: &Map, key: &str, d: &mut Diagnostics) -> Vec<Sp<String>> {
+    m.list(key, d)
+        .into_iter()
+        .enumerate()
+        .filter_map(|(i, n)| scalar(m.file, &format!("{}[{i}]", m.key_path(key)), n, d))
+        .collect()
+}
+
+fn scalar(file: &Path, what: &str, n: &Node, d: &mut Diagnostics) -> Option<Sp<String>> {
+    match n.text() {
+        Some(t) => Some(Sp { value: t, span: n.span(file) }),
+        None => {
+            d.error(n.span(file), format!("`{what}` must be a single value, found {}", describe(n)));
+            None
+        }
+    }
+}
+
+fn directors(m: &Map, d: &mut Diagnostics) -> DirectorsSpec {
+    deny_unknown(m, DIRECTOR_KEYS, d);
+    DirectorsSpec {
+        span: m.span(),
+        hosts: str_list(m, "hosts", d),
+        engine: choice(m, "engine", Engine::ALL, Engine::Keepalived, d),
+        interface: m.str("interface", d),
+        notification_email: match m.get("notification_email") {
+            // One address written as a plain string is what people mean; accept it.
+            Some(n) if n.text().is_some() => vec![Sp { value: n.text().unwrap_or_default(), span: n.span(m.file) }],
+            _ => str_list(m, "notification_email", d),
+        },
+        notification_email_from: m.str("notification_email_from", d),
+        smtp_server: m.str("smtp_server", d),
+        smtp_connect_timeout: m.uint("smtp_connect_timeout", 1, 3600, d),
+    }
+}
+
+fn vrrp(m: &Map, d: &mut Diagnostics) -> VrrpSpec {
+    deny_unknown(m, VRRP_KEYS, d);
+    m.require(&["virtual_router_id"], d);
+    let mut priorities = Vec::new();
+    if let Some(p) = m.map("priorities", d) {
+        for (host, key, value) in p.entries() {
+            let host = Sp { value: host, span: key.span(m.file) };
+            let what = p.key_path(&host.value);
+            match &value.value {
+                crate::yaml::Value::Int(i) => priorities.push((host, Sp { value: (*i).max(0) as u64, span: value.span(m.file) })),
+                _ => {
+                    d.error(value.span(m.file), format!("`{what}` must be a number from 1 to 254, found {}", describe(value)));
+                }
+            }
+        }
+    }
+    VrrpSpec {
+        span: m.span(),
+        instance: m.str("instance", d),
+        virtual_router_id: match m.get("virtual_router_id") {
+            // Range checked in the model so the message can explain VRRP's limits.
+            Some(n) => match &n.value {
+                crate::yaml::Value::Int(i) => Some(Sp { value: (*i).max(0) as u64, span: n.span(m.file) }),
+                _ => {
+                    d.error(n.span(m.file), format!("`vrrp.virtual_router_id` must be a number from 1 to 255, found {}", describe(n)));
+                    None
+                }
+            },
+            None => None,
+        },
+        advert_int: m.uint("advert_int", 1, 255, d),
+        auth_pass: m.str("auth_pass", d),
+        auth_pass_env: m.str("auth_pass_env", d),
+        priorities,
+        sync_group: m.str("sync_group", d),
+        nopreempt: m.bool("nopreempt", d),
+        preempt_delay: m.uint("preempt_delay", 0, 1000, d),
+        unicast: m.bool("unicast", d),
+    }
+}
+
+fn service(m: &Map, d: &mut Diagnostics) -> ServiceSpec {
+    deny_unknown(m, SERVICE_KEYS, d);
+    m.require(&["name", "vip", "port", "real_servers"], d);
+    let check = match m.get("check") {
+        Some(node) => match Map::new(m.file, m.key_path("check"), node, d) {
+            Some(c) => check(&c, d),
+            None => default_check(m.span()),
+        },
+        None => default_check(m.span()),
+    };
+    let mut real_servers = Vec::new();
+    for (i, node) in m.list("real_servers", d).into_iter().enumerate() {
+        if let Some(rm) = Map::new(m.file, format!("{}[{i}]", m.key_path("real_servers")), node, d) {
+            deny_unknown(&rm, REAL_SERVER_KEYS, d);
+            rm.require(&["host"], d);
+            real_servers.push(RealServerSpec {
+                span: rm.span(),
+                host: rm.str("host", d),
+                weight: rm.uint("weight", 0, 65535, d),
+                port: rm.uint("port", 1, 65535, d),
+            });
+        }
+    }
+    ServiceSpec {
+        span: m.span(),
+        name: m.str("name", d),
+        vip: m.ipv4("vip", d),
+        port: m.uint("port", 1, 65535, d),
+        protocol: choice(m, "protocol", Protocol::ALL, Protocol::Tcp, d),
+        mode: choice(m, "mode", Mode::ALL, Mode::Dr, d),
+        scheduler: choice(m, "scheduler", Scheduler::ALL, Scheduler::Wlc, d),
+        persistence_timeout: m.uint("persistence_timeout", 0, 31_536_000, d),
+        delay_loop: m.uint("delay_loop", 1, 86_400, d),
+        check,
+        real_servers,
+        real_servers_span: m.get("real_servers").map(|n| n.span(m.file)).unwrap_or_else(|| m.span()),
+    }
+}
+
+fn default_check(span: Span) -> CheckSpec {
+    CheckSpec {
+        span: span.clone(),
+        kind: Sp { value: CheckKind::Tcp, span },
+        connect_timeout: None,
+        retry: None,
+        delay_before_retry: None,
+        connect_port: None,
+        path: None,
+        status_code: None,
+    }
+}
+
+fn check(m: &Map, d: &mut Diagnostics) -> CheckSpec {
+    deny_unknown(m, CHECK_KEYS, d);
+    CheckSpec {
+        span: m.span(),
+        kind: choice(m, "type", CheckKind::ALL, CheckKind::Tcp, d),
+        connect_timeout: m.uint("connect_timeout", 1, 3600, d),
+        retry: m.uint("retry", 0, 100, d),
+        delay_before_retry: m.uint("delay_before_retry", 0, 3600, d),
+        connect_port: m.uint("connect_port", 1, 65535, d),
+        path: m.str("path", d),
+        status_code: m.uint("status_code", 100, 599, d),
+    }
+}
+
+fn nat(m: &Map, d: &mut Diagnostics) -> NatSpec {
+    deny_unknown(m, NAT_KEYS, d);
+    m.require(&["internal_interface"], d);
+    NatSpec {
+        span: m.span(),
+        internal_interface: m.str("internal_interface", d),
+        gateway_vip: m.ipv4("gateway_vip", d),
+        gateway_prefix: m.uint("gateway_prefix", 1, 32, d),
+        virtual_router_id: m.uint("virtual_router_id", 1, 255, d),
+    }
+}
+
+fn router(m: &Map, d: &mut Diagnostics) -> RouterSpec {
+    deny_unknown(m, ROUTER_KEYS, d);
+    m.require(&["host", "public_ip", "internal_network"], d);
+    let mut forwards = Vec::new();
+    for (i, node) in m.list("forwards", d).into_iter().enumerate() {
+        if let Some(f) = Map::new(m.file, format!("{}[{i}]", m.key_path("forwards")), node, d) {
+            deny_unknown(&f, FORWARD_KEYS, d);
+            f.require(&["port", "service"], d);
+            forwards.push(ForwardSpec { span: f.span(), port: f.uint("port", 1, 65535, d), service: f.str("service", d) });
+        }
+    }
+    RouterSpec {
+        span: m.span(),
+        host: m.str("host", d),
+        public_ip: m.ipv4("public_ip", d),
+        internal_network: m.str("internal_network", d).and_then(|s| parse_cidr(&s, &m.key_path("internal_network"), d)),
+        forwards,
+    }
+}
+
+pub fn parse_cidr(s: &Sp<String>, what: &str, d: &mut Diagnostics) -> Option<Sp<Cidr>> {
+    let bad = |d: &mut Diagnostics| {
+        d.error(s.span.clone(), format!("`{what}`: `{}` is not a valid IPv4 network", s.value))
+            .hint("write it as ADDRESS/PREFIX, e.g. 10.77.0.0/24");
+        None
+    };
+    let Some((addr, prefix)) = s.value.split_once('/') else { return bad(d) };
+    let Some(addr) = parse_ipv4(&Sp { value: addr.to_string(), span: s.span.clone() }, what, &mut Diagnostics::default()) else {
+        return bad(d);
+    };
+    let Ok(prefix) = prefix.parse::<u8>() else { return bad(d) };
+    if prefix > 32 {
+        return bad(d);
+    }
+    let mask = if prefix == 0 { 0 } else { u32::MAX << (32 - prefix) };
+    let network = Ipv4Addr::from(u32::from(addr.value) & mask);
+    if network != addr.value {
+        d.warning(s.span.clone(), format!("`{what}`: `{}` has host bits set; using {network}/{prefix}", s.value));
+    }
+    Some(Sp { value: Cidr { network, prefix }, span: s.span.clone() })
+}
+
+impl Cidr {
+    pub fn contains(&self, ip: Ipv4Addr) -> bool {
+        let mask = if self.prefix == 0 { 0 } else { u32::MAX << (32 - self.prefix) };
+        u32::from(ip) & mask == u32::from(self.network)
+    }
+}
