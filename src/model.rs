@@ -268,8 +268,8 @@ impl Builder<'_> {
         };
         if let Some(g) = &spec.sync_group {
             if check_identifier(g, "vrrp.sync_group", d) && !self.topo.nat.as_ref().is_some_and(|n| n.gateway_vip.is_some()) {
-                d.warning(g.span.clone(), format!("sync group `{}` has only one VRRP instance, so it synchronises nothing", g.value))
-                    .hint("a sync group matters when a NAT pair also floats `nat.gateway_vip`; otherwise it can be dropped");
+                d.warning(g.span.clone(), format!("sync group `{}` would hold only one VRRP instance; lvsctl leaves it out", g.value))
+                    .hint("keepalived 2.x rejects a one-member sync group; it matters only when a NAT pair also floats `nat.gateway_vip`");
             }
         }
         let priorities: BTreeMap<String, Sp<u64>> =

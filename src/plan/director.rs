@@ -161,8 +161,9 @@ pub(super) fn plan(cluster: &Cluster, d: &Director, templates: &Templates, p: &m
                         addresses: vec![format!("{}/{} dev {}", gw.vip, gw.prefix, n.internal_interface)],
                     });
                 }
-                if instances.len() > 1 || v.sync_group.is_some() {
+                if instances.len() > 1 {
                     // The external VIPs and the internal gateway must fail over together.
+                    // (keepalived rejects a sync group of one instance: validation warns.)
                     sync_group = Some(SyncGroup {
                         name: v.sync_group.clone().unwrap_or_else(|| "VG_1".into()),
                         members: instances.iter().map(|i| i.name.clone()).collect(),
