@@ -252,9 +252,12 @@ impl Builder<'_> {
                 None
             }
             (Some(p), None) => {
-                d.warning(p.span.clone(), "`vrrp.auth_pass` is stored in plain text in the playbook")
-                    .hint("prefer `auth_pass_env: VARIABLE` so the secret stays out of version control");
-                check_auth_pass(p, "vrrp.auth_pass", d)
+                let pass = check_auth_pass(p, "vrrp.auth_pass", d);
+                if pass.is_some() {
+                    d.warning(p.span.clone(), "`vrrp.auth_pass` is stored in plain text in the playbook")
+                        .hint("prefer `auth_pass_env: VARIABLE` so the secret stays out of version control");
+                }
+                pass
             }
             (None, Some(e)) => match std::env::var(&e.value) {
                 Ok(v) => check_auth_pass(&Sp { value: v, span: e.span.clone() }, &format!("environment variable {}", e.value), d),
@@ -361,10 +364,11 @@ impl Builder<'_> {
         }
         if let Some((v, prios)) = vrrp {
             if let Some(master) = out.first() {
-                if let Some(higher) = out.iter().skip(1).find(|d| d.priority >= master.priority) {
+                // Equal priorities were reported above; here only a BACKUP outranking the MASTER.
+                if let Some(higher) = out.iter().skip(1).find(|d| d.priority > master.priority) {
                     let span = prios.get(&higher.host).map(|p| p.span.clone()).unwrap_or_else(|| spec.span.clone());
                     self.d.error(span, format!(
-                        "`{}` is the MASTER (first in `directors.hosts`) but `{}` has a priority of {} >= {}",
+                        "`{}` is the MASTER (first in `directors.hosts`) but `{}` has a higher priority ({} > {})",
                         master.host, higher.host, higher.priority, master.priority
                     )).hint("the first director must have the highest priority");
                 }
