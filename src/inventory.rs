@@ -298,7 +298,7 @@ all:
         let (_, d) = inv("all:\n  hosts:\n    a: { ansible_port: http, foo: bar }\n    ../x: {}\n");
         let msgs: Vec<String> = d.sorted().iter().map(|d| d.to_string()).collect();
         assert_eq!(msgs.len(), 2, "{msgs:?}");
-        assert!(msgs[0].contains("3:25: error: host `a`: `ansible_port` is `http`"), "{msgs:?}");
+        assert!(msgs[0].contains("3:24: error: host `a`: `ansible_port` is `http`"), "{msgs:?}");
         assert!(msgs[1].contains("4:5: error: host name `../x` is not usable"), "{msgs:?}");
     }
 }
