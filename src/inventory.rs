@@ -222,7 +222,10 @@ impl RawHost<'_> {
             },
             None => ssh_host.parse::<Ipv4Addr>().ok(),
         };
-        let interface = text("interface", d).map(|(t, _)| t);
+        // Reaches config files (ifcfg names, route files): checked like any config value.
+        let interface = text("interface", d)
+            .filter(|(t, span)| crate::token::check_interface(&crate::yaml::Sp { value: t.clone(), span: span.clone() }, &format!("{name}: interface"), d))
+            .map(|(t, _)| t);
         Some(Host {
             name: name.to_string(),
             span: self.span,

@@ -328,10 +328,7 @@ impl Builder<'_> {
             }
             let Some(host) = self.host(name, "director") else { continue };
             let interface = match (&host.interface, &top_iface) {
-                (Some(i), _) => {
-                    check_interface(&Sp { value: i.clone(), span: host.span.clone() }, &format!("{}: interface", host.name), self.d);
-                    i.clone()
-                }
+                (Some(i), _) => i.clone(), // checked when the inventory was read
                 (None, Some(i)) => i.value.clone(),
                 (None, None) => {
                     self.d.error(spec.span.clone(), format!("no interface for director `{}`", name.value))
