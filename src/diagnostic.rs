@@ -124,6 +124,12 @@ impl Diagnostic {
 
 /// Edit distance, for "did you mean" suggestions on unknown keys and names.
 pub fn did_you_mean<'a>(word: &str, candidates: impl IntoIterator<Item = &'a str>) -> Option<&'a str> {
+    let candidates: Vec<&'a str> = candidates.into_iter().collect();
+    // A word that is the start of exactly one candidate (`http` -> `http_get`) means it.
+    let prefixed: Vec<&'a str> = candidates.iter().copied().filter(|c| word.len() >= 3 && c.starts_with(word)).collect();
+    if prefixed.len() == 1 {
+        return Some(prefixed[0]);
+    }
     candidates
         .into_iter()
         .map(|c| (levenshtein(word, c), c))
@@ -156,5 +162,6 @@ mod tests {
         assert_eq!(did_you_mean("schedular", keys), Some("scheduler"));
         assert_eq!(did_you_mean("delayloop", keys), Some("delay_loop"));
         assert_eq!(did_you_mean("zzz", keys), None);
+        assert_eq!(did_you_mean("http", ["tcp", "http_get", "ssl_get", "none"]), Some("http_get"));
     }
 }

@@ -224,7 +224,7 @@ impl Builder<'_> {
         })
     }
 
-    fn vrrp(&mut self, engine: Engine) -> Option<(Vrrp, BTreeMap<String, Sp<u64>>)> {
+    fn vrrp(&mut self, engine: Engine) -> Option<(Vrrp, BTreeMap<String, Sp<i64>>)> {
         let spec = self.topo.vrrp.as_ref()?;
         let d = &mut *self.d;
         if engine == Engine::Ipvsadm {
@@ -275,7 +275,7 @@ impl Builder<'_> {
                     .hint("keepalived 2.x rejects a one-member sync group; it matters only when a NAT pair also floats `nat.gateway_vip`");
             }
         }
-        let priorities: BTreeMap<String, Sp<u64>> =
+        let priorities: BTreeMap<String, Sp<i64>> =
             spec.priorities.iter().map(|(h, p)| (h.value.clone(), p.clone())).collect();
         for (host, _) in &spec.priorities {
             let is_director = self.topo.directors.as_ref().is_some_and(|ds| ds.hosts.iter().any(|h| h.value == host.value));
@@ -297,7 +297,7 @@ impl Builder<'_> {
         Some((vrrp, priorities))
     }
 
-    fn directors(&mut self, engine: Engine, vrrp: Option<&(Vrrp, BTreeMap<String, Sp<u64>>)>) -> Option<Vec<Director>> {
+    fn directors(&mut self, engine: Engine, vrrp: Option<&(Vrrp, BTreeMap<String, Sp<i64>>)>) -> Option<Vec<Director>> {
         let Some(spec) = self.topo.directors.as_ref() else {
             self.d.error(self.topo.span.clone(), "`directors` is missing").hint("add `directors: { hosts: [lvs1], interface: eth0 }`");
             return None;
@@ -320,7 +320,7 @@ impl Builder<'_> {
         }
         let mut seen = BTreeSet::new();
         let mut out = Vec::new();
-        let mut prio_seen: BTreeMap<u64, String> = BTreeMap::new();
+        let mut prio_seen: BTreeMap<i64, String> = BTreeMap::new();
         for (idx, name) in spec.hosts.iter().enumerate() {
             if !seen.insert(name.value.clone()) {
                 self.d.error(name.span.clone(), format!("director `{}` is listed twice", name.value));
@@ -338,10 +338,10 @@ impl Builder<'_> {
             };
             let (priority, prio_span) = match vrrp.and_then(|(_, p)| p.get(&name.value)) {
                 Some(p) => (p.value, p.span.clone()),
-                None => (default_priority(idx), name.span.clone()),
+                None => (default_priority(idx) as i64, name.span.clone()),
             };
             if vrrp.is_some() {
-                if priority == 255 || priority == 0 || priority > 255 {
+                if !(1..=254).contains(&priority) {
                     self.d.error(prio_span.clone(), format!("priority {priority} of `{}` is out of range", name.value))
                         .hint("VRRP priorities are 1..254 (255 is reserved for the address owner)");
                 } else if let Some(other) = prio_seen.insert(priority, name.value.clone()) {
@@ -354,7 +354,7 @@ impl Builder<'_> {
                 host: host.name.clone(),
                 address: host.address,
                 interface,
-                priority: priority.min(254) as u8,
+                priority: priority.clamp(1, 254) as u8,
                 state: if is_master { VrrpState::Master } else { VrrpState::Backup },
                 is_master,
             });
@@ -363,7 +363,11 @@ impl Builder<'_> {
             if let Some(master) = out.first() {
                 // Equal priorities were reported above; here only a BACKUP outranking the MASTER.
                 if let Some(higher) = out.iter().skip(1).find(|d| d.priority > master.priority) {
-                    let span = prios.get(&higher.host).map(|p| p.span.clone()).unwrap_or_else(|| spec.span.clone());
+                    let span = prios
+                        .get(&master.host)
+                        .or_else(|| prios.get(&higher.host))
+                        .map(|p| p.span.clone())
+                        .unwrap_or_else(|| spec.hosts[0].span.clone());
                     self.d.error(span, format!(
                         "`{}` is the MASTER (first in `directors.hosts`) but `{}` has a higher priority ({} > {})",
                         master.host, higher.host, higher.priority, master.priority
@@ -568,7 +572,7 @@ impl Builder<'_> {
         }
     }
 
-    fn nat(&mut self, services: &[VirtualService], directors: &Option<Vec<Director>>, vrrp: Option<&(Vrrp, BTreeMap<String, Sp<u64>>)>) -> Option<Nat> {
+    fn nat(&mut self, services: &[VirtualService], directors: &Option<Vec<Director>>, vrrp: Option<&(Vrrp, BTreeMap<String, Sp<i64>>)>) -> Option<Nat> {
         let uses_nat = services.iter().any(|s| s.mode == Mode::Nat);
         let spec = self.topo.nat.as_ref();
         let Some(spec) = spec else {
@@ -635,6 +639,9 @@ impl Builder<'_> {
         for (i, f) in spec.forwards.iter().enumerate() {
             let (Some(port), Some(service)) = (&f.port, &f.service) else { continue };
             let Some(svc) = services.iter().find(|s| s.name == service.value) else {
+                if self.topo.services.iter().any(|s| s.name.as_ref().is_some_and(|n| n.value == service.value)) {
+                    continue; // the service itself is invalid and was reported
+                }
                 let diag = self.d.error(service.span.clone(), format!("`router.forwards[{i}]`: no service named `{}`", service.value));
                 if let Some(s) = did_you_mean(&service.value, services.iter().map(|s| s.name.as_str())) {
                     diag.hint(format!("did you mean `{s}`?"));
@@ -655,22 +662,24 @@ impl Builder<'_> {
         Some(Router { host, public_ip: public_ip.value, internal_network: internal_network.value, forwards })
     }
 
-    /// No VIP (or NAT gateway, or the router's public IP) may equal a host's own address:
-    /// binding it would take the address away from that host.
+    /// No VIP, NAT gateway or router public IP may equal a host's own address (binding it
+    /// would take the address away from that host), nor one another.
     fn vip_collisions(&mut self) {
         let by_address: BTreeMap<Ipv4Addr, &str> = self.inv.hosts.values().filter_map(|h| h.address.map(|a| (a, h.name.as_str()))).collect();
-        let spans: Vec<(Ipv4Addr, Span, String)> = self
-            .topo
-            .services
-            .iter()
-            .filter_map(|s| s.vip.as_ref().map(|v| (v.value, v.span.clone(), "VIP".to_string())))
-            .chain(self.topo.nat.iter().filter_map(|n| n.gateway_vip.as_ref().map(|g| (g.value, g.span.clone(), "`nat.gateway_vip`".to_string()))))
-            .collect();
-        for (ip, span, what) in spans {
+        let topo = self.topo;
+        let vips = topo.services.iter().filter_map(|s| s.vip.as_ref().map(|v| (v.value, v.span.clone(), "VIP")));
+        let gateway = topo.nat.iter().filter_map(|n| n.gateway_vip.as_ref().map(|g| (g.value, g.span.clone(), "`nat.gateway_vip`")));
+        let public = topo.router.iter().filter_map(|r| r.public_ip.as_ref().map(|p| (p.value, p.span.clone(), "`router.public_ip`")));
+        let mut seen: BTreeMap<Ipv4Addr, &str> = BTreeMap::new();
+        for (ip, span, what) in vips.chain(gateway).chain(public) {
             if let Some(host) = by_address.get(&ip) {
                 self.d.error(span, format!("{what} {ip} is the address of host `{host}`"))
                     .hint("a VIP must be an address no host owns; pick a free address on the same network");
+            } else if let Some(first) = seen.get(&ip).filter(|first| **first != what || what != "VIP") {
+                self.d.error(span, format!("{what} {ip} is also used as {first}"))
+                    .hint("the gateway, the public address and the VIPs must be different addresses");
             }
+            seen.entry(ip).or_insert(what);
         }
     }
 }
@@ -679,11 +688,12 @@ fn check_auth_pass(p: &Sp<String>, what: &str, d: &mut Diagnostics) -> Option<St
     if !check_token(p, what, d) {
         return None;
     }
-    let len = p.value.chars().count();
+    // keepalived copies at most 8 *bytes*: a multi-byte character counts for more than one.
+    let len = p.value.len();
     if len > 8 {
         // Do not echo the secret.
-        d.error(p.span.clone(), format!("`{what}` is {len} characters long; VRRP PASS authentication uses at most 8"))
-            .hint("keepalived silently truncates it to 8 characters, so peers configured by hand would disagree");
+        d.error(p.span.clone(), format!("`{what}` is {len} bytes long; VRRP PASS authentication uses at most 8"))
+            .hint("keepalived silently truncates it to 8 bytes, so peers configured by hand would disagree");
         return None;
     }
     Some(p.value.clone())

@@ -42,11 +42,11 @@ pub struct DirectorsSpec {
 pub struct VrrpSpec {
     pub span: Span,
     pub instance: Option<Sp<String>>,
-    pub virtual_router_id: Option<Sp<u64>>,
+    pub virtual_router_id: Option<Sp<i64>>,
     pub advert_int: Option<Sp<u64>>,
     pub auth_pass: Option<Sp<String>>,
     pub auth_pass_env: Option<Sp<String>>,
-    pub priorities: Vec<(Sp<String>, Sp<u64>)>,
+    pub priorities: Vec<(Sp<String>, Sp<i64>)>,
     pub sync_group: Option<Sp<String>>,
     pub nopreempt: Option<Sp<bool>>,
     pub preempt_delay: Option<Sp<u64>>,
@@ -294,7 +294,7 @@ fn vrrp(m: &Map, d: &mut Diagnostics) -> VrrpSpec {
             let host = Sp { value: host, span: key.span(m.file) };
             let what = p.key_path(&host.value);
             match &value.value {
-                crate::yaml::Value::Int(i) => priorities.push((host, Sp { value: (*i).max(0) as u64, span: value.span(m.file) })),
+                crate::yaml::Value::Int(i) => priorities.push((host, Sp { value: *i, span: value.span(m.file) })),
                 _ => {
                     d.error(value.span(m.file), format!("`{what}` must be a number from 1 to 254, found {}", describe(value)));
                 }
@@ -307,7 +307,7 @@ fn vrrp(m: &Map, d: &mut Diagnostics) -> VrrpSpec {
         virtual_router_id: match m.get("virtual_router_id") {
             // Range checked in the model so the message can explain VRRP's limits.
             Some(n) => match &n.value {
-                crate::yaml::Value::Int(i) => Some(Sp { value: (*i).max(0) as u64, span: n.span(m.file) }),
+                crate::yaml::Value::Int(i) => Some(Sp { value: *i, span: n.span(m.file) }),
                 _ => {
                     d.error(n.span(m.file), format!("`vrrp.virtual_router_id` must be a number from 1 to 255, found {}", describe(n)));
                     None

@@ -89,6 +89,10 @@ fn syntax_message(rendered: &str) -> (String, Option<&'static str>) {
         let key = &msg[..idx];
         return (key.to_string(), Some("each key may appear only once in a mapping; remove or merge the repeated one"));
     }
+    let msg = match msg.rfind(" at line ") {
+        Some(idx) if msg[idx..].contains("column") => &msg[..idx],
+        _ => msg,
+    };
     (format!("invalid YAML: {msg}"), None)
 }
 
@@ -143,7 +147,8 @@ impl<'a> Map<'a> {
             Value::Map(entries) => Some(Map { file, path, pos: node.pos, entries }),
             Value::Null => Some(Map { file, path, pos: node.pos, entries: &[] }),
             _ => {
-                d.error(node.span(file), format!("`{path}` must be a mapping of keys to values, found {}", node.kind()));
+                let what = if path.is_empty() { "the file".to_string() } else { format!("`{path}`") };
+                d.error(node.span(file), format!("{what} must be a mapping of keys to values, found {}", describe(node)));
                 None
             }
         }
