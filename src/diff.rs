@@ -15,6 +15,23 @@ pub fn unified(path: &str, old: &str, new: &str, created: bool, deleted: bool, s
     if old_m == new_m && old != new {
         return format!("--- {from}\n+++ {to}\n@@ secret value changed (masked) @@\n");
     }
+    if old_m.is_empty() || new_m.is_empty() {
+        // A whole file added or removed: every line, no diff algorithm needed.
+        let (text, sign) = if old_m.is_empty() { (&new_m, '+') } else { (&old_m, '-') };
+        let n = text.lines().count();
+        if n == 0 {
+            return String::new();
+        }
+        let range = if sign == '+' { format!("-0,0 +1,{n}") } else { format!("-1,{n} +0,0") };
+        let mut out = String::with_capacity(text.len() + 3 * n + 64);
+        let _ = writeln!(out, "--- {from}\n+++ {to}\n@@ {range} @@");
+        for line in text.lines() {
+            out.push(sign);
+            out.push_str(line);
+            out.push('\n');
+        }
+        return out;
+    }
     let diff = TextDiff::from_lines(&old_m, &new_m);
     let mut out = String::new();
     let _ = write!(out, "{}", diff.unified_diff().context_radius(3).header(&from, &to).missing_newline_hint(false));

@@ -57,7 +57,7 @@ impl Document {
     }
 
     pub fn parse(path: &Path, text: &str, d: &mut Diagnostics) -> Option<Document> {
-        match serde_saphyr::from_str::<Spanned<RawValue>>(text) {
+        match serde_saphyr::from_str_with_options::<Spanned<RawValue>>(text, parse_options(text.len())) {
             Ok(spanned) => Some(Document { path: path.to_path_buf(), root: to_node(spanned, text) }),
             Err(e) => {
                 let pos = e
@@ -73,6 +73,19 @@ impl Document {
             }
         }
     }
+}
+
+/// serde-saphyr caps a document at 250,000 nodes by default, which a topology of ~40,000
+/// real-server entries reaches. Every node takes at least two bytes of text, so a cap scaled
+/// to the file size never refuses a real file, while aliases (the way a small YAML file
+/// explodes) stay under the library's own limits.
+fn parse_options(len: usize) -> serde_saphyr::Options {
+    let mut budget = serde_saphyr::Budget::default();
+    budget.max_nodes = budget.max_nodes.max(len);
+    budget.max_events = budget.max_events.max(2 * len);
+    let mut options = serde_saphyr::Options::default();
+    options.budget = Some(budget);
+    options
 }
 
 /// Turn serde-saphyr's message into ours: drop its position prefix (we print our own) and

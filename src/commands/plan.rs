@@ -44,7 +44,11 @@ pub fn run(args: &PlanArgs) -> Result<i32> {
             summary: Summary,
         }
         let out = Out { cluster: &loaded.cluster.name, offline: true, hosts: &hosts, summary };
-        println!("{}", serde_json::to_string_pretty(&out).expect("plan serializes"));
+        let mut stdout = std::io::BufWriter::with_capacity(1 << 16, std::io::stdout().lock());
+        serde_json::to_writer_pretty(&mut stdout, &out).expect("plan serializes");
+        std::io::Write::write_all(&mut stdout, b"\n")
+            .and_then(|_| std::io::Write::flush(&mut stdout))
+            .map_err(|source| Error::Write { path: "<stdout>".into(), source })?;
     } else {
         for h in &hosts {
             print!("{}", report::host_changes(h, true));

@@ -55,21 +55,47 @@ fn write(dir: &Path, plans: &[HostPlan], cluster: &str) -> Result<usize> {
             std::fs::remove_dir_all(entry.path()).map_err(io(&entry.path()))?;
         }
     }
+    // Hosts are independent: write them on every core (file creation dominates a large render).
+    let threads = std::thread::available_parallelism().map_or(1, |n| n.get()).clamp(1, 8);
+    let chunk = plans.len().div_ceil(threads).max(1);
+    let results: Vec<Result<usize>> = std::thread::scope(|s| {
+        let handles: Vec<_> = plans.chunks(chunk).map(|part| s.spawn(move || write_hosts(dir, part))).collect();
+        handles.into_iter().map(|h| h.join().expect("render thread panicked")).collect()
+    });
+    for r in results {
+        written += r?;
+    }
+    Ok(written)
+}
+
+/// Write the files of `plans` under `dir/<host>/`, removing files of an earlier render that
+/// the plan no longer has. Files are created 0600 and then given their mode, so a secret
+/// is never readable by others, whatever the umask.
+fn write_hosts(dir: &Path, plans: &[HostPlan]) -> Result<usize> {
+    use std::io::Write;
+    let mut written = 0;
+    let mut made: BTreeSet<PathBuf> = BTreeSet::new();
     for p in plans {
         let root = dir.join(&p.host);
-        let planned: BTreeSet<PathBuf> = p.files.iter().map(|f| host_path(&root, &f.path)).collect();
-        for old in list_files(&root) {
-            if !planned.contains(&old) {
-                std::fs::remove_file(&old).map_err(io(&old))?;
+        if root.exists() {
+            let planned: BTreeSet<PathBuf> = p.files.iter().map(|f| host_path(&root, &f.path)).collect();
+            for old in list_files(&root) {
+                if !planned.contains(&old) {
+                    std::fs::remove_file(&old).map_err(io(&old))?;
+                }
             }
         }
         for f in &p.files {
             let path = host_path(&root, &f.path);
             if let Some(parent) = path.parent() {
-                std::fs::create_dir_all(parent).map_err(io(parent))?;
+                if !made.contains(parent) {
+                    std::fs::create_dir_all(parent).map_err(io(parent))?;
+                    made.insert(parent.to_path_buf());
+                }
             }
-            std::fs::write(&path, &f.content).map_err(io(&path))?;
-            set_mode(&path, f.mode).map_err(io(&path))?;
+            let mut file = open_private(&path).map_err(io(&path))?;
+            file.write_all(f.content.as_bytes()).map_err(io(&path))?;
+            set_mode(&file, f.mode).map_err(io(&path))?;
             written += 1;
         }
     }
@@ -143,12 +169,23 @@ fn list_files(root: &Path) -> Vec<PathBuf> {
 }
 
 #[cfg(unix)]
-fn set_mode(path: &Path, mode: u32) -> std::io::Result<()> {
-    use std::os::unix::fs::PermissionsExt;
-    std::fs::set_permissions(path, std::fs::Permissions::from_mode(mode))
+fn open_private(path: &Path) -> std::io::Result<std::fs::File> {
+    use std::os::unix::fs::OpenOptionsExt;
+    std::fs::OpenOptions::new().write(true).create(true).truncate(true).mode(0o600).open(path)
 }
 
 #[cfg(not(unix))]
-fn set_mode(_: &Path, _: u32) -> std::io::Result<()> {
+fn open_private(path: &Path) -> std::io::Result<std::fs::File> {
+    std::fs::File::create(path)
+}
+
+#[cfg(unix)]
+fn set_mode(file: &std::fs::File, mode: u32) -> std::io::Result<()> {
+    use std::os::unix::fs::PermissionsExt;
+    file.set_permissions(std::fs::Permissions::from_mode(mode))
+}
+
+#[cfg(not(unix))]
+fn set_mode(_: &std::fs::File, _: u32) -> std::io::Result<()> {
     Ok(())
 }

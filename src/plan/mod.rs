@@ -161,6 +161,9 @@ impl Secrets {
     /// Replace every whole-word occurrence of a secret, and the value of any `auth_pass`
     /// line (so an old secret in a file being replaced is masked too).
     pub fn mask(&self, text: &str) -> String {
+        if !text.contains("auth_pass") && !self.contains_secret(text) {
+            return text.to_string();
+        }
         let mut out = String::with_capacity(text.len());
         for line in text.split_inclusive('\n') {
             out.push_str(&self.mask_line(line));
