@@ -48,6 +48,8 @@
 #   * No CONFIG_DUMMY in this kernel ("Unknown device type"): eth1 is a veth, not a dummy.
 #   * Interface names: "eth0" is created directly inside the host namespace (the root namespace has
 #     its own eth0); bridge ports are "p-<host>" in lvslab-sw.
+#   * Hosts must not inherit the caller's fds: the unshare parent would hold the lock fd forever
+#     (the next `up` deadlocks) and keep a caller's output pipe open.
 #   * sshd defaults MaxStartups 10:30:100 / MaxSessions 10 reset bursts of parallel connections.
 #   * The runner's ~/.bashrc (pyenv init) costs ~90 ms per ssh command; hosts get Debian's stock
 #     root .bashrc in their /root overlay instead.
@@ -296,9 +298,17 @@ prepare_host_dir() {   # name
 
 launch_host() {   # name
   local h=$1 hdir=$RUN_DIR/hosts/$1
-  LAB_DIR=$LAB_DIR setsid ip netns exec "$PREFIX$h" \
-    unshare --mount --uts --ipc --pid --fork --mount-proc --propagation private \
-    /bin/bash "$SELF" _boot "$h" "${IP[$h]}" </dev/null >"$hdir/sshd.log" 2>&1 &
+  (
+    # Close every inherited fd but 0-2: the lock (fd 9) would stay held by the long-lived unshare
+    # parent, and a caller's pipe would never see EOF (`out=$(lab.sh up)` would hang).
+    for fd in /proc/$BASHPID/fd/*; do
+      fd=${fd##*/}; ((fd > 2)) && eval "exec $fd>&-"
+    done
+    export LAB_DIR
+    exec setsid ip netns exec "$PREFIX$h" \
+      unshare --mount --uts --ipc --pid --fork --mount-proc --propagation private \
+      /bin/bash "$SELF" _boot "$h" "${IP[$h]}"
+  ) </dev/null >"$hdir/sshd.log" 2>&1 &
 }
 
 # Runs as pid 1 inside the host's namespaces: build the host's filesystem view, exec sshd.
