@@ -97,7 +97,7 @@ pub fn compute(plan: &HostPlan, facts: &Facts, secrets: &Secrets) -> HostChanges
             secret: f.secret,
         });
     }
-    for path in &facts.managed_files {
+    for path in &facts.manifest.files {
         if plan.file(path).is_none() {
             let old = facts.files.get(path).map(|f| f.content.as_str()).unwrap_or("");
             changes.push(Change::File {
@@ -116,19 +116,22 @@ pub fn compute(plan: &HostPlan, facts: &Facts, secrets: &Secrets) -> HostChanges
             changes.push(Change::Sysctl { key: s.key.clone(), from: current.cloned(), to: s.value.clone() });
         }
     }
-    for a in &facts.addresses {
-        // Only addresses lvsctl would manage: a VIP that is no longer planned on this device.
-        if !plan.addresses.iter().any(|p| p.ip == a.ip && p.dev == a.dev) && facts.managed_files.iter().any(|f| f.contains("ifcfg-")) {
+    // Only what lvsctl put there and the topology dropped, and only if it is still there.
+    for a in &facts.manifest.addresses {
+        let planned = plan.addresses.iter().any(|p| p.ip == a.ip && p.dev == a.dev);
+        let present = facts.addresses.iter().any(|f| f.ip == a.ip && f.dev == a.dev);
+        if !planned && present {
             changes.push(Change::AddressRemove { address: a.clone() });
         }
     }
     for a in &plan.addresses {
-        if !facts.addresses.contains(a) {
+        // Labels are cosmetic for matching: the same address on the same device is in place.
+        if !facts.addresses.iter().any(|f| f.ip == a.ip && f.prefix == a.prefix && f.dev == a.dev) {
             changes.push(Change::AddressAdd { address: a.clone() });
         }
     }
-    for r in &facts.routes {
-        if !plan.routes.contains(r) {
+    for r in &facts.manifest.routes {
+        if !plan.routes.contains(r) && facts.routes.contains(r) {
             changes.push(Change::RouteRemove { route: r.clone() });
         }
     }

@@ -21,6 +21,40 @@ pub struct FileFact {
     pub group: String,
 }
 
+/// What lvsctl applied to a host last time (written by apply under /var/lib/lvsctl/), so a
+/// later plan removes exactly what lvsctl put there and the topology no longer has, and never
+/// anything else the host happens to have (its own addresses, other tools' files).
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct Manifest {
+    pub cluster: String,
+    pub generation: u64,
+    pub files: Vec<String>,
+    pub sysctls: Vec<String>,
+    pub addresses: Vec<Address>,
+    pub routes: Vec<Route>,
+    pub nat_chains: Vec<String>,
+}
+
+pub const MANIFEST_PATH: &str = "/var/lib/lvsctl/manifest.json";
+
+/// keepalived as found on a host.
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize)]
+pub struct KeepalivedFact {
+    pub installed: bool,
+    pub version: Option<String>,
+    pub running: bool,
+    pub pid: Option<u32>,
+}
+
+/// A sysctl file other than ours that sets a key we manage: at boot, whichever file loads
+/// last wins, so the operator must know.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct SysctlOverride {
+    pub key: String,
+    pub value: String,
+    pub file: String,
+}
+
 #[derive(Debug, Clone, Default)]
 pub struct Facts {
     /// Files that exist among those the plan manages or lvsctl managed before.
@@ -32,8 +66,12 @@ pub struct Facts {
     pub nat_chains: Vec<String>,
     /// Daemon name -> running.
     pub services: BTreeMap<String, bool>,
-    /// Files lvsctl wrote last time (from its manifest), to find what the topology dropped.
-    pub managed_files: Vec<String>,
+    /// What lvsctl applied last time, to find what the topology dropped.
+    pub manifest: Manifest,
+    pub keepalived: KeepalivedFact,
+    /// `ID` and `ID_LIKE` of /etc/os-release, e.g. "debian" or "rhel fedora".
+    pub os_family: Option<String>,
+    pub sysctl_overrides: Vec<SysctlOverride>,
 }
 
 impl Facts {
@@ -62,17 +100,20 @@ impl Facts {
                 let content = std::fs::read_to_string(&path).map_err(|source| Error::Read { path: path.clone(), source })?;
                 let mode = file_mode(&path);
                 let rel = format!("/{}", path.strip_prefix(&root).unwrap_or(&path).to_string_lossy());
-                facts.managed_files.push(rel.clone());
+                facts.manifest.files.push(rel.clone());
                 facts.files.insert(rel, FileFact { content, mode, owner: "root".into(), group: "root".into() });
             }
         }
-        facts.managed_files.sort();
+        facts.manifest.files.sort();
         if let Some(f) = facts.files.get(SYSCTL_FILE) {
             facts.sysctls = parse_sysctl_file(&f.content);
+            facts.manifest.sysctls = facts.sysctls.keys().cloned().collect();
         }
         for (path, f) in &facts.files {
             if let Some(name) = path.rsplit('/').next().and_then(|n| n.strip_prefix("ifcfg-")) {
-                facts.addresses.extend(parse_ifcfg(name, &f.content));
+                let addrs = parse_ifcfg(name, &f.content);
+                facts.manifest.addresses.extend(addrs.iter().cloned());
+                facts.addresses.extend(addrs);
             }
             if path.ends_with("keepalived.conf") {
                 facts.services.insert("keepalived".into(), true);
@@ -82,11 +123,14 @@ impl Facts {
             }
             if path.ends_with("router-nat.rules") {
                 facts.nat_chains = f.content.lines().filter_map(|l| l.strip_prefix(':')).filter_map(|l| l.split_whitespace().next()).map(String::from).collect();
+                facts.manifest.nat_chains = facts.nat_chains.clone();
             }
             if let Some(dev) = path.rsplit('/').next().and_then(|n| n.strip_prefix("route-")) {
                 for line in f.content.lines().filter(|l| l.starts_with("default via ")) {
                     if let Some(via) = line.split_whitespace().nth(2).and_then(|v| v.parse().ok()) {
-                        facts.routes.push(Route { destination: "default".into(), via, dev: dev.to_string() });
+                        let route = Route { destination: "default".into(), via, dev: dev.to_string() };
+                        facts.manifest.routes.push(route.clone());
+                        facts.routes.push(route);
                     }
                 }
             }

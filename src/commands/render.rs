@@ -118,7 +118,7 @@ fn check(dir: &Path, plans: &[HostPlan], secrets: &Secrets) -> Result<i32> {
             }
             differences += 1;
         }
-        for path in &facts.managed_files {
+        for path in &facts.manifest.files {
             if p.file(path).is_none() {
                 let old = &facts.files[path].content;
                 out.push_str(&unified(&format!("/{}{path}", p.host), old, "", false, true, secrets));

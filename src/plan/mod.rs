@@ -62,7 +62,7 @@ pub struct Sysctl {
     pub comment: Option<&'static str>,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize, serde::Deserialize)]
 pub struct Address {
     pub ip: Ipv4Addr,
     pub prefix: u8,
@@ -80,7 +80,7 @@ impl std::fmt::Display for Address {
     }
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, serde::Deserialize)]
 pub struct Route {
     pub destination: String,
     pub via: Ipv4Addr,
