@@ -1,0 +1,345 @@
+//! One SSH connection to one host (russh), reused for every command of a run.
+//!
+//! Connecting checks the host key against known_hosts with our own OpenSSH-grade reader
+//! (`known_hosts.rs`) before any authentication: a changed or revoked key stops the host
+//! there, with fingerprints. Remote work is a shell script sent on stdin to `sh -s` (through
+//! `sudo -n` when the inventory asks to become root), so a host's whole probe is one exec.
+//! Every exec is counted: tests and `--json` report the round trips.
+
+use std::path::PathBuf;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use russh::client;
+use russh::keys::{PrivateKeyWithHashAlg, PublicKeyOrCertificate};
+use russh::ChannelMsg;
+
+use super::known_hosts::{self, KnownHosts, KnownKey, Verdict};
+use crate::inventory::Host;
+
+/// How to reach one host, resolved from the inventory.
+#[derive(Debug, Clone)]
+pub struct Target {
+    pub name: String,
+    pub address: String,
+    pub port: u16,
+    pub user: String,
+    pub key_file: Option<PathBuf>,
+    pub known_hosts: Vec<PathBuf>,
+    /// Run remote scripts through `sudo -n -u <user>`.
+    pub become_user: Option<String>,
+}
+
+impl Target {
+    pub fn from_host(h: &Host) -> Target {
+        let known_hosts = match &h.known_hosts_file {
+            Some(p) => vec![p.clone()],
+            None => std::env::var_os("HOME").map(|home| vec![PathBuf::from(home).join(".ssh/known_hosts")]).unwrap_or_default(),
+        };
+        Target {
+            name: h.name.clone(),
+            address: h.ssh_host.clone(),
+            port: h.port,
+            user: h.user.clone(),
+            key_file: h.key_file.clone(),
+            known_hosts,
+            become_user: h.become_root.then(|| h.become_user.clone()),
+        }
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct Options {
+    pub connect_timeout: Duration,
+    /// Record unknown hosts' keys in the first known_hosts file (never a changed key).
+    pub accept_new_host_keys: bool,
+    /// Connection attempts when sshd refuses or drops a burst of new connections.
+    pub attempts: u32,
+}
+
+impl Default for Options {
+    fn default() -> Self {
+        Options { connect_timeout: Duration::from_secs(10), accept_new_host_keys: false, attempts: 4 }
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum SshError {
+    #[error("cannot connect to {address}:{port}: {message}")]
+    Connect { address: String, port: u16, message: String },
+    #[error("connection to {address}:{port} timed out after {seconds}s")]
+    Timeout { address: String, port: u16, seconds: u64 },
+    #[error("HOST KEY CHANGED for {host}: it presented {presented}, but known_hosts has {}; refusing to connect (someone may be intercepting the connection, or the host was reinstalled: check, then remove the old line)", known_list(known))]
+    HostKeyChanged { host: String, presented: String, known: Vec<KnownKey> },
+    #[error("host key of {host} ({fingerprint}) is REVOKED in {}:{line}; refusing to connect", file.display())]
+    HostKeyRevoked { host: String, fingerprint: String, file: PathBuf, line: usize },
+    #[error("host key of {host} ({fingerprint}) is not in {known_hosts}; refusing to connect (verify the fingerprint, then run with --accept-new-host-keys to record it)")]
+    HostKeyUnknown { host: String, fingerprint: String, known_hosts: String },
+    #[error("cannot record the host key of {host} in {}: {source}", path.display())]
+    KnownHostsWrite { host: String, path: PathBuf, source: std::io::Error },
+    #[error("cannot read known_hosts: {0}")]
+    KnownHostsRead(std::io::Error),
+    #[error("private key {}: {message}", path.display())]
+    Key { path: PathBuf, message: String },
+    #[error("authentication as `{user}` failed on {host} ({tried})")]
+    Auth { user: String, host: String, tried: String },
+    #[error("`sudo` on {host} needs a password; lvsctl runs sudo non-interactively (allow NOPASSWD for {user}, or connect as root)")]
+    SudoPassword { host: String, user: String },
+    #[error("ssh to {host}: {message}")]
+    Protocol { host: String, message: String },
+}
+
+fn known_list(keys: &[KnownKey]) -> String {
+    keys.iter().map(|k| format!("{} {} ({}:{})", k.algorithm, k.fingerprint, k.file.display(), k.line)).collect::<Vec<_>>().join(", ")
+}
+
+/// The result of one remote command.
+#[derive(Debug, Clone)]
+pub struct ExecOutput {
+    pub status: Option<u32>,
+    pub stdout: String,
+    pub stderr: String,
+}
+
+/// The host-key decision, taken in `check_server_key` and read back after connect.
+#[derive(Debug, Clone)]
+enum KeyOutcome {
+    Trusted,
+    Recorded,
+    Refused(Verdict),
+    WriteFailed(PathBuf, String),
+}
+
+struct Client {
+    target: Target,
+    known: Arc<KnownHosts>,
+    accept_new: bool,
+    outcome: Arc<Mutex<Option<KeyOutcome>>>,
+}
+
+impl client::Handler for Client {
+    type Error = russh::Error;
+
+    async fn check_server_key(&mut self, key: &PublicKeyOrCertificate) -> Result<bool, Self::Error> {
+        let PublicKeyOrCertificate::PublicKey { key, .. } = key else {
+            *self.outcome.lock().expect("lock") = Some(KeyOutcome::Refused(Verdict::Unknown { presented: "an OpenSSH certificate".into() }));
+            return Ok(false);
+        };
+        let blob = key.to_bytes().unwrap_or_default();
+        let algorithm = key.algorithm().as_str().to_string();
+        let verdict = self.known.check(&self.target.address, self.target.port, &algorithm, &blob);
+        let outcome = match verdict {
+            Verdict::Trusted { .. } => KeyOutcome::Trusted,
+            Verdict::Unknown { .. } if self.accept_new => match self.target.known_hosts.first() {
+                Some(path) => match known_hosts::append(path, &self.target.address, self.target.port, &algorithm, &blob) {
+                    Ok(()) => KeyOutcome::Recorded,
+                    Err(e) => KeyOutcome::WriteFailed(path.clone(), e.to_string()),
+                },
+                None => KeyOutcome::WriteFailed(PathBuf::from("~/.ssh/known_hosts"), "no known_hosts file configured".into()),
+            },
+            other => KeyOutcome::Refused(other),
+        };
+        let ok = matches!(outcome, KeyOutcome::Trusted | KeyOutcome::Recorded);
+        *self.outcome.lock().expect("lock") = Some(outcome);
+        Ok(ok)
+    }
+}
+
+/// An authenticated connection.
+pub struct Session {
+    target: Target,
+    handle: client::Handle<Client>,
+    execs: AtomicUsize,
+    /// True when this connection recorded a new host key.
+    pub recorded_host_key: bool,
+    /// Problems in the known_hosts files (ignored @cert-authority lines, malformed lines).
+    pub known_hosts_warnings: Vec<String>,
+}
+
+impl Session {
+    pub async fn connect(target: &Target, opts: &Options) -> Result<Session, SshError> {
+        let (known, warnings) = KnownHosts::load(&target.known_hosts).map_err(SshError::KnownHostsRead)?;
+        let known_hosts_warnings: Vec<String> = warnings.iter().map(|w| w.to_string()).collect();
+        let known = Arc::new(known);
+        let config = Arc::new(client::Config {
+            keepalive_interval: Some(Duration::from_secs(15)),
+            keepalive_max: 4,
+            inactivity_timeout: None,
+            nodelay: true,
+            ..Default::default()
+        });
+        let mut attempt = 0;
+        loop {
+            attempt += 1;
+            let outcome = Arc::new(Mutex::new(None));
+            let client = Client { target: target.clone(), known: known.clone(), accept_new: opts.accept_new_host_keys, outcome: outcome.clone() };
+            let addr = (target.address.clone(), target.port);
+            let res = tokio::time::timeout(opts.connect_timeout, client::connect(config.clone(), addr, client)).await;
+            let decided = outcome.lock().expect("lock").clone();
+            match (res, decided) {
+                (Ok(Ok(handle)), Some(KeyOutcome::Trusted | KeyOutcome::Recorded)) | (Ok(Ok(handle)), None) => {
+                    let recorded = matches!(outcome.lock().expect("lock").clone(), Some(KeyOutcome::Recorded));
+                    let mut s = Session {
+                        target: target.clone(),
+                        handle,
+                        execs: AtomicUsize::new(0),
+                        recorded_host_key: recorded,
+                        known_hosts_warnings: known_hosts_warnings.clone(),
+                    };
+                    s.authenticate(opts).await?;
+                    return Ok(s);
+                }
+                (_, Some(KeyOutcome::Refused(verdict))) => return Err(host_key_error(target, verdict)),
+                (_, Some(KeyOutcome::WriteFailed(path, message))) => {
+                    return Err(SshError::KnownHostsWrite { host: target.name.clone(), path, source: std::io::Error::other(message) })
+                }
+                (Err(_), _) => {
+                    return Err(SshError::Timeout { address: target.address.clone(), port: target.port, seconds: opts.connect_timeout.as_secs() })
+                }
+                (Ok(Err(e)), _) if attempt < opts.attempts && retryable(&e) => {
+                    // sshd's MaxStartups drops bursts of new connections: back off and retry.
+                    let ms = 100u64 << (attempt - 1);
+                    tokio::time::sleep(Duration::from_millis(ms + (std::process::id() as u64 % 50))).await;
+                }
+                (Ok(Err(e)), _) => return Err(SshError::Connect { address: target.address.clone(), port: target.port, message: e.to_string() }),
+            }
+        }
+    }
+
+    async fn authenticate(&mut self, opts: &Options) -> Result<(), SshError> {
+        let user = self.target.user.clone();
+        let mut tried = Vec::new();
+        if let Some(path) = self.target.key_file.clone() {
+            let key = load_key(&path)?;
+            let hash = self.handle.best_supported_rsa_hash().await.ok().flatten().flatten();
+            let key = PrivateKeyWithHashAlg::new(Arc::new(key), hash);
+            let auth = tokio::time::timeout(opts.connect_timeout, self.handle.authenticate_publickey(user.clone(), key)).await;
+            match auth {
+                Ok(Ok(r)) if r.success() => return Ok(()),
+                Ok(Ok(_)) => tried.push(format!("key {}", path.display())),
+                Ok(Err(e)) => return Err(self.protocol(e)),
+                Err(_) => return Err(SshError::Timeout { address: self.target.address.clone(), port: self.target.port, seconds: opts.connect_timeout.as_secs() }),
+            }
+        }
+        if std::env::var_os("SSH_AUTH_SOCK").is_some() {
+            match russh::keys::agent::client::AgentClient::connect_env().await {
+                Ok(mut agent) => {
+                    let identities = agent.request_identities().await.unwrap_or_default();
+                    for id in identities {
+                        let hash = self.handle.best_supported_rsa_hash().await.ok().flatten().flatten();
+                        if let Ok(r) = self.handle.authenticate_publickey_with(user.clone(), id.public_key().into_owned(), hash, &mut agent).await {
+                            if r.success() {
+                                return Ok(());
+                            }
+                        }
+                    }
+                    tried.push("ssh-agent keys".into());
+                }
+                Err(e) => tried.push(format!("ssh-agent unreachable: {e}")),
+            }
+        }
+        if tried.is_empty() {
+            tried.push("no key: set ansible_ssh_private_key_file or start ssh-agent".into());
+        }
+        Err(SshError::Auth { user, host: self.target.name.clone(), tried: tried.join(", ") })
+    }
+
+    fn protocol(&self, e: impl std::fmt::Display) -> SshError {
+        SshError::Protocol { host: self.target.name.clone(), message: e.to_string() }
+    }
+
+    /// Run `script` with POSIX sh on the host (as root through `sudo -n` when configured).
+    pub async fn run_script(&self, script: &str) -> Result<ExecOutput, SshError> {
+        let command = match &self.target.become_user {
+            Some(u) => format!("sudo -n -u {u} -- sh -s"),
+            None => "sh -s".to_string(),
+        };
+        let out = self.exec(&command, script.as_bytes()).await?;
+        if self.target.become_user.is_some() && out.status == Some(1) && out.stderr.contains("sudo:") && out.stderr.contains("password") {
+            return Err(SshError::SudoPassword { host: self.target.name.clone(), user: self.target.user.clone() });
+        }
+        Ok(out)
+    }
+
+    /// One exec request on a new channel of this connection, `stdin` sent then closed.
+    pub async fn exec(&self, command: &str, stdin: &[u8]) -> Result<ExecOutput, SshError> {
+        self.execs.fetch_add(1, Ordering::Relaxed);
+        let mut channel = self.handle.channel_open_session().await.map_err(|e| self.protocol(e))?;
+        channel.exec(true, command).await.map_err(|e| self.protocol(e))?;
+        if !stdin.is_empty() {
+            channel.data(stdin).await.map_err(|e| self.protocol(e))?;
+        }
+        channel.eof().await.map_err(|e| self.protocol(e))?;
+        let (mut stdout, mut stderr, mut status) = (Vec::new(), Vec::new(), None);
+        // Keep draining after ExitStatus: data may still arrive before the channel closes.
+        while let Some(msg) = channel.wait().await {
+            match msg {
+                ChannelMsg::Data { data } => stdout.extend_from_slice(&data),
+                ChannelMsg::ExtendedData { data, ext: 1 } => stderr.extend_from_slice(&data),
+                ChannelMsg::ExitStatus { exit_status } => status = Some(exit_status),
+                ChannelMsg::ExitSignal { signal_name, .. } => {
+                    stderr.extend_from_slice(format!("killed by signal {signal_name:?}").as_bytes());
+                }
+                _ => {}
+            }
+        }
+        Ok(ExecOutput { status, stdout: String::from_utf8_lossy(&stdout).into_owned(), stderr: String::from_utf8_lossy(&stderr).into_owned() })
+    }
+
+    pub fn exec_count(&self) -> usize {
+        self.execs.load(Ordering::Relaxed)
+    }
+
+    pub async fn close(self) {
+        let _ = self.handle.disconnect(russh::Disconnect::ByApplication, "", "en").await;
+    }
+}
+
+fn retryable(e: &russh::Error) -> bool {
+    let s = e.to_string().to_lowercase();
+    matches!(e, russh::Error::IO(_) | russh::Error::Disconnect | russh::Error::HUP)
+        || s.contains("reset")
+        || s.contains("refused")
+        || s.contains("closed")
+}
+
+fn host_key_error(target: &Target, verdict: Verdict) -> SshError {
+    let host = format!("{} ({}:{})", target.name, target.address, target.port);
+    match verdict {
+        Verdict::Changed { presented, known } => SshError::HostKeyChanged { host, presented, known },
+        Verdict::Revoked { file, line, fingerprint } => SshError::HostKeyRevoked { host, fingerprint, file, line },
+        Verdict::Unknown { presented } => SshError::HostKeyUnknown {
+            host,
+            fingerprint: presented,
+            known_hosts: target.known_hosts.iter().map(|p| p.display().to_string()).collect::<Vec<_>>().join(", "),
+        },
+        Verdict::Trusted { .. } => SshError::Protocol { host, message: "host key trusted but the connection failed".into() },
+    }
+}
+
+/// Load a private key, asking for the passphrase of an encrypted one: `LVSCTL_SSH_PASSPHRASE`,
+/// else a prompt when stdin is a terminal.
+fn load_key(path: &std::path::Path) -> Result<russh::keys::PrivateKey, SshError> {
+    let err = |message: String| SshError::Key { path: path.to_path_buf(), message };
+    match russh::keys::load_secret_key(path, None) {
+        Ok(k) => Ok(k),
+        Err(russh::keys::Error::KeyIsEncrypted) => {
+            let pass = match std::env::var("LVSCTL_SSH_PASSPHRASE") {
+                Ok(p) => p,
+                Err(_) if console::user_attended_stderr() && console::Term::stdout().is_term() => {
+                    eprint!("passphrase for {}: ", path.display());
+                    console::Term::stderr().read_secure_line().map_err(|e| err(format!("cannot read the passphrase: {e}")))?
+                }
+                Err(_) => return Err(err("the key is encrypted: set LVSCTL_SSH_PASSPHRASE or run on a terminal".into())),
+            };
+            russh::keys::load_secret_key(path, Some(&pass)).map_err(|e| match e {
+                russh::keys::Error::KeyIsEncrypted => err("wrong passphrase".into()),
+                other if other.to_string().to_lowercase().contains("crypt") => err("wrong passphrase".into()),
+                other => err(other.to_string()),
+            })
+        }
+        Err(russh::keys::Error::IO(e)) => Err(err(format!("cannot read it: {e}"))),
+        Err(e) => Err(err(e.to_string())),
+    }
+}
