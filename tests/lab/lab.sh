@@ -45,6 +45,9 @@
 #     only `remount,bind,ro` (per-mount flag, private mount namespace) is used here.
 #   * Host mount namespaces inherit the /run/netns/* bind mounts; holding them keeps deleted
 #     namespaces (and their veths) alive, so _boot detaches /run/netns first.
+#   * A re-created host with a new random MAC is unreachable for ~40 s (stale neighbour entries):
+#     lab NICs get fixed MACs derived from their address.
+#   * Under set -e, a failed `x=$(<file)` exits the shell even with `|| ...`; use `read <file`.
 #   * No CONFIG_DUMMY in this kernel ("Unknown device type"): eth1 is a veth, not a dummy.
 #   * Interface names: "eth0" is created directly inside the host namespace (the root namespace has
 #     its own eth0); bridge ports are "p-<host>" in lvslab-sw.
@@ -55,7 +58,8 @@
 #     root .bashrc in their /root overlay instead.
 #   * The kernel here has no IPVS (CONFIG_IP_VS not set): ipvsadm fails and keepalived must run with
 #     -P (VRRP only). Everything else (VRRP, VIPs, ARP sysctls, iptables NAT, files) is real.
-set -euo pipefail
+set -Eeuo pipefail
+trap 'printf "lab: error: line %s: %s failed\n" "$LINENO" "$BASH_COMMAND" >&2' ERR
 
 export PATH=$PATH:/usr/sbin:/sbin
 SELF=$(readlink -f "${BASH_SOURCE[0]}")
@@ -132,11 +136,11 @@ preflight() {
   for b in "${!opt[@]}"; do
     command -v "$b" >/dev/null || optional+=("${opt[$b]}")
   done
-  if ((${#missing[@]})); then
-    die "missing commands; install them with: apt-get install -y $(printf '%s\n' "${missing[@]}" | sort -u | xargs)"
-  fi
   if ((${#optional[@]})); then
     log "warning: lvsctl's lab tests also need: apt-get install -y $(printf '%s\n' "${optional[@]}" | sort -u | xargs)"
+  fi
+  if ((${#missing[@]})); then
+    die "missing commands; install them with: apt-get install -y $(printf '%s\n' "${missing[@]}" | sort -u | xargs)"
   fi
   grep -qw overlay /proc/filesystems || modprobe overlay 2>/dev/null \
     || die "kernel lacks overlayfs (needed for per-host /etc, /root, /var)"
@@ -212,7 +216,7 @@ ensure_runner_link() {
   ip link del "$RUNNER_LINK" 2>/dev/null || true
   ip -n "$SW_NS" link del runner 2>/dev/null || true
   check_subnet_free
-  ip link add "$RUNNER_LINK" type veth peer name runner netns "$SW_NS"
+  ip link add "$RUNNER_LINK" address "$(mac 0 "$RUNNER_IP")" type veth peer name runner netns "$SW_NS"
   # No IPv6 (RS/MLD noise) from the runner into the lab.
   [[ -w /proc/sys/net/ipv6/conf/$RUNNER_LINK/disable_ipv6 ]] \
     && echo 1 >"/proc/sys/net/ipv6/conf/$RUNNER_LINK/disable_ipv6"
@@ -226,15 +230,21 @@ ensure_runner_link() {
 any_alive() {
   local p st
   for p in "$@"; do
-    { st=$(<"/proc/$p/stat"); } 2>/dev/null || continue
+    # (not st=$(<file): under set -e a failed $(<file) exits the shell, `|| continue` or not)
+    read -r st 2>/dev/null <"/proc/$p/stat" || continue
     st=${st##*) }                  # fields after "(comm)"; the first is the state
     [[ ${st%% *} == Z ]] || return 0
   done
   return 1
 }
 
-destroy_hosts() {   # names...; stops all of them in parallel, then removes them
-  local h p pids=() t
+# Stops the hosts (all in parallel), deletes their namespaces and dirs. With --unlink it first
+# deletes their NICs synchronously (~25 ms each): needed when the lab keeps running, because the
+# kernel frees a deleted namespace asynchronously and its "p-<host>" bridge port would still
+# exist when the host is re-created. `down` deletes the switch namespace instead.
+destroy_hosts() {   # [--unlink] names...
+  local unlink=0 h p pids=() t
+  [[ ${1:-} != --unlink ]] || { unlink=1; shift; }
   for h in "$@"; do
     ns_exists "$PREFIX$h" || continue
     for p in $(ip netns pids "$PREFIX$h" 2>/dev/null); do pids+=("$p"); done
@@ -250,18 +260,27 @@ destroy_hosts() {   # names...; stops all of them in parallel, then removes them
   fi
   for h in "$@"; do
     if ns_exists "$PREFIX$h"; then
-      ip -n "$PREFIX$h" link del eth0 2>/dev/null || true
-      ip -n "$PREFIX$h" link del eth1 2>/dev/null || true
+      if ((unlink)); then
+        ip -n "$PREFIX$h" link del eth0 2>/dev/null || true
+        ip -n "$PREFIX$h" link del eth1 2>/dev/null || true
+      fi
       ip netns del "$PREFIX$h"
     fi
     rm -rf "${RUN_DIR:?}/hosts/$h"
   done
 }
 
+# Fixed MACs (02:1a:77:<nic>:<ip octets 3,4>): a re-created host keeps its MAC, so no neighbour
+# cache (runner or other hosts) keeps sending to a dead one (that stalled connects for ~40 s).
+mac() {   # nic-index ip
+  local IFS=. o; read -r -a o <<<"$2"
+  printf '02:1a:77:%02x:%02x:%02x\n' "$1" "${o[2]}" "${o[3]}"
+}
+
 create_host_net() {   # name
   local h=$1 ns=$PREFIX$1 ip=${IP[$1]}
   ip netns add "$ns"
-  ip -n "$ns" link add eth0 type veth peer name "p-$h" netns "$SW_NS"
+  ip -n "$ns" link add eth0 address "$(mac 0 "$ip")" type veth peer name "p-$h" netns "$SW_NS"
   ip -n "$SW_NS" link set "p-$h" master br0 up
   # eth1 (no CONFIG_DUMMY in this kernel, so a veth): directors' eth1 share br1 (10.77.1.0/24,
   # the NAT internal side); gw's eth1 (10.77.9.2/24, its public side) leads nowhere.
@@ -271,7 +290,7 @@ create_host_net() {   # name
     lvs*) eth1=10.77.1.$((10 + ${h#lvs}))/24 ;;
   esac
   if [[ -n $eth1 ]]; then
-    ip -n "$ns" link add eth1 type veth peer name "q-$h" netns "$SW_NS"
+    ip -n "$ns" link add eth1 address "$(mac 1 "${eth1%/*}")" type veth peer name "q-$h" netns "$SW_NS"
     if [[ $h == gw ]]; then ip -n "$SW_NS" link set "q-$h" up; else ip -n "$SW_NS" link set "q-$h" master br1 up; fi
   fi
   {
@@ -454,23 +473,23 @@ cmd_up() {
     h=${ns#"$PREFIX"}
     [[ $ns == "$SW_NS" || -n ${IP[$h]:-} ]] || stray+=("$h")
   done
-  ((${#stray[@]} == 0)) || { log "removing hosts not in this lab: ${stray[*]}"; destroy_hosts "${stray[@]}"; }
+  ((${#stray[@]} == 0)) || { log "removing hosts not in this lab: ${stray[*]}"; destroy_hosts --unlink "${stray[@]}"; }
 
   # Keep healthy hosts (and their state); (re)create the others.
   for h in "${HOSTS[@]}"; do
     [[ -n $(host_init_pid "$h") ]] && ip -n "$SW_NS" link show "p-$h" >/dev/null 2>&1 || todo+=("$h")
   done
   if ((${#todo[@]})); then
-    destroy_hosts "${todo[@]}"
+    destroy_hosts --unlink "${todo[@]}"
     for h in "${todo[@]}"; do create_host_net "$h"; prepare_host_dir "$h"; launch_host "$h"; done
-    wait_tcp22 "${todo[@]}" || die "some hosts did not start"
   fi
+  wait_tcp22 "${HOSTS[@]}" || die "some hosts did not start"
+  # One real login proves keys, known_hosts and sshd_config (a full ssh round costs ~0.1 s of CPU
+  # per host; `status` does it for every host).
+  h=${todo[0]:-lvs1}
+  ssh "${SSH_OPTS[@]}" "root@${IP[$h]}" true </dev/null \
+    || die "ssh root@${IP[$h]} ($h) fails; see $RUN_DIR/hosts/$h/sshd.log"
   write_inventory
-  local out
-  if ! out=$(probe_hosts); then
-    printf '%s\n' "$out" >&2
-    die "some hosts are not reachable over ssh"
-  fi
   log "up: ${#HOSTS[@]} hosts (${#todo[@]} started) in $(($(now) - t0)) ms; e.g."
   log "  ssh -i $LAB_DIR/id_ed25519 -o UserKnownHostsFile=$LAB_DIR/known_hosts root@${IP[lvs1]}"
 }
@@ -501,7 +520,7 @@ cmd_status() {
     h=${ns#"$PREFIX"}
     [[ $ns == "$SW_NS" || -n ${IP[$h]:-} ]] || { echo "stray namespace $ns"; rc=1; }
   done
-  return "$rc"
+  exit "$rc"
 }
 
 usage() {
