@@ -28,8 +28,38 @@ pub enum Command {
     Validate(Common),
     /// Write every host's files to DIR/<host>/<path>, or check DIR against them.
     Render(RenderArgs),
-    /// Show what would change on each host.
+    /// Show what would change on each host (facts probed over SSH, or --offline).
     Plan(PlanArgs),
+    /// A table per host: role, reachable, VRRP state, keepalived, VIP/ARP, drift.
+    Status(StatusArgs),
+}
+
+/// How lvsctl connects to hosts.
+#[derive(Debug, Args)]
+pub struct SshArgs {
+    /// How many hosts to work on at once.
+    #[arg(long, value_name = "N", default_value_t = 20)]
+    pub forks: usize,
+    /// Record the host keys of hosts not yet in known_hosts (a changed key is never accepted).
+    #[arg(long)]
+    pub accept_new_host_keys: bool,
+    /// Seconds to wait for a host to connect and authenticate.
+    #[arg(long, value_name = "SECONDS", default_value_t = 10)]
+    pub connect_timeout: u64,
+}
+
+#[derive(Debug, Args)]
+pub struct StatusArgs {
+    #[command(flatten)]
+    pub common: Common,
+    #[command(flatten)]
+    pub ssh: SshArgs,
+    /// Only these hosts (comma-separated names).
+    #[arg(long, value_name = "HOSTS", value_delimiter = ',')]
+    pub limit: Vec<String>,
+    /// Print the status as JSON on stdout.
+    #[arg(long)]
+    pub json: bool,
 }
 
 #[derive(Debug, Args)]
@@ -75,4 +105,6 @@ pub struct PlanArgs {
     /// Exit 0 when there is nothing to change, 2 when there are changes, 1 on error.
     #[arg(long)]
     pub detailed_exitcode: bool,
+    #[command(flatten)]
+    pub ssh: SshArgs,
 }

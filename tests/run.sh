@@ -37,6 +37,10 @@ fi
 if [ -n "${CI:-}" ]; then
     export LVSCTL_REQUIRE_ROOT=1
 fi
+# The lab tests bring the lab of SSH hosts up (tests/lab/lab.sh); leave nothing behind.
+if [ "$(id -u)" = 0 ]; then
+    trap 'bash tests/lab/lab.sh down >/dev/null 2>&1 || true' EXIT
+fi
 unset RUST_BACKTRACE
 
 if cargo nextest --version >/dev/null 2>&1; then

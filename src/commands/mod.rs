@@ -3,6 +3,7 @@
 
 mod plan;
 mod render;
+mod status;
 mod validate;
 
 use std::path::PathBuf;
@@ -26,6 +27,7 @@ pub fn run(cli: Cli) -> i32 {
         Command::Validate(args) => validate::run(args),
         Command::Render(args) => render::run(args),
         Command::Plan(args) => plan::run(args),
+        Command::Status(args) => status::run(args),
     };
     match result {
         Ok(code) => code,

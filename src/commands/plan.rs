@@ -1,60 +1,136 @@
-//! `lvsctl plan`: what would change on each host. `--offline` compares with an empty host
-//! or a previous render; live plans (facts probed over SSH) come with the SSH transport.
+//! `lvsctl plan`: what would change on each host. Live by default (facts probed over SSH,
+//! one script per host); `--offline` compares with an empty host or a previous render.
 
-use crate::changes::{self, HostChanges};
-use crate::cli::PlanArgs;
+use crate::changes::{self, Change, HostChanges};
+use crate::cli::{PlanArgs, SshArgs};
 use crate::error::{Error, Result};
 use crate::exit;
 use crate::facts::Facts;
-use crate::plan::{self, Secrets};
+use crate::live::{self, LiveOptions};
+use crate::plan::{self, HostPlan, Role, Secrets};
 use crate::render::Templates;
 use crate::report::{self, Summary};
+
+/// One host's line in the plan, offline or live.
+#[derive(Debug, serde::Serialize)]
+pub struct HostResult {
+    pub host: String,
+    pub roles: Vec<Role>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub reachable: Option<bool>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub error: Option<String>,
+    pub changes: Vec<Change>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub warnings: Vec<String>,
+    /// Remote execs the inspection took.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub execs: Option<usize>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub elapsed_ms: Option<u64>,
+}
+
+pub fn live_options(ssh: &SshArgs) -> LiveOptions {
+    LiveOptions {
+        forks: ssh.forks,
+        ssh: crate::ssh::Options {
+            connect_timeout: std::time::Duration::from_secs(ssh.connect_timeout.max(1)),
+            accept_new_host_keys: ssh.accept_new_host_keys,
+            ..Default::default()
+        },
+    }
+}
+
+/// Keep the plans of `--limit` hosts; an unknown name is a usage error.
+pub fn limit(plans: &mut Vec<HostPlan>, hosts: &[String]) -> Result<()> {
+    if hosts.is_empty() {
+        return Ok(());
+    }
+    if let Some(unknown) = hosts.iter().find(|h| !plans.iter().any(|p| &p.host == *h)) {
+        return Err(Error::usage(format!("--limit: `{unknown}` is not a host of this cluster")));
+    }
+    plans.retain(|p| hosts.contains(&p.host));
+    Ok(())
+}
 
 pub fn run(args: &PlanArgs) -> Result<i32> {
     let loaded = super::load(&args.common)?;
     let templates = Templates::new(args.common.templates.as_deref())?;
     let mut plans = plan::build(&loaded.cluster, &templates)?;
-    if !args.limit.is_empty() {
-        if let Some(unknown) = args.limit.iter().find(|h| !plans.iter().any(|p| &p.host == *h)) {
-            return Err(Error::usage(format!("--limit: `{unknown}` is not a host of this cluster")));
-        }
-        plans.retain(|p| args.limit.contains(&p.host));
-    }
-    if !args.offline {
-        return Err(Error::usage(
-            "live plans over SSH are not available in this build yet; use `--offline` (against an empty host) or `--offline --against DIR`",
-        ));
-    }
+    limit(&mut plans, &args.limit)?;
     let secrets = Secrets::of(&loaded.cluster);
-    let mut hosts: Vec<HostChanges> = Vec::with_capacity(plans.len());
-    for p in &plans {
-        let facts = match &args.against {
-            Some(dir) => Facts::from_render_dir(dir, &p.host)?,
-            None => Facts::empty(),
-        };
-        hosts.push(changes::compute(p, &facts, &secrets));
-    }
-    let summary = Summary::of(&hosts);
+    let results: Vec<HostResult> = if args.offline {
+        let mut v = Vec::with_capacity(plans.len());
+        for p in &plans {
+            let facts = match &args.against {
+                Some(dir) => Facts::from_render_dir(dir, &p.host)?,
+                None => Facts::empty(),
+            };
+            let HostChanges { host, roles, changes } = changes::compute(p, &facts, &secrets);
+            v.push(HostResult { host, roles, reachable: None, error: None, changes, warnings: Vec::new(), execs: None, elapsed_ms: None });
+        }
+        v
+    } else {
+        live::inspect(&loaded.cluster, &plans, &secrets, &live_options(&args.ssh))
+            .into_iter()
+            .map(|i| match i.outcome {
+                Ok(ins) => HostResult {
+                    host: i.host,
+                    roles: i.roles,
+                    reachable: Some(true),
+                    error: None,
+                    changes: ins.changes.changes,
+                    warnings: ins.warnings,
+                    execs: Some(ins.execs),
+                    elapsed_ms: Some(ins.elapsed_ms),
+                },
+                Err(e) => HostResult { host: i.host, roles: i.roles, reachable: Some(false), error: Some(e), changes: Vec::new(), warnings: Vec::new(), execs: None, elapsed_ms: None },
+            })
+            .collect()
+    };
+    let failed = results.iter().filter(|r| r.error.is_some()).count();
+    let as_changes: Vec<HostChanges> =
+        results.iter().filter(|r| r.error.is_none()).map(|r| HostChanges { host: r.host.clone(), roles: r.roles.clone(), changes: r.changes.clone() }).collect();
+    let summary = Summary::of(&as_changes);
     if args.json {
         #[derive(serde::Serialize)]
         struct Out<'a> {
             cluster: &'a str,
             offline: bool,
-            hosts: &'a [HostChanges],
+            hosts: &'a [HostResult],
             summary: Summary,
+            unreachable: usize,
         }
-        let out = Out { cluster: &loaded.cluster.name, offline: true, hosts: &hosts, summary };
+        let out = Out { cluster: &loaded.cluster.name, offline: args.offline, hosts: &results, summary, unreachable: failed };
         let mut stdout = std::io::BufWriter::with_capacity(1 << 16, std::io::stdout().lock());
         serde_json::to_writer_pretty(&mut stdout, &out).expect("plan serializes");
         std::io::Write::write_all(&mut stdout, b"\n")
             .and_then(|_| std::io::Write::flush(&mut stdout))
             .map_err(|source| Error::Write { path: "<stdout>".into(), source })?;
     } else {
-        for h in &hosts {
-            print!("{}", report::host_changes(h, true));
-            println!();
+        for r in &results {
+            match &r.error {
+                Some(e) => {
+                    let roles: Vec<&str> = r.roles.iter().map(|x| x.as_str()).collect();
+                    println!("{} ({}): {} {e}\n", console::style(&r.host).bold(), roles.join(", "), console::style("UNREACHABLE:").red().bold());
+                }
+                None => {
+                    let hc = HostChanges { host: r.host.clone(), roles: r.roles.clone(), changes: r.changes.clone() };
+                    print!("{}", report::host_changes(&hc, true));
+                    for w in &r.warnings {
+                        println!("  {} {w}", console::style("warning:").yellow().bold());
+                    }
+                    println!();
+                }
+            }
         }
         println!("{}", summary.line());
+        if failed > 0 {
+            println!("{failed} host(s) could not be inspected: the plan for them is unknown.");
+        }
+    }
+    if failed > 0 {
+        return Ok(exit::ERROR);
     }
     Ok(if args.detailed_exitcode && summary.total() > 0 { exit::CHANGES } else { exit::OK })
 }

@@ -144,3 +144,94 @@ pub fn files_under(dir: &Path) -> Vec<PathBuf> {
     out.sort();
     out
 }
+
+/// The lab of SSH hosts (tests/lab/lab.sh), held exclusively by one test at a time across
+/// test processes, reset to fresh hosts when taken.
+pub struct Lab {
+    _lock: std::fs::File,
+}
+
+pub const LAB_HOSTS: &[(&str, &str)] =
+    &[("gw", "10.77.0.2"), ("lvs1", "10.77.0.11"), ("lvs2", "10.77.0.12"), ("web1", "10.77.0.21"), ("web2", "10.77.0.22")];
+
+impl Lab {
+    /// Take the lab (waiting for other tests) and reset it: every host fresh.
+    pub fn fresh() -> Lab {
+        let lock = std::fs::OpenOptions::new().create(true).truncate(false).write(true).open(std::env::temp_dir().join("lvsctl-lab.lock")).unwrap();
+        lock.lock().expect("lock the lab");
+        let o = Command::new("bash").arg(repo().join("tests/lab/lab.sh")).arg("reset").env("LAB_REAL_SERVERS", "2").output().expect("run lab.sh");
+        assert!(o.status.success(), "lab.sh reset failed:\n{}{}", stdout(&o), stderr(&o));
+        Lab { _lock: lock }
+    }
+
+    pub fn ip(host: &str) -> &'static str {
+        LAB_HOSTS.iter().find(|(h, _)| *h == host).map(|(_, ip)| *ip).expect("lab host")
+    }
+
+    /// Run a shell command on a lab host with OpenSSH (independent of lvsctl's own SSH).
+    pub fn ssh(&self, host: &str, cmd: &str) -> Output {
+        Command::new("ssh")
+            .args(["-i", repo().join(".lab/id_ed25519").to_str().unwrap()])
+            .args(["-o", &format!("UserKnownHostsFile={}", repo().join(".lab/known_hosts").display())])
+            .args(["-o", "BatchMode=yes", "-o", "StrictHostKeyChecking=yes", "-o", "LogLevel=ERROR"])
+            .arg(format!("root@{}", Lab::ip(host)))
+            .arg(cmd)
+            .output()
+            .expect("ssh")
+    }
+
+    /// Like `ssh`, asserting success, returning stdout.
+    pub fn sh(&self, host: &str, cmd: &str) -> String {
+        let o = self.ssh(host, cmd);
+        assert!(o.status.success(), "on {host}: `{cmd}` failed: {}", stderr(&o));
+        stdout(&o)
+    }
+
+    /// Execs sshd has started on `host` so far ("Starting session" lines, LogLevel VERBOSE).
+    pub fn sshd_sessions(&self, host: &str) -> usize {
+        let log = std::fs::read_to_string(format!("/run/lvslab/hosts/{host}/sshd.log")).unwrap_or_default();
+        log.lines().filter(|l| l.contains("Starting session:")).count()
+    }
+
+    /// The public host key line of `host` from the lab's known_hosts.
+    pub fn host_key(&self, host: &str) -> String {
+        let known = std::fs::read_to_string(repo().join(".lab/known_hosts")).unwrap();
+        let ip = Lab::ip(host);
+        let line = known.lines().find(|l| l.split_whitespace().next() == Some(ip)).expect("host in known_hosts");
+        line.split_whitespace().skip(1).take(2).collect::<Vec<_>>().join(" ")
+    }
+
+    /// Put the rendered files of `playbook` on every host and set their runtime state by hand
+    /// (what apply will do), so drift tests start from a converged cluster.
+    pub fn converge_by_hand(&self, playbook: &str) {
+        let dir = Scratch::new("converge");
+        let o = run(&["render", playbook, "--out", dir.path().to_str().unwrap()]);
+        assert!(o.status.success(), "{}", stderr(&o));
+        for (host, _) in LAB_HOSTS {
+            let hostdir = dir.path().join(host);
+            if !hostdir.is_dir() {
+                continue;
+            }
+            let tar = Command::new("tar").args(["-C", hostdir.to_str().unwrap(), "-cf", "-", "etc"]).output().unwrap();
+            let mut child = Command::new("ssh")
+                .args(["-i", repo().join(".lab/id_ed25519").to_str().unwrap()])
+                .args(["-o", &format!("UserKnownHostsFile={}", repo().join(".lab/known_hosts").display()), "-o", "BatchMode=yes"])
+                .arg(format!("root@{}", Lab::ip(host)))
+                .arg("tar -C / --no-same-owner -xf -")
+                .stdin(std::process::Stdio::piped())
+                .spawn()
+                .unwrap();
+            use std::io::Write;
+            child.stdin.take().unwrap().write_all(&tar.stdout).unwrap();
+            assert!(child.wait().unwrap().success(), "copy to {host}");
+            let mut cmd = String::from("sysctl -q -p /etc/sysctl.d/90-lvsctl.conf");
+            if host.starts_with("web") {
+                cmd.push_str(" && ip addr replace 10.77.0.100/32 dev lo label lo:0");
+            }
+            if *host == "gw" {
+                cmd.push_str(" && iptables-restore --noflush /etc/lvsctl/router-nat.rules");
+            }
+            self.sh(host, &cmd);
+        }
+    }
+}

@@ -371,6 +371,8 @@ AuthorizedKeysFile .ssh/authorized_keys
 MaxStartups 100:30:200
 MaxSessions 50
 UseDNS no
+# Every exec is logged ("Starting session: command for ..."): tests count round trips here.
+LogLevel VERBOSE
 PrintMotd no
 X11Forwarding no
 AcceptEnv LANG LC_*

@@ -1,0 +1,98 @@
+//! Live inspection: connect to every host (at most `forks` at once), run the facts probe as
+//! one script in one exec, and compare with the host's plan.
+//!
+//! A host that cannot be reached or probed is reported with its error; the others are still
+//! inspected. Nothing here writes to a host.
+
+use std::sync::Arc;
+use std::time::Instant;
+
+use crate::changes::{self, HostChanges};
+use crate::facts::Facts;
+use crate::model::Cluster;
+use crate::plan::{HostPlan, Role, Secrets, SYSCTL_FILE};
+use crate::probe::{self, ProbeRequest};
+use crate::ssh::{self, Session, Target};
+
+#[derive(Debug, Clone)]
+pub struct LiveOptions {
+    pub forks: usize,
+    pub ssh: ssh::Options,
+}
+
+#[derive(Debug)]
+pub struct Inspected {
+    pub facts: Facts,
+    pub changes: HostChanges,
+    pub warnings: Vec<String>,
+    /// Remote execs this host's inspection took (the probe is one).
+    pub execs: usize,
+    pub elapsed_ms: u64,
+}
+
+#[derive(Debug)]
+pub struct HostInspection {
+    pub host: String,
+    pub roles: Vec<Role>,
+    pub outcome: Result<Inspected, String>,
+}
+
+/// Inspect every planned host. Blocks; runs its own tokio runtime.
+pub fn inspect(cluster: &Cluster, plans: &[HostPlan], secrets: &Secrets, opts: &LiveOptions) -> Vec<HostInspection> {
+    let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build().expect("tokio runtime");
+    runtime.block_on(inspect_async(cluster, plans, secrets, opts))
+}
+
+async fn inspect_async(cluster: &Cluster, plans: &[HostPlan], secrets: &Secrets, opts: &LiveOptions) -> Vec<HostInspection> {
+    let limit = Arc::new(tokio::sync::Semaphore::new(opts.forks.max(1)));
+    let mut tasks = Vec::with_capacity(plans.len());
+    for plan in plans {
+        let target = Target::from_host(&cluster.hosts[&plan.host]);
+        let plan = plan.clone();
+        let secrets = secrets.clone();
+        let ssh_opts = opts.ssh.clone();
+        let limit = limit.clone();
+        tasks.push(tokio::spawn(async move {
+            let _permit = limit.acquire_owned().await.expect("semaphore open");
+            let outcome = inspect_host(&target, &plan, &secrets, &ssh_opts).await;
+            HostInspection { host: plan.host.clone(), roles: plan.roles.clone(), outcome }
+        }));
+    }
+    let mut out = Vec::with_capacity(tasks.len());
+    for t in tasks {
+        out.push(t.await.expect("inspection task panicked"));
+    }
+    out
+}
+
+async fn inspect_host(target: &Target, plan: &HostPlan, secrets: &Secrets, opts: &ssh::Options) -> Result<Inspected, String> {
+    let start = Instant::now();
+    let session = Session::connect(target, opts).await.map_err(|e| e.to_string())?;
+    let req = ProbeRequest::for_plan(plan);
+    let result = session.run_script(&probe::script(&req)).await;
+    let execs = session.exec_count();
+    let known_hosts_warnings = session.known_hosts_warnings.clone();
+    session.close().await;
+    let out = result.map_err(|e| e.to_string())?;
+    let (facts, mut warnings) = probe::parse(&out.stdout, &req).map_err(|e| {
+        let stderr = out.stderr.trim();
+        if stderr.is_empty() { format!("probe failed: {e}") } else { format!("probe failed: {e} (remote stderr: {stderr})") }
+    })?;
+    warnings.extend(known_hosts_warnings);
+    warnings.extend(fact_warnings(plan, &facts));
+    let changes = changes::compute(plan, &facts, secrets);
+    Ok(Inspected { facts, changes, warnings, execs, elapsed_ms: start.elapsed().as_millis() as u64 })
+}
+
+/// Things about a host that a plan cannot fix by itself but the operator must know.
+pub fn fact_warnings(plan: &HostPlan, facts: &Facts) -> Vec<String> {
+    let mut w = Vec::new();
+    for o in &facts.sysctl_overrides {
+        let ours = plan.sysctls.iter().find(|s| s.key == o.key).map_or("", |s| s.value.as_str());
+        w.push(format!("{} sets {} = {} and loads after {SYSCTL_FILE}: at boot it overrides lvsctl's {ours}", o.file, o.key, o.value));
+    }
+    if plan.services.iter().any(|s| s.name == "keepalived") && !facts.keepalived.installed {
+        w.push("keepalived is not installed: install it (apt-get install keepalived / dnf install keepalived) before apply".into());
+    }
+    w
+}

@@ -1,0 +1,753 @@
+//! The live facts probe: one POSIX sh script per host, run in one exec, and the parser of what
+//! it prints.
+//!
+//! Why one script: every remote exec is a round trip (and, through a login shell, a profile
+//! read: about 90 ms with some `.bashrc`s). Asking for each file, sysctl and address apart would
+//! cost dozens of round trips per host; one script that prints everything costs one. So
+//! `script` writes a small sh program from a `ProbeRequest` (what the plan manages), the caller
+//! runs it as `sh -s` with the script on stdin, and `parse` turns its stdout into `Facts`.
+//!
+//! What the script must not do: write anything on the host. No temporary files, no `sysctl -w`,
+//! no iptables other than `iptables-save`, no service commands: it only reads files, /proc and
+//! the output of `ip`, `iptables-save` and `keepalived --version`. (With the legacy iptables
+//! backend, `iptables-save -t nat` may make the kernel load `iptable_nat`; nft does not.) It runs
+//! under dash and busybox sh: no bashisms, and no subshell per file or sysctl (sysctls are read
+//! from /proc/sys with the `read` builtin).
+//!
+//! Output format, one record a line; every record starts with `@@lvsctl `, which no base64 text
+//! and no line of `ip` or `iptables-save` output can start with:
+//!
+//! ```text
+//! @@lvsctl probe 1                      format version; anything before it (a motd) is skipped
+//! @@lvsctl missing TOOL                 base64, stat, ip or iptables-save is not on the PATH
+//! @@lvsctl file MODE OWNER GROUP PATH   a regular file (mode in octal), then its content in
+//! BASE64...                             base64 on the following lines (wrapped or not)
+//! @@lvsctl nofile PATH                  absent
+//! @@lvsctl notfile PATH                 exists but is not a regular file
+//! @@lvsctl unreadable PATH              exists but cannot be read
+//! @@lvsctl listed PATH                  a line of /var/lib/lvsctl/managed-files (then probed)
+//! @@lvsctl nolist                       no managed-files list
+//! @@lvsctl manifest                     /var/lib/lvsctl/manifest.json follows in base64
+//! @@lvsctl nomanifest
+//! @@lvsctl sysctl KEY VALUE             runtime value from /proc/sys
+//! @@lvsctl nosysctl KEY                 no such /proc/sys entry (e.g. the interface is absent)
+//! @@lvsctl addr LINE                    a line of `ip -o -4 addr show`
+//! @@lvsctl route LINE                   a line of `ip -4 route show default`
+//! @@lvsctl nat LINE                     a line of `iptables-save -t nat` that mentions LVSCTL
+//! @@lvsctl keepalived installed
+//! @@lvsctl keepalived version LINE      first line of `keepalived --version`
+//! @@lvsctl proc PID PPID COMM           a process whose name is keepalived or a requested service
+//! @@lvsctl pidfile PID                  /run/keepalived.pid
+//! @@lvsctl ipvs COUNT / noipvs          virtual services in /proc/net/ip_vs (service `ipvsadm`)
+//! @@lvsctl os ID=... / os ID_LIKE=...   lines of /etc/os-release
+//! @@lvsctl sysctlfile PATH              a sysctl.d file (or /etc/sysctl.conf) that exists
+//! @@lvsctl sysctllink TARGET            ... and is a symlink to TARGET
+//! @@lvsctl sysctlline PATH:LINE         a line of one that may set a managed key (grep -H -F)
+//! @@lvsctl end                          the script ran to its end: no end, truncated output
+//! ```
+//!
+//! Which sysctl.d settings win at boot is decided here, in Rust, from the files and lines the
+//! script lists: systemd-sysctl's order (basenames sorted, /etc masking /run, /usr/local/lib,
+//! /usr/lib and /lib), /etc/sysctl.conf last.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::net::Ipv4Addr;
+
+use crate::facts::{parse_sysctl_file, Facts, FileFact, Manifest, SysctlOverride, MANIFEST_PATH};
+use crate::plan::{Address, HostPlan, Route, SYSCTL_FILE};
+
+/// The plain list of files lvsctl applied, one absolute path a line, written by apply next to
+/// the manifest so this script can read it without parsing JSON.
+pub const MANAGED_FILES_LIST: &str = "/var/lib/lvsctl/managed-files";
+/// Where keepalived (Debian's init script and systemd unit alike) writes its parent's pid.
+pub const KEEPALIVED_PIDFILE: &str = "/run/keepalived.pid";
+/// Version of the output format; `parse` refuses any other.
+pub const FORMAT: &str = "1";
+
+const MARK: &str = "@@lvsctl ";
+
+/// What to probe on one host: the files, sysctls and services its plan manages.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ProbeRequest {
+    /// Absolute paths of the files the plan manages. The files lvsctl managed last time (the
+    /// host's managed-files list) are probed as well, without being named here.
+    pub files: Vec<String>,
+    /// Sysctl keys, dot-separated, with `/` standing for a `.` inside a component
+    /// (`net.ipv4.conf.eth0/100.rp_filter`), as `plan::sysctl_key` writes them.
+    pub sysctls: Vec<String>,
+    /// Services whose running state is wanted (keepalived is always probed).
+    pub services: Vec<String>,
+    /// The values the plan sets, by key: another sysctl file that sets a key to the same value
+    /// is no override worth a warning. A key missing here is compared with our sysctl file on the
+    /// host instead, and reported whatever its value when that file is absent too.
+    pub sysctl_values: BTreeMap<String, String>,
+}
+
+impl ProbeRequest {
+    pub fn for_plan(plan: &HostPlan) -> ProbeRequest {
+        let mut req = ProbeRequest::default();
+        for f in &plan.files {
+            if !req.files.contains(&f.path) {
+                req.files.push(f.path.clone());
+            }
+        }
+        for s in &plan.sysctls {
+            if !req.sysctls.contains(&s.key) {
+                req.sysctls.push(s.key.clone());
+                req.sysctl_values.insert(s.key.clone(), s.value.clone());
+            }
+        }
+        for s in &plan.services {
+            if !req.services.contains(&s.name) {
+                req.services.push(s.name.clone());
+            }
+        }
+        req
+    }
+}
+
+/// The POSIX sh script (must run under dash and busybox sh; no bashisms), read-only on the host.
+pub fn script(req: &ProbeRequest) -> String {
+    script_at(req, "")
+}
+
+/// The script with every fixed host path (state dir, os-release, sysctl.d dirs, pid file) under
+/// `root`: "" on a host; tests point it at a fixture tree. Files named in the request and the
+/// managed-files list, /proc and /proc/sys are never rerooted.
+fn script_at(req: &ProbeRequest, root: &str) -> String {
+    let mut s = String::with_capacity(4096);
+    s.push_str("# lvsctl facts probe: reads this host's state and writes nothing (see src/probe.rs).\n");
+    s.push_str(&format!("R={}\n", sq(root)));
+    s.push_str(PRELUDE);
+
+    s.push_str("# Files the plan manages.\n");
+    for f in &req.files {
+        s.push_str(&format!("f {}\n", sq(f)));
+    }
+    let list = format!("$R{MANAGED_FILES_LIST}");
+    s.push_str("# Files lvsctl managed last time: apply's plain list, one absolute path a line.\n");
+    s.push_str(&format!("if [ -r \"{list}\" ]; then\n"));
+    s.push_str("  while IFS= read -r m || [ -n \"$m\" ]; do\n");
+    s.push_str("    case $m in /*) ;; *) continue ;; esac\n");
+    s.push_str("    printf '@@lvsctl listed %s\\n' \"$m\"\n");
+    if req.files.is_empty() {
+        s.push_str("    f \"$m\"\n");
+    } else {
+        let patterns: Vec<String> = req.files.iter().map(|f| sq(f)).collect();
+        s.push_str(&format!("    case $m in {}) ;; *) f \"$m\" ;; esac\n", patterns.join("|")));
+    }
+    s.push_str(&format!("  done <\"{list}\"\nelse\n  echo '@@lvsctl nolist'\nfi\n"));
+    s.push_str(&format!(
+        "if [ -f \"$R{MANIFEST_PATH}\" ]; then\n  echo '@@lvsctl manifest'\n  base64 <\"$R{MANIFEST_PATH}\"\n  echo\nelse\n  echo '@@lvsctl nomanifest'\nfi\n"
+    ));
+
+    if !req.sysctls.is_empty() {
+        s.push_str("# Runtime sysctls, straight from /proc/sys.\n");
+        for k in &req.sysctls {
+            s.push_str(&format!("s {} {}\n", sq(k), sq(&proc_sys_path(k))));
+        }
+    }
+
+    s.push_str(NETWORK);
+
+    let mut names: Vec<String> = vec!["keepalived".into()];
+    for svc in &req.services {
+        let comm = comm_name(svc);
+        if svc != "ipvsadm" && !names.contains(&comm) {
+            names.push(comm);
+        }
+    }
+    let patterns: Vec<String> = names.iter().map(|n| format!("-e {}", sq(n))).collect();
+    s.push_str(&PROCESSES.replace("PATTERNS", &patterns.join(" ")));
+    if req.services.iter().any(|s| s == "ipvsadm") {
+        s.push_str("if [ -r /proc/net/ip_vs ]; then\n  printf '@@lvsctl ipvs %s\\n' \"$(grep -c -E '^(TCP|UDP|SCTP|FWM) ' /proc/net/ip_vs)\"\nelse\n  echo '@@lvsctl noipvs'\nfi\n");
+    }
+    s.push_str(OS);
+
+    if !req.sysctls.is_empty() {
+        let mut words: Vec<String> = req.sysctls.iter().map(|k| last_component(k)).collect();
+        words.sort();
+        words.dedup();
+        let patterns: Vec<String> = words.iter().map(|w| format!("-e {}", sq(w))).collect();
+        s.push_str(&SYSCTL_FILES.replace("PATTERNS", &patterns.join(" ")));
+    }
+    s.push_str("echo '@@lvsctl end'\n");
+    s
+}
+
+const PRELUDE: &str = r#"export LC_ALL=C
+PATH=$PATH:/usr/sbin:/sbin:/usr/bin:/bin
+echo '@@lvsctl probe 1'
+for t in base64 stat ip iptables-save; do
+  command -v "$t" >/dev/null 2>&1 || echo "@@lvsctl missing $t"
+done
+# f PATH: a file's mode, owner and group, then its content in base64 (wrapped by busybox).
+f() {
+  if [ -f "$1" ]; then
+    if [ -r "$1" ] && stat -L -c '@@lvsctl file %a %U %G %n' -- "$1" 2>/dev/null; then
+      base64 <"$1" || printf '@@lvsctl unreadable %s\n' "$1"
+      echo
+    else
+      printf '@@lvsctl unreadable %s\n' "$1"
+    fi
+  elif [ -e "$1" ]; then
+    printf '@@lvsctl notfile %s\n' "$1"
+  else
+    printf '@@lvsctl nofile %s\n' "$1"
+  fi
+}
+# s KEY PATH: a sysctl's runtime value; no such entry under /proc/sys is `nosysctl`.
+s() {
+  v=
+  if { read -r v <"$2"; } 2>/dev/null || [ -n "$v" ]; then
+    printf '@@lvsctl sysctl %s %s\n' "$1" "$v"
+  else
+    printf '@@lvsctl nosysctl %s\n' "$1"
+  fi
+}
+# p KIND: every line of stdin as a KIND record.
+p() {
+  while IFS= read -r l || [ -n "$l" ]; do printf '@@lvsctl %s %s\n' "$1" "$l"; done
+}
+"#;
+
+const NETWORK: &str = r#"if command -v ip >/dev/null 2>&1; then
+  ip -o -4 addr show 2>/dev/null | p addr
+  ip -4 route show default 2>/dev/null | p route
+fi
+if command -v iptables-save >/dev/null 2>&1; then
+  { iptables-save -t nat 2>/dev/null || echo 'LVSCTL-PROBE iptables-save failed'; } | grep -F LVSCTL | p nat
+fi
+"#;
+
+const PROCESSES: &str = r#"if command -v keepalived >/dev/null 2>&1; then
+  echo '@@lvsctl keepalived installed'
+  printf '@@lvsctl keepalived version %s\n' "$(keepalived --version 2>&1 | head -n 1)"
+fi
+grep -l -x -F PATTERNS /proc/[0-9]*/comm 2>/dev/null | while IFS= read -r c; do
+  d=${c%/comm}
+  n=
+  q=
+  { read -r n <"$c"; while read -r k v; do [ "$k" = PPid: ] && q=$v && break; done <"$d/status"; } 2>/dev/null
+  printf '@@lvsctl proc %s %s %s\n' "${d#/proc/}" "$q" "$n"
+done
+v=
+{ read -r v <"$R/run/keepalived.pid"; } 2>/dev/null
+if [ -n "$v" ]; then printf '@@lvsctl pidfile %s\n' "$v"; fi
+"#;
+
+const OS: &str = r#"for o in "$R/etc/os-release" "$R/usr/lib/os-release"; do
+  [ -r "$o" ] || continue
+  while IFS= read -r l || [ -n "$l" ]; do
+    case $l in ID=*|ID_LIKE=*) printf '@@lvsctl os %s\n' "$l" ;; esac
+  done <"$o"
+  break
+done
+"#;
+
+const SYSCTL_FILES: &str = r#"# Sysctl files that may set a managed key at boot; which one wins is decided by lvsctl.
+set --
+for c in "$R"/etc/sysctl.d/*.conf "$R"/run/sysctl.d/*.conf "$R"/usr/local/lib/sysctl.d/*.conf "$R"/usr/lib/sysctl.d/*.conf "$R"/lib/sysctl.d/*.conf "$R/etc/sysctl.conf"; do
+  if [ -L "$c" ]; then
+    printf '@@lvsctl sysctlfile %s\n@@lvsctl sysctllink %s\n' "${c#"$R"}" "$(readlink -- "$c")"
+  elif [ -e "$c" ]; then
+    printf '@@lvsctl sysctlfile %s\n' "${c#"$R"}"
+  else
+    continue
+  fi
+  set -- "$@" "$c"
+done
+if [ $# -gt 0 ]; then
+  grep -H -F PATTERNS -- "$@" 2>/dev/null | while IFS= read -r l; do printf '@@lvsctl sysctlline %s\n' "${l#"$R"}"; done
+fi
+"#;
+
+/// `s` single-quoted for sh: safe for any text without a NUL.
+fn sq(s: &str) -> String {
+    format!("'{}'", s.replace('\'', r"'\''"))
+}
+
+/// A process's comm is its name cut to 15 bytes (TASK_COMM_LEN).
+fn comm_name(name: &str) -> String {
+    let mut end = name.len().min(15);
+    while !name.is_char_boundary(end) {
+        end -= 1;
+    }
+    name[..end].to_string()
+}
+
+/// A sysctl key in its dot form, as the plan writes it: sysctl.d(5) lets a key be written with
+/// `/` separators too, and "if the first separator is a slash, ... dots and slashes are
+/// interchanged" (a leading `-`, "ignore failure", is dropped).
+pub fn normalize_key(key: &str) -> String {
+    let key = key.trim().trim_start_matches('-').trim();
+    match key.find(['.', '/']) {
+        Some(i) if key.as_bytes()[i] == b'/' => key.chars().map(|c| match c {
+            '/' => '.',
+            '.' => '/',
+            c => c,
+        }).collect(),
+        _ => key.to_string(),
+    }
+}
+
+/// The /proc/sys file of a key: `.` separates directories, and a `/` inside a component stands
+/// for a `.` (`net.ipv4.conf.eth0/100.rp_filter` is `/proc/sys/net/ipv4/conf/eth0.100/rp_filter`).
+pub fn proc_sys_path(key: &str) -> String {
+    let mut p = String::from("/proc/sys");
+    for component in normalize_key(key).split('.') {
+        p.push('/');
+        p.push_str(&component.replace('/', "."));
+    }
+    p
+}
+
+fn last_component(key: &str) -> String {
+    let key = normalize_key(key);
+    key.rsplit('.').next().unwrap_or(&key).replace('/', ".")
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum ProbeError {
+    #[error("the probe printed no `@@lvsctl probe` line{} (hint: is the remote shell a POSIX sh? is `sh` on the PATH?)", first_line.as_ref().map(|l| format!("; its output began with `{l}`")).unwrap_or_else(|| "; its output was empty".into()))]
+    NoStart { first_line: Option<String> },
+    #[error("the probe's output is in format `{found}`, this lvsctl reads format `{FORMAT}`")]
+    Format { found: String },
+    #[error("the probe's output is truncated after line {lines} (no `@@lvsctl end`; last line `{last}`) (hint: the connection dropped or the remote shell was killed)")]
+    Truncated { lines: usize, last: String },
+    #[error("malformed probe output at line {line}: {reason}: `{text}`")]
+    Malformed { line: usize, reason: String, text: String },
+    #[error("`{path}` exists on the host but cannot be read (hint: connect as root, or set `become`)")]
+    Unreadable { path: String },
+    #[error("`{tool}` is not on the host's PATH; the probe needs it to read files")]
+    MissingTool { tool: String },
+}
+
+/// One record of the output: a marker line and, for `file` and `manifest`, the lines after it.
+struct Record<'a> {
+    line: usize,
+    kind: &'a str,
+    arg: &'a str,
+    payload: Vec<(usize, &'a str)>,
+}
+
+impl Record<'_> {
+    fn malformed(&self, reason: impl Into<String>) -> ProbeError {
+        ProbeError::Malformed { line: self.line, reason: reason.into(), text: clip(&format!("{MARK}{} {}", self.kind, self.arg)) }
+    }
+
+    fn base64(&self) -> Result<Vec<u8>, ProbeError> {
+        let text: String = self.payload.iter().flat_map(|(_, l)| l.chars()).filter(|c| !c.is_ascii_whitespace()).collect();
+        data_encoding::BASE64.decode(text.as_bytes()).map_err(|e| {
+            let (line, text) = self.payload.iter().find(|(_, l)| l.chars().any(|c| !c.is_ascii_alphanumeric() && !"+/= \t".contains(c))).or(self.payload.last()).map(|(n, l)| (*n, clip(l))).unwrap_or((self.line, String::new()));
+            ProbeError::Malformed { line, reason: format!("bad base64 after `{MARK}{} {}` ({e})", self.kind, self.arg), text }
+        })
+    }
+}
+
+const PAYLOAD_KINDS: [&str; 2] = ["file", "manifest"];
+
+fn clip(s: &str) -> String {
+    const MAX: usize = 200;
+    if s.len() <= MAX {
+        return s.to_string();
+    }
+    let mut end = MAX;
+    while !s.is_char_boundary(end) {
+        end -= 1;
+    }
+    format!("{}...", &s[..end])
+}
+
+/// Split the output into records, from the start line to the end line.
+fn records(stdout: &str) -> Result<Vec<Record<'_>>, ProbeError> {
+    let mut lines = stdout.lines().enumerate().map(|(i, l)| (i + 1, l.strip_suffix('\r').unwrap_or(l)));
+    // Whatever a login shell prints before the script runs (a motd, a profile's echo) is skipped.
+    let mut first_line = None;
+    loop {
+        let Some((_, l)) = lines.next() else { return Err(ProbeError::NoStart { first_line }) };
+        if let Some(version) = l.strip_prefix("@@lvsctl probe ") {
+            if version.trim() != FORMAT {
+                return Err(ProbeError::Format { found: clip(version.trim()) });
+            }
+            break;
+        }
+        if first_line.is_none() && !l.trim().is_empty() {
+            first_line = Some(clip(l));
+        }
+    }
+    let mut out: Vec<Record> = Vec::new();
+    let (mut last_no, mut last) = (1, "@@lvsctl probe 1");
+    for (n, l) in lines {
+        (last_no, last) = (n, l);
+        if let Some(rest) = l.strip_prefix(MARK) {
+            let (kind, arg) = rest.split_once(' ').unwrap_or((rest, ""));
+            if kind == "end" {
+                return Ok(out);
+            }
+            out.push(Record { line: n, kind, arg, payload: Vec::new() });
+        } else if let Some(r) = out.last_mut().filter(|r| PAYLOAD_KINDS.contains(&r.kind)) {
+            r.payload.push((n, l));
+        } else if !l.trim().is_empty() {
+            return Err(ProbeError::Malformed { line: n, reason: "a line outside any `@@lvsctl` record".into(), text: clip(l) });
+        }
+    }
+    Err(ProbeError::Truncated { lines: last_no, last: clip(last) })
+}
+
+/// A process the script found: pid, parent pid, name.
+struct Proc {
+    pid: u32,
+    ppid: u32,
+    comm: String,
+}
+
+/// Parse the script's stdout into facts. Warnings (unparsable manifest, ...) are returned, not printed.
+pub fn parse(stdout: &str, req: &ProbeRequest) -> Result<(Facts, Vec<String>), ProbeError> {
+    let records = records(stdout)?;
+    let mut facts = Facts::default();
+    let mut warnings = Vec::new();
+
+    let missing: BTreeSet<&str> = records.iter().filter(|r| r.kind == "missing").map(|r| r.arg.trim()).collect();
+    for tool in ["base64", "stat"] {
+        if missing.contains(tool) {
+            return Err(ProbeError::MissingTool { tool: tool.into() });
+        }
+    }
+    if missing.contains("ip") {
+        warnings.push("`ip` is not on the host's PATH: its addresses and routes are unknown (install iproute2)".into());
+    }
+
+    let mut probed: BTreeSet<&str> = BTreeSet::new();
+    let mut manifest: Option<&Record> = None;
+    let mut nat_lines: Vec<&str> = Vec::new();
+    let mut procs: Vec<Proc> = Vec::new();
+    let mut pidfile: Option<u32> = None;
+    let mut ipvs: Option<u64> = None;
+    let (mut os_id, mut os_like) = (None, None);
+    let mut sysctl_files: Vec<(String, Option<String>)> = Vec::new();
+    let mut sysctl_lines: Vec<(usize, &str)> = Vec::new();
+
+    for r in &records {
+        match r.kind {
+            "missing" => {}
+            "file" => {
+                let mut parts = r.arg.splitn(4, ' ');
+                let (Some(mode), Some(owner), Some(group), Some(path)) = (parts.next(), parts.next(), parts.next(), parts.next()) else {
+                    return Err(r.malformed("expected `file MODE OWNER GROUP PATH`"));
+                };
+                let mode = u32::from_str_radix(mode, 8).map_err(|_| r.malformed("the mode is not octal"))?;
+                let bytes = r.base64()?;
+                let content = match String::from_utf8(bytes) {
+                    Ok(s) => s,
+                    Err(e) => {
+                        warnings.push(format!("{path} is not UTF-8 text: compared with invalid bytes replaced"));
+                        String::from_utf8_lossy(e.as_bytes()).into_owned()
+                    }
+                };
+                probed.insert(path);
+                facts.files.insert(path.to_string(), FileFact { content, mode, owner: owner.into(), group: group.into() });
+            }
+            "nofile" => {
+                probed.insert(r.arg);
+            }
+            "notfile" => {
+                probed.insert(r.arg);
+                warnings.push(format!("{} exists but is not a regular file (a directory?): lvsctl cannot write it until it is removed", r.arg));
+            }
+            "unreadable" => return Err(ProbeError::Unreadable { path: r.arg.to_string() }),
+            "listed" | "nolist" => {}
+            "manifest" => manifest = Some(r),
+            "nomanifest" => {}
+            "sysctl" => {
+                let (key, value) = r.arg.split_once(' ').unwrap_or((r.arg, ""));
+                if key.is_empty() {
+                    return Err(r.malformed("expected `sysctl KEY VALUE`"));
+                }
+                facts.sysctls.insert(key.to_string(), value.split_whitespace().collect::<Vec<_>>().join(" "));
+            }
+            "nosysctl" => {}
+            "addr" => facts.addresses.push(parse_addr(r.arg).ok_or_else(|| r.malformed("not a line of `ip -o -4 addr show`"))?),
+            "route" => facts.routes.extend(parse_route(r.arg)),
+            "nat" => nat_lines.push(r.arg),
+            "keepalived" => match r.arg.split_once(' ').unwrap_or((r.arg, "")) {
+                ("installed", _) => facts.keepalived.installed = true,
+                ("version", line) => {
+                    facts.keepalived.version = keepalived_version(line);
+                    if facts.keepalived.version.is_none() {
+                        warnings.push(format!("`keepalived --version` printed `{}`, not a version", clip(line.trim())));
+                    }
+                }
+                _ => return Err(r.malformed("expected `keepalived installed` or `keepalived version LINE`")),
+            },
+            "proc" => {
+                let mut parts = r.arg.splitn(3, ' ');
+                let (pid, ppid, comm) = (parts.next().and_then(|p| p.parse().ok()), parts.next().and_then(|p| p.parse().ok()), parts.next());
+                match (pid, ppid, comm) {
+                    (Some(pid), Some(ppid), Some(comm)) => procs.push(Proc { pid, ppid, comm: comm.to_string() }),
+                    // The process exited between the scan and the read of its status.
+                    (Some(_), None, _) | (Some(_), _, None) => {}
+                    _ => return Err(r.malformed("expected `proc PID PPID COMM`")),
+                }
+            }
+            "pidfile" => match r.arg.trim().parse() {
+                Ok(pid) => pidfile = Some(pid),
+                Err(_) => warnings.push(format!("{KEEPALIVED_PIDFILE} holds `{}`, not a pid", clip(r.arg))),
+            },
+            "ipvs" => ipvs = Some(r.arg.trim().parse().map_err(|_| r.malformed("expected `ipvs COUNT`"))?),
+            "noipvs" => ipvs = Some(0),
+            "os" => match r.arg.split_once('=') {
+                Some(("ID", v)) => os_id = Some(unquote(v)),
+                Some(("ID_LIKE", v)) => os_like = Some(unquote(v)),
+                _ => return Err(r.malformed("expected `os ID=...` or `os ID_LIKE=...`")),
+            },
+            "sysctlfile" => sysctl_files.push((r.arg.to_string(), None)),
+            "sysctllink" => match sysctl_files.last_mut() {
+                Some((_, link @ None)) => *link = Some(r.arg.to_string()),
+                _ => return Err(r.malformed("a link without its `sysctlfile`")),
+            },
+            "sysctlline" => sysctl_lines.push((r.line, r.arg)),
+            _ => return Err(r.malformed("unknown record")),
+        }
+    }
+
+    // The manifest: absent is a host lvsctl never applied to; unparsable is a warning.
+    if let Some(r) = manifest {
+        let parsed = r.base64().map_err(|e| e.to_string()).and_then(|b| serde_json::from_slice::<Manifest>(&b).map_err(|e| e.to_string()));
+        match parsed {
+            Ok(m) => facts.manifest = m,
+            Err(e) => warnings.push(format!(
+                "{MANIFEST_PATH} is unparsable ({e}): what lvsctl applied before is unknown, so nothing the topology dropped will be removed"
+            )),
+        }
+    }
+    for path in &facts.manifest.files {
+        if !probed.contains(path.as_str()) {
+            warnings.push(format!(
+                "{path} is in {MANIFEST_PATH} but not in {MANAGED_FILES_LIST}, so it was not probed: its state on the host is unknown"
+            ));
+        }
+    }
+
+    // NAT: lvsctl's chains, and the rules that reach them.
+    let (chains, nat_warnings) = nat_chains(&nat_lines);
+    facts.nat_chains = chains;
+    warnings.extend(nat_warnings);
+
+    // keepalived and the other services.
+    let keepalived: Vec<&Proc> = procs.iter().filter(|p| p.comm == "keepalived").collect();
+    facts.keepalived.running = !keepalived.is_empty();
+    facts.keepalived.pid = keepalived_pid(&keepalived, pidfile);
+    if let Some(pid) = pidfile {
+        if facts.keepalived.installed && !keepalived.iter().any(|p| p.pid == pid) {
+            warnings.push(format!("{KEEPALIVED_PIDFILE} names pid {pid}, which is not a running keepalived (a stale pid file: reloads through it will fail)"));
+        }
+    }
+    facts.services.insert("keepalived".into(), facts.keepalived.running);
+    for svc in &req.services {
+        let running = if svc == "ipvsadm" {
+            // ipvsadm is no daemon: "running" is the kernel's IPVS table holding virtual services.
+            ipvs.unwrap_or(0) > 0
+        } else {
+            let comm = comm_name(svc);
+            procs.iter().any(|p| p.comm == comm)
+        };
+        facts.services.insert(svc.clone(), running);
+    }
+
+    facts.os_family = match (os_id, os_like) {
+        (None, None) => None,
+        (id, like) => Some([id, like].into_iter().flatten().filter(|s| !s.is_empty()).collect::<Vec<_>>().join(" ")).filter(|s| !s.is_empty()),
+    };
+
+    facts.sysctl_overrides = sysctl_overrides(&sysctl_files, &sysctl_lines, req, facts.files.get(SYSCTL_FILE).map(|f| f.content.as_str()))?;
+    Ok((facts, warnings))
+}
+
+/// A line of `ip -o -4 addr show`:
+/// `2: eth0    inet 10.0.0.1/24 brd 10.0.0.255 scope global secondary eth0:1\       valid_lft ...`.
+/// The label is the last word before the `\`; it is kept only when it differs from the device.
+fn parse_addr(line: &str) -> Option<Address> {
+    let body = line.split('\\').next()?;
+    let words: Vec<&str> = body.split_whitespace().collect();
+    let [index, dev, family, addr, rest @ ..] = words.as_slice() else { return None };
+    index.strip_suffix(':')?.parse::<u32>().ok()?;
+    if *family != "inet" {
+        return None;
+    }
+    let dev = dev.split('@').next()?.trim_end_matches(':');
+    let (ip, prefix) = match addr.split_once('/') {
+        Some((ip, prefix)) => (ip.parse::<Ipv4Addr>().ok()?, prefix.parse::<u8>().ok().filter(|p| *p <= 32)?),
+        // `inet 10.0.0.1 peer 10.0.0.2/32`: the local address itself is a /32.
+        None => (addr.parse::<Ipv4Addr>().ok()?, 32),
+    };
+    // IPv4 labels must begin with the device name (the kernel and `ip` insist).
+    let label = rest.last().filter(|l| l.starts_with(dev) && **l != dev).map(|l| l.to_string());
+    Some(Address { ip, prefix, dev: dev.to_string(), label })
+}
+
+/// A line of `ip -4 route show default`: `default via 10.0.0.1 dev eth0 proto static`, or a
+/// `nexthop via ... dev ...` line of a multipath default. A default without a gateway
+/// (`default dev ppp0`) is no `Route` lvsctl manages, and is skipped.
+fn parse_route(line: &str) -> Option<Route> {
+    let words: Vec<&str> = line.split_whitespace().collect();
+    let after = |w: &str| words.iter().position(|x| *x == w).and_then(|i| words.get(i + 1)).copied();
+    let via = after("via")?.parse().ok()?;
+    let dev = after("dev")?;
+    Some(Route { destination: "default".into(), via, dev: dev.split('@').next().unwrap_or(dev).to_string() })
+}
+
+/// lvsctl's chains from `iptables-save -t nat` lines: a chain counts as in place when it is
+/// declared and a rule jumps to it; one nothing jumps to is inactive, so it is left out (the
+/// plan then loads the rules again) and said in a warning, as is a jump made more than once.
+/// Comments (`# Warning: iptables-legacy tables present, ...`) are skipped.
+fn nat_chains(lines: &[&str]) -> (Vec<String>, Vec<String>) {
+    let mut declared: Vec<String> = Vec::new();
+    let mut jumps: BTreeMap<(String, String), usize> = BTreeMap::new();
+    let mut warnings = Vec::new();
+    for line in lines.iter().map(|l| l.trim()) {
+        if line.starts_with("LVSCTL-PROBE") {
+            warnings.push("`iptables-save -t nat` failed on the host: lvsctl's nat chains are unknown".to_string());
+        } else if let Some(decl) = line.strip_prefix(':') {
+            let name = decl.split_whitespace().next().unwrap_or("");
+            if name.starts_with("LVSCTL-") && !declared.iter().any(|d| d == name) {
+                declared.push(name.to_string());
+            }
+        } else if let Some(rule) = line.strip_prefix("-A ") {
+            let words: Vec<&str> = rule.split_whitespace().collect();
+            let from = words.first().copied().unwrap_or("");
+            let target = words.windows(2).find(|w| w[0] == "-j" || w[0] == "-g").map(|w| w[1]);
+            if let Some(target) = target.filter(|t| t.starts_with("LVSCTL-")) {
+                *jumps.entry((from.to_string(), target.to_string())).or_default() += 1;
+            }
+        }
+    }
+    let mut chains = Vec::new();
+    for chain in declared {
+        let into: Vec<(&String, usize)> = jumps.iter().filter(|((_, to), _)| *to == chain).map(|((from, _), n)| (from, *n)).collect();
+        if into.is_empty() {
+            warnings.push(format!("nat chain {chain} exists but no rule jumps to it: lvsctl's NAT there is inactive"));
+            continue;
+        }
+        for (from, n) in into {
+            if n > 1 {
+                warnings.push(format!("nat chain {from} jumps to {chain} {n} times (rules loaded more than once without removing the old jump)"));
+            }
+        }
+        chains.push(chain);
+    }
+    (chains, warnings)
+}
+
+/// `Keepalived v2.2.7 (01/16,2022)` -> `2.2.7`.
+fn keepalived_version(line: &str) -> Option<String> {
+    let line = line.trim();
+    let rest = line.strip_prefix("Keepalived ").or_else(|| line.strip_prefix("keepalived "))?;
+    let word = rest.split_whitespace().next()?;
+    let v = word.strip_prefix('v').unwrap_or(word);
+    v.starts_with(|c: char| c.is_ascii_digit()).then(|| v.to_string())
+}
+
+/// The pid of keepalived's parent: the pid file's if that process is a keepalived, else the
+/// lowest pid among keepalived processes whose parent is not a keepalived (its VRRP and checker
+/// children are).
+fn keepalived_pid(keepalived: &[&Proc], pidfile: Option<u32>) -> Option<u32> {
+    if let Some(pid) = pidfile.filter(|pid| keepalived.iter().any(|p| p.pid == *pid)) {
+        return Some(pid);
+    }
+    let parents = keepalived.iter().filter(|p| !keepalived.iter().any(|q| q.pid == p.ppid)).map(|p| p.pid).min();
+    parents.or_else(|| keepalived.iter().map(|p| p.pid).min())
+}
+
+fn unquote(v: &str) -> String {
+    let v = v.trim();
+    for q in ['"', '\''] {
+        if let Some(inner) = v.strip_prefix(q).and_then(|v| v.strip_suffix(q)) {
+            return inner.to_string();
+        }
+    }
+    v.to_string()
+}
+
+/// Directories of sysctl.d files, most important first: a file masks a same-named one in any
+/// directory after it (systemd-sysctl; procps' `sysctl --system` reads the same set).
+const SYSCTL_DIRS: [&str; 5] = ["/etc/sysctl.d/", "/run/sysctl.d/", "/usr/local/lib/sysctl.d/", "/usr/lib/sysctl.d/", "/lib/sysctl.d/"];
+/// Read after every sysctl.d file (procps; Debian links it as /etc/sysctl.d/99-sysctl.conf).
+const SYSCTL_CONF: &str = "/etc/sysctl.conf";
+
+/// Settings of managed keys in files read after ours at boot, whose value differs from ours.
+fn sysctl_overrides(files: &[(String, Option<String>)], lines: &[(usize, &str)], req: &ProbeRequest, our_file: Option<&str>) -> Result<Vec<SysctlOverride>, ProbeError> {
+    let ours_on_host = our_file.map(parse_sysctl_file).unwrap_or_default();
+    let our_name = SYSCTL_FILE.rsplit('/').next().unwrap_or(SYSCTL_FILE);
+    let has_conf = files.iter().any(|(p, _)| p == SYSCTL_CONF);
+
+    // basename -> (directory rank, path, link target)
+    let mut effective: BTreeMap<&str, (usize, &str, Option<&str>)> = BTreeMap::new();
+    for (path, link) in files {
+        let Some((rank, name)) = SYSCTL_DIRS.iter().enumerate().find_map(|(i, d)| path.strip_prefix(d).map(|n| (i, n))) else { continue };
+        if effective.get(name).is_none_or(|(r, _, _)| rank < *r) {
+            effective.insert(name, (rank, path, link.as_deref()));
+        }
+    }
+    let mut order: Vec<&str> = effective
+        .iter()
+        .filter(|(name, _)| **name > our_name)
+        // Debian's 99-sysctl.conf -> ../sysctl.conf: that content is reported as /etc/sysctl.conf.
+        .filter(|(_, (_, path, link))| !(has_conf && link.is_some_and(|l| resolve(path, l) == SYSCTL_CONF)))
+        .map(|(_, (_, path, _))| *path)
+        .collect();
+    if has_conf {
+        order.push(SYSCTL_CONF);
+    }
+
+    let wanted: BTreeMap<String, &String> = req.sysctls.iter().map(|k| (normalize_key(k), k)).collect();
+    let all_paths: Vec<&str> = files.iter().map(|(p, _)| p.as_str()).collect();
+    let mut by_file: BTreeMap<&str, Vec<&str>> = BTreeMap::new();
+    for (n, line) in lines {
+        let path = all_paths.iter().filter(|p| line.len() > p.len() && line.starts_with(**p) && line.as_bytes()[p.len()] == b':').max_by_key(|p| p.len());
+        let Some(path) = path else {
+            return Err(ProbeError::Malformed { line: *n, reason: "a sysctl line of a file the probe did not list".into(), text: clip(line) });
+        };
+        by_file.entry(path).or_default().push(&line[path.len() + 1..]);
+    }
+
+    let mut out = Vec::new();
+    for path in order {
+        for line in by_file.get(path).into_iter().flatten() {
+            let line = line.trim();
+            if line.is_empty() || line.starts_with('#') || line.starts_with(';') {
+                continue;
+            }
+            let Some((key, value)) = line.split_once('=') else { continue };
+            let key = normalize_key(key);
+            // systemd: an explicit key beats any glob, wherever it is; procps ignores globs.
+            if key.contains(['*', '?', '[']) {
+                continue;
+            }
+            let Some(req_key) = wanted.get(&key) else { continue };
+            let value = value.split_whitespace().collect::<Vec<_>>().join(" ");
+            let ours = req.sysctl_values.get(*req_key).or_else(|| ours_on_host.get(*req_key)).map(|v| v.split_whitespace().collect::<Vec<_>>().join(" "));
+            if ours.as_deref() == Some(value.as_str()) {
+                continue;
+            }
+            out.push(SysctlOverride { key: (*req_key).clone(), value, file: path.to_string() });
+        }
+    }
+    Ok(out)
+}
+
+/// A symlink's target as an absolute, normalized path.
+fn resolve(link: &str, target: &str) -> String {
+    let base = if target.starts_with('/') { "" } else { link.rsplit_once('/').map_or("", |(d, _)| d) };
+    let mut parts: Vec<&str> = Vec::new();
+    for c in base.split('/').chain(target.split('/')) {
+        match c {
+            "" | "." => {}
+            ".." => {
+                parts.pop();
+            }
+            c => parts.push(c),
+        }
+    }
+    format!("/{}", parts.join("/"))
+}
