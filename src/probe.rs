@@ -46,9 +46,16 @@
 //! @@lvsctl end                          the script ran to its end: no end, truncated output
 //! ```
 //!
+//! Services: one is running when a process of that name (its 15-byte `comm`) is; `ipvsadm`,
+//! which is no daemon, counts as running when the kernel's IPVS table holds a virtual service.
+//! keepalived is always probed: installed, version, running, and its parent's pid.
+//!
 //! Which sysctl.d settings win at boot is decided here, in Rust, from the files and lines the
 //! script lists: systemd-sysctl's order (basenames sorted, /etc masking /run, /usr/local/lib,
-//! /usr/lib and /lib), /etc/sysctl.conf last.
+//! /usr/lib and /lib), /etc/sysctl.conf last. A setting of a managed key is an override when its
+//! file loads after /etc/sysctl.d/90-lvsctl.conf and its value differs from the plan's
+//! (`ProbeRequest::sysctl_values`); globs (`net.ipv4.conf.*.rp_filter`) are not, since
+//! systemd lets an explicit key beat any glob.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::net::Ipv4Addr;
@@ -530,6 +537,9 @@ pub fn parse(stdout: &str, req: &ProbeRequest) -> Result<(Facts, Vec<String>), P
     }
 
     // NAT: lvsctl's chains, and the rules that reach them.
+    if missing.contains("iptables-save") && !facts.manifest.nat_chains.is_empty() {
+        warnings.push("`iptables-save` is not on the host's PATH: lvsctl's nat chains there are unknown (install iptables)".into());
+    }
     let (chains, nat_warnings) = nat_chains(&nat_lines);
     facts.nat_chains = chains;
     warnings.extend(nat_warnings);
@@ -750,4 +760,670 @@ fn resolve(link: &str, target: &str) -> String {
         }
     }
     format!("/{}", parts.join("/"))
+}
+
+#[cfg(test)]
+mod tests {
+    //! Recorded (or crafted, in the recorded format) outputs -> expected facts, like pyinfra's
+    //! fact tests; then the script itself, run by dash and busybox sh on this machine and over
+    //! ssh in the lab when it is up.
+
+    use super::*;
+    use crate::facts::KeepalivedFact;
+    use crate::changes::{self, Change};
+    use crate::plan::{ManagedFile, Role, Secrets, Service, Sysctl};
+
+    fn strings(v: &[&str]) -> Vec<String> {
+        v.iter().map(|s| s.to_string()).collect()
+    }
+
+    fn request(files: &[&str], sysctls: &[(&str, &str)], services: &[&str]) -> ProbeRequest {
+        ProbeRequest {
+            files: strings(files),
+            sysctls: sysctls.iter().map(|(k, _)| k.to_string()).collect(),
+            services: strings(services),
+            sysctl_values: sysctls.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect(),
+        }
+    }
+
+    const IFCFG_LO0: &str = "/etc/sysconfig/network-scripts/ifcfg-lo:0";
+    const KEEPALIVED_CONF: &str = "/etc/keepalived/keepalived.conf";
+    const RULES: &str = "/etc/lvsctl/router-nat.rules";
+
+    fn real_server() -> ProbeRequest {
+        request(
+            &[IFCFG_LO0, SYSCTL_FILE],
+            &[("net.ipv4.conf.all.arp_ignore", "1"), ("net.ipv4.conf.all.arp_announce", "2"), ("net.ipv4.conf.lo.arp_ignore", "1"), ("net.ipv4.conf.lo.arp_announce", "2")],
+            &[],
+        )
+    }
+
+    fn director() -> ProbeRequest {
+        request(
+            &[KEEPALIVED_CONF, SYSCTL_FILE],
+            &[("net.ipv4.conf.all.send_redirects", "0"), ("net.ipv4.conf.default.send_redirects", "0"), ("net.ipv4.conf.eth0.send_redirects", "0")],
+            &["keepalived"],
+        )
+    }
+
+    fn router() -> ProbeRequest {
+        request(&[RULES, SYSCTL_FILE], &[("net.ipv4.ip_forward", "1")], &[])
+    }
+
+    fn file(content: &str, mode: u32) -> FileFact {
+        FileFact { content: content.into(), mode, owner: "root".into(), group: "root".into() }
+    }
+
+    fn addr(ip: &str, prefix: u8, dev: &str, label: Option<&str>) -> Address {
+        Address { ip: ip.parse().unwrap(), prefix, dev: dev.into(), label: label.map(String::from) }
+    }
+
+    fn route(via: &str, dev: &str) -> Route {
+        Route { destination: "default".into(), via: via.parse().unwrap(), dev: dev.into() }
+    }
+
+    fn sysctls(v: &[(&str, &str)]) -> BTreeMap<String, String> {
+        v.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect()
+    }
+
+    fn services(v: &[(&str, bool)]) -> BTreeMap<String, bool> {
+        v.iter().map(|(k, v)| (k.to_string(), *v)).collect()
+    }
+
+    /// `Facts` has no `PartialEq`; compare field by field, naming the case and the field.
+    fn assert_facts(case: &str, got: &Facts, want: &Facts) {
+        assert_eq!(got.files, want.files, "{case}: files");
+        assert_eq!(got.sysctls, want.sysctls, "{case}: sysctls");
+        assert_eq!(got.addresses, want.addresses, "{case}: addresses");
+        assert_eq!(got.routes, want.routes, "{case}: routes");
+        assert_eq!(got.nat_chains, want.nat_chains, "{case}: nat_chains");
+        assert_eq!(got.services, want.services, "{case}: services");
+        assert_eq!(got.manifest, want.manifest, "{case}: manifest");
+        assert_eq!(got.keepalived, want.keepalived, "{case}: keepalived");
+        assert_eq!(got.os_family, want.os_family, "{case}: os_family");
+        assert_eq!(got.sysctl_overrides, want.sysctl_overrides, "{case}: sysctl_overrides");
+    }
+
+    fn manifest(json: &str) -> Manifest {
+        serde_json::from_str(json).unwrap()
+    }
+
+    fn debian_lo_eth0(ip: &str) -> Vec<Address> {
+        vec![addr("127.0.0.1", 8, "lo", None), addr(ip, 24, "eth0", None)]
+    }
+
+    struct Case {
+        name: &'static str,
+        output: &'static str,
+        request: ProbeRequest,
+        want: Facts,
+        warnings: Vec<&'static str>,
+    }
+
+    fn cases() -> Vec<Case> {
+        vec![
+            Case {
+                name: "lab-web1-fresh: a host lvsctl never touched (recorded over ssh in the lab)",
+                output: include_str!("../tests/probe/lab-web1-fresh.out"),
+                request: real_server(),
+                want: Facts {
+                    sysctls: sysctls(&[("net.ipv4.conf.all.arp_ignore", "0"), ("net.ipv4.conf.all.arp_announce", "0"), ("net.ipv4.conf.lo.arp_ignore", "0"), ("net.ipv4.conf.lo.arp_announce", "0")]),
+                    addresses: debian_lo_eth0("10.77.0.21"),
+                    routes: vec![route("10.77.0.2", "eth0")],
+                    services: services(&[("keepalived", false)]),
+                    keepalived: KeepalivedFact { installed: true, version: Some("2.2.7".into()), running: false, pid: None },
+                    os_family: Some("debian".into()),
+                    ..Facts::default()
+                },
+                warnings: vec![],
+            },
+            Case {
+                name: "director: keepalived MASTER with its VIP, a motd before the output",
+                output: include_str!("../tests/probe/director.out"),
+                request: director(),
+                want: Facts {
+                    files: [
+                        (KEEPALIVED_CONF.to_string(), file(include_str!("../tests/probe/files/director-keepalived.conf"), 0o640)),
+                        (SYSCTL_FILE.to_string(), file(include_str!("../tests/probe/files/director-sysctl.conf"), 0o644)),
+                    ]
+                    .into(),
+                    sysctls: sysctls(&[("net.ipv4.conf.all.send_redirects", "0"), ("net.ipv4.conf.default.send_redirects", "0"), ("net.ipv4.conf.eth0.send_redirects", "0")]),
+                    addresses: vec![
+                        addr("127.0.0.1", 8, "lo", None),
+                        addr("10.77.0.11", 24, "eth0", None),
+                        addr("10.77.0.100", 32, "eth0", None),
+                        addr("10.77.1.11", 24, "eth1", None),
+                    ],
+                    routes: vec![route("10.77.0.2", "eth0")],
+                    services: services(&[("keepalived", true)]),
+                    manifest: manifest(include_str!("../tests/probe/files/director-manifest.json")),
+                    keepalived: KeepalivedFact { installed: true, version: Some("2.2.8".into()), running: true, pid: Some(1402) },
+                    os_family: Some("rocky rhel centos fedora".into()),
+                    ..Facts::default()
+                },
+                warnings: vec![],
+            },
+            Case {
+                name: "real-server-drift: VIP on lo:0, all.arp_ignore back to 0",
+                output: include_str!("../tests/probe/real-server-drift.out"),
+                request: real_server(),
+                want: Facts {
+                    files: [
+                        (IFCFG_LO0.to_string(), file(include_str!("../tests/probe/files/rs-ifcfg-lo0"), 0o644)),
+                        (SYSCTL_FILE.to_string(), file(include_str!("../tests/probe/files/rs-sysctl.conf"), 0o644)),
+                    ]
+                    .into(),
+                    sysctls: sysctls(&[("net.ipv4.conf.all.arp_ignore", "0"), ("net.ipv4.conf.all.arp_announce", "2"), ("net.ipv4.conf.lo.arp_ignore", "1"), ("net.ipv4.conf.lo.arp_announce", "2")]),
+                    addresses: vec![addr("127.0.0.1", 8, "lo", None), addr("10.77.0.100", 32, "lo", Some("lo:0")), addr("10.77.0.21", 24, "eth0", None)],
+                    routes: vec![route("10.77.0.2", "eth0")],
+                    services: services(&[("keepalived", false)]),
+                    manifest: manifest(include_str!("../tests/probe/files/rs-manifest.json")),
+                    os_family: Some("debian".into()),
+                    ..Facts::default()
+                },
+                warnings: vec![],
+            },
+            Case {
+                name: "alpine-busybox: base64 wrapped at 76 columns, a veth named eth0@if6, no iptables-save",
+                output: include_str!("../tests/probe/alpine-busybox.out"),
+                request: real_server(),
+                want: Facts {
+                    files: [
+                        (IFCFG_LO0.to_string(), file(include_str!("../tests/probe/files/rs-ifcfg-lo0"), 0o644)),
+                        (SYSCTL_FILE.to_string(), file(include_str!("../tests/probe/files/rs-sysctl.conf"), 0o600)),
+                    ]
+                    .into(),
+                    sysctls: sysctls(&[("net.ipv4.conf.all.arp_ignore", "1"), ("net.ipv4.conf.all.arp_announce", "2"), ("net.ipv4.conf.lo.arp_ignore", "1"), ("net.ipv4.conf.lo.arp_announce", "2")]),
+                    addresses: vec![addr("127.0.0.1", 8, "lo", None), addr("10.77.0.100", 32, "lo", Some("lo:0")), addr("10.77.0.22", 24, "eth0", None)],
+                    routes: vec![route("10.77.0.2", "eth0")],
+                    services: services(&[("keepalived", false)]),
+                    os_family: Some("alpine".into()),
+                    ..Facts::default()
+                },
+                warnings: vec![],
+            },
+            Case {
+                name: "router-iptables-legacy: lvsctl's chains among `# Warning: iptables-legacy tables present` lines",
+                output: include_str!("../tests/probe/router-iptables-legacy.out"),
+                request: router(),
+                want: Facts {
+                    files: [
+                        (RULES.to_string(), file(include_str!("../tests/probe/files/router-nat.rules"), 0o640)),
+                        (SYSCTL_FILE.to_string(), file(include_str!("../tests/probe/files/router-sysctl.conf"), 0o644)),
+                    ]
+                    .into(),
+                    sysctls: sysctls(&[("net.ipv4.ip_forward", "1")]),
+                    addresses: vec![addr("127.0.0.1", 8, "lo", None), addr("10.77.0.2", 24, "eth0", None), addr("10.77.9.2", 24, "eth1", None)],
+                    nat_chains: strings(&["LVSCTL-PREROUTING", "LVSCTL-POSTROUTING"]),
+                    services: services(&[("keepalived", false)]),
+                    os_family: Some("debian".into()),
+                    ..Facts::default()
+                },
+                warnings: vec![],
+            },
+            Case {
+                name: "overrides: sysctl files read after 90-lvsctl.conf that undo it (the script's own output against a tree)",
+                output: include_str!("../tests/probe/overrides.out"),
+                request: real_server(),
+                want: Facts {
+                    sysctls: sysctls(&[("net.ipv4.conf.all.arp_ignore", "0"), ("net.ipv4.conf.all.arp_announce", "0"), ("net.ipv4.conf.lo.arp_ignore", "0"), ("net.ipv4.conf.lo.arp_announce", "0")]),
+                    addresses: debian_lo_eth0("10.77.0.21"),
+                    routes: vec![route("10.77.0.2", "eth0")],
+                    services: services(&[("keepalived", false)]),
+                    os_family: Some("debian".into()),
+                    // Not reported: the earlier 50-default.conf, /run's 95-tuning.conf (masked by
+                    // /etc's), 97-masked.conf (masked by a /dev/null link), the glob in 99-glob.conf,
+                    // sysctl.conf's lo.arp_announce=2 (our value), and 99-sysctl.conf (a link to
+                    // sysctl.conf, reported once as /etc/sysctl.conf).
+                    sysctl_overrides: vec![
+                        SysctlOverride { key: "net.ipv4.conf.lo.arp_ignore".into(), value: "0".into(), file: "/etc/sysctl.d/95-tuning.conf".into() },
+                        SysctlOverride { key: "net.ipv4.conf.all.arp_announce".into(), value: "1".into(), file: "/etc/sysctl.d/95-tuning.conf".into() },
+                        SysctlOverride { key: "net.ipv4.conf.all.arp_ignore".into(), value: "0".into(), file: "/etc/sysctl.conf".into() },
+                    ],
+                    ..Facts::default()
+                },
+                warnings: vec![],
+            },
+            Case {
+                name: "bad-manifest: a manifest cut mid-write is a warning, not a failure",
+                output: include_str!("../tests/probe/bad-manifest.out"),
+                request: real_server(),
+                want: Facts {
+                    sysctls: sysctls(&[("net.ipv4.conf.all.arp_ignore", "0"), ("net.ipv4.conf.all.arp_announce", "0"), ("net.ipv4.conf.lo.arp_ignore", "0"), ("net.ipv4.conf.lo.arp_announce", "0")]),
+                    addresses: debian_lo_eth0("10.77.0.21"),
+                    routes: vec![route("10.77.0.2", "eth0")],
+                    services: services(&[("keepalived", false)]),
+                    os_family: Some("debian".into()),
+                    ..Facts::default()
+                },
+                warnings: vec!["/var/lib/lvsctl/manifest.json is unparsable (EOF while parsing a string at line 1 column 60): what lvsctl applied before is unknown, so nothing the topology dropped will be removed"],
+            },
+        ]
+    }
+
+    #[test]
+    fn recorded_outputs_give_the_expected_facts() {
+        for case in cases() {
+            let (facts, warnings) = parse(case.output, &case.request).unwrap_or_else(|e| panic!("{}: {e}", case.name));
+            assert_facts(case.name, &facts, &case.want);
+            assert_eq!(warnings, case.warnings, "{}: warnings", case.name);
+        }
+    }
+
+    /// Cut anywhere, an output never parses: a dropped connection is an error, not a host
+    /// with fewer files.
+    #[test]
+    fn every_truncation_of_a_recorded_output_is_an_error() {
+        for case in cases() {
+            let lines: Vec<&str> = case.output.lines().collect();
+            for n in 0..lines.len() {
+                let cut = lines[..n].join("\n");
+                match parse(&cut, &case.request) {
+                    Err(ProbeError::Truncated { .. }) | Err(ProbeError::NoStart { .. }) => {}
+                    other => panic!("{}: cut after {n} lines gave {other:?}", case.name),
+                }
+            }
+        }
+        let recorded = include_str!("../tests/probe/director.out");
+        let cut: String = recorded.lines().take(4).collect::<Vec<_>>().join("\n");
+        let err = parse(&cut, &director()).unwrap_err();
+        assert!(matches!(err, ProbeError::Truncated { lines: 4, .. }), "{err:?}");
+        assert!(err.to_string().starts_with("the probe's output is truncated after line 4 (no `@@lvsctl end`"), "{err}");
+    }
+
+    #[test]
+    fn malformed_output_names_the_offending_line() {
+        let good = include_str!("../tests/probe/real-server-drift.out");
+        let cases: &[(&str, &str, &str)] = &[
+            ("@@lvsctl sysctl net.ipv4.conf.all.arp_ignore 0", "@@lvsctl sysctl net.ipv4.conf.all.arp_ignore 0\nbash: line 1: oops", "line 14: a line outside any `@@lvsctl` record: `bash: line 1: oops`"),
+            ("@@lvsctl os ID=debian", "@@lvsctl osx ID=debian", "unknown record: `@@lvsctl osx ID=debian`"),
+            ("@@lvsctl file 644 root root /etc/sysctl.d/90-lvsctl.conf", "@@lvsctl file 6x4 root root /etc/sysctl.d/90-lvsctl.conf", "the mode is not octal"),
+            ("@@lvsctl file 644 root root /etc/sysctl.d/90-lvsctl.conf", "@@lvsctl file 644 root /etc/sysctl.d/90-lvsctl.conf", "expected `file MODE OWNER GROUP PATH`"),
+            ("@@lvsctl route default via 10.77.0.2 dev eth0 ", "@@lvsctl addr 2: eth0    inet6 fe80::1/64 scope link", "not a line of `ip -o -4 addr show`"),
+        ];
+        for (from, to, message) in cases {
+            assert!(good.contains(from), "{from}");
+            let bad = good.replacen(from, to, 1);
+            let err = parse(&bad, &real_server()).unwrap_err();
+            assert!(matches!(err, ProbeError::Malformed { .. }), "{err:?}");
+            assert!(err.to_string().contains(message), "{err}\n  does not contain: {message}");
+        }
+        // Base64 that is not: the error names the line of the payload.
+        let bad = good.replacen("IyBNYW5h", "Iy!NYW5h", 1);
+        let err = parse(&bad, &real_server()).unwrap_err().to_string();
+        assert!(err.starts_with("malformed probe output at line 3: bad base64 after `@@lvsctl file 644 root root /etc/sysconfig/network-scripts/ifcfg-lo:0`"), "{err}");
+    }
+
+    #[test]
+    fn a_host_that_cannot_be_probed_properly_is_an_error() {
+        let head = "@@lvsctl probe 1\n";
+        let end = "@@lvsctl end\n";
+        let err = parse(&format!("{head}@@lvsctl unreadable /etc/keepalived/keepalived.conf\n{end}"), &director()).unwrap_err();
+        assert_eq!(err.to_string(), "`/etc/keepalived/keepalived.conf` exists on the host but cannot be read (hint: connect as root, or set `become`)");
+        let err = parse(&format!("{head}@@lvsctl missing base64\n@@lvsctl nofile /etc/sysctl.d/90-lvsctl.conf\n{end}"), &director()).unwrap_err();
+        assert_eq!(err.to_string(), "`base64` is not on the host's PATH; the probe needs it to read files");
+        let err = parse("@@lvsctl probe 2\n@@lvsctl end\n", &director()).unwrap_err();
+        assert_eq!(err.to_string(), "the probe's output is in format `2`, this lvsctl reads format `1`");
+        let err = parse("sh: 1: Syntax error: \"(\" unexpected\n", &director()).unwrap_err();
+        assert!(err.to_string().contains("its output began with `sh: 1: Syntax error"), "{err}");
+        let err = parse("", &director()).unwrap_err();
+        assert!(err.to_string().contains("its output was empty"), "{err}");
+    }
+
+    #[test]
+    fn warnings_for_what_a_plan_cannot_see_through() {
+        let out = "@@lvsctl probe 1\n\
+            @@lvsctl missing ip\n\
+            @@lvsctl notfile /etc/keepalived/keepalived.conf\n\
+            @@lvsctl nofile /etc/sysctl.d/90-lvsctl.conf\n\
+            @@lvsctl listed /etc/sysctl.d/90-lvsctl.conf\n\
+            @@lvsctl manifest\n\
+            eyJjbHVzdGVyIjoid2ViIiwiZ2VuZXJhdGlvbiI6MSwiZmlsZXMiOlsiL2V0Yy9vbGQuY29uZiJdLCJzeXNjdGxzIjpbXSwiYWRkcmVzc2VzIjpbXSwicm91dGVzIjpbXSwibmF0X2NoYWlucyI6W119\n\
+            @@lvsctl keepalived installed\n\
+            @@lvsctl keepalived version keepalived: error while loading shared libraries: libnl-3.so.200\n\
+            @@lvsctl proc 900 1 keepalived\n\
+            @@lvsctl pidfile 812\n\
+            @@lvsctl end\n";
+        let (facts, warnings) = parse(out, &director()).unwrap();
+        assert_eq!(facts.manifest.files, vec!["/etc/old.conf"]);
+        assert_eq!((facts.keepalived.running, facts.keepalived.pid, facts.keepalived.version.clone()), (true, Some(900), None));
+        assert_eq!(
+            warnings,
+            vec![
+                "`ip` is not on the host's PATH: its addresses and routes are unknown (install iproute2)",
+                "/etc/keepalived/keepalived.conf exists but is not a regular file (a directory?): lvsctl cannot write it until it is removed",
+                "`keepalived --version` printed `keepalived: error while loading shared libraries: libnl-3.so.200`, not a version",
+                "/etc/old.conf is in /var/lib/lvsctl/manifest.json but not in /var/lib/lvsctl/managed-files, so it was not probed: its state on the host is unknown",
+                "/run/keepalived.pid names pid 812, which is not a running keepalived (a stale pid file: reloads through it will fail)",
+            ]
+        );
+    }
+
+    #[test]
+    fn keepalived_parent_pid() {
+        let procs = |v: &[(u32, u32)]| v.iter().map(|(pid, ppid)| Proc { pid: *pid, ppid: *ppid, comm: "keepalived".into() }).collect::<Vec<_>>();
+        // (pid, ppid) of each keepalived, the pid file's pid, the parent's pid expected.
+        type Case<'a> = (&'a [(u32, u32)], Option<u32>, Option<u32>);
+        let cases: &[Case] = &[
+            (&[], None, None),
+            (&[(1403, 1402), (1402, 1), (1404, 1402)], None, Some(1402)),
+            // Two independent keepalived trees (a second instance): the lowest parent.
+            (&[(2001, 2000), (2000, 1), (1500, 1), (1501, 1500)], None, Some(1500)),
+            // The pid file wins when it names a live keepalived, and is ignored when stale.
+            (&[(2001, 2000), (2000, 1), (1500, 1)], Some(2000), Some(2000)),
+            (&[(1403, 1402), (1402, 1)], Some(77), Some(1402)),
+        ];
+        for (list, pidfile, want) in cases {
+            let procs = procs(list);
+            let refs: Vec<&Proc> = procs.iter().collect();
+            assert_eq!(keepalived_pid(&refs, *pidfile), *want, "{list:?} pidfile {pidfile:?}");
+        }
+    }
+
+    #[test]
+    fn ip_output_lines() {
+        let cases: &[(&str, Option<Address>)] = &[
+            ("1: lo    inet 127.0.0.1/8 scope host lo\\       valid_lft forever preferred_lft forever", Some(addr("127.0.0.1", 8, "lo", None))),
+            ("1: lo    inet 10.0.0.100/32 scope global lo:0\\       valid_lft forever preferred_lft forever", Some(addr("10.0.0.100", 32, "lo", Some("lo:0")))),
+            ("3: wlp2s0    inet 192.168.1.5/24 brd 192.168.1.255 scope global dynamic noprefixroute wlp2s0\\       valid_lft 85634sec preferred_lft 85634sec", Some(addr("192.168.1.5", 24, "wlp2s0", None))),
+            ("2: eth0    inet 10.0.0.2/24 brd 10.0.0.255 scope global secondary eth0:vip\\       valid_lft forever preferred_lft forever", Some(addr("10.0.0.2", 24, "eth0", Some("eth0:vip")))),
+            ("7: ppp0    inet 10.64.0.1 peer 10.64.0.2/32 scope global ppp0\\       valid_lft forever preferred_lft forever", Some(addr("10.64.0.1", 32, "ppp0", None))),
+            ("9: eth0.100    inet 10.100.0.1/24 scope global eth0.100\\       valid_lft forever preferred_lft forever", Some(addr("10.100.0.1", 24, "eth0.100", None))),
+            ("5: eth0@if6    inet 10.0.0.5/24 scope global eth0\\       valid_lft forever preferred_lft forever", Some(addr("10.0.0.5", 24, "eth0", None))),
+            ("2: eth0    inet6 fe80::1/64 scope link", None),
+            ("2: eth0    inet 10.0.0.1/33 scope global eth0", None),
+        ];
+        for (line, want) in cases {
+            assert_eq!(parse_addr(line), *want, "{line}");
+        }
+        let routes: &[(&str, Option<Route>)] = &[
+            ("default via 10.77.0.2 dev eth0 ", Some(route("10.77.0.2", "eth0"))),
+            ("default via 192.168.1.1 dev wlp2s0 proto dhcp src 192.168.1.5 metric 600 ", Some(route("192.168.1.1", "wlp2s0"))),
+            ("default dev ppp0 scope link ", None),
+            ("default proto static metric 100 ", None),
+            ("\tnexthop via 10.0.0.1 dev eth0 weight 1 ", Some(route("10.0.0.1", "eth0"))),
+        ];
+        for (line, want) in routes {
+            assert_eq!(parse_route(line), *want, "{line}");
+        }
+    }
+
+    #[test]
+    fn nat_chains_need_a_jump_to_count() {
+        // Unfiltered iptables-save output: the parser does not rely on the script's grep.
+        let save = "# Generated by iptables-save v1.8.9 (nf_tables) on Sat Nov 21 08:50:57 2026\n\
+            # Warning: iptables-legacy tables present, use iptables-legacy-save to see them\n\
+            *nat\n\
+            :PREROUTING ACCEPT [0:0]\n\
+            :POSTROUTING ACCEPT [0:0]\n\
+            :DOCKER - [0:0]\n\
+            :LVSCTL-PREROUTING - [0:0]\n\
+            :LVSCTL-POSTROUTING - [0:0]\n\
+            -A PREROUTING -m addrtype --dst-type LOCAL -j DOCKER\n\
+            -A PREROUTING -j LVSCTL-PREROUTING\n\
+            -A PREROUTING -j LVSCTL-PREROUTING\n\
+            -A LVSCTL-PREROUTING -d 10.77.9.2/32 -p tcp -m tcp --dport 80 -j DNAT --to-destination 10.77.0.100:80\n\
+            -A LVSCTL-POSTROUTING -s 10.77.0.0/24 -j SNAT --to-source 10.77.9.2\n\
+            COMMIT\n\
+            # Completed on Sat Nov 21 08:50:57 2026\n";
+        let lines: Vec<&str> = save.lines().collect();
+        let (chains, warnings) = nat_chains(&lines);
+        assert_eq!(chains, vec!["LVSCTL-PREROUTING"]);
+        assert_eq!(
+            warnings,
+            vec![
+                "nat chain PREROUTING jumps to LVSCTL-PREROUTING 2 times (rules loaded more than once without removing the old jump)",
+                "nat chain LVSCTL-POSTROUTING exists but no rule jumps to it: lvsctl's NAT there is inactive",
+            ]
+        );
+        let (chains, warnings) = nat_chains(&["LVSCTL-PROBE iptables-save failed"]);
+        assert!(chains.is_empty());
+        assert_eq!(warnings, vec!["`iptables-save -t nat` failed on the host: lvsctl's nat chains are unknown"]);
+    }
+
+    #[test]
+    fn sysctl_keys_map_to_proc_sys() {
+        let cases = [
+            ("net.ipv4.ip_forward", "net.ipv4.ip_forward", "/proc/sys/net/ipv4/ip_forward"),
+            ("net.ipv4.conf.eth0/100.rp_filter", "net.ipv4.conf.eth0/100.rp_filter", "/proc/sys/net/ipv4/conf/eth0.100/rp_filter"),
+            ("net/ipv4/conf/eth0.100/rp_filter", "net.ipv4.conf.eth0/100.rp_filter", "/proc/sys/net/ipv4/conf/eth0.100/rp_filter"),
+            ("-net.ipv4.conf.lo.arp_ignore ", "net.ipv4.conf.lo.arp_ignore", "/proc/sys/net/ipv4/conf/lo/arp_ignore"),
+            ("kernel/domainname", "kernel.domainname", "/proc/sys/kernel/domainname"),
+        ];
+        for (key, normal, path) in cases {
+            assert_eq!(normalize_key(key), normal, "{key}");
+            assert_eq!(proc_sys_path(key), path, "{key}");
+        }
+        assert_eq!(last_component("net.ipv4.conf.eth0/100.rp_filter"), "rp_filter");
+        assert_eq!(resolve("/etc/sysctl.d/99-sysctl.conf", "../sysctl.conf"), "/etc/sysctl.conf");
+        assert_eq!(resolve("/etc/sysctl.d/99-sysctl.conf", "/etc/./sysctl.conf"), "/etc/sysctl.conf");
+    }
+
+    #[test]
+    fn without_plan_values_our_file_on_the_host_is_the_reference() {
+        let files = vec![("/etc/sysctl.d/95-x.conf".to_string(), None)];
+        let lines = [(1, "/etc/sysctl.d/95-x.conf:net.ipv4.ip_forward = 1"), (2, "/etc/sysctl.d/95-x.conf:net.ipv4.conf.all.rp_filter = 2")];
+        let mut req = request(&[], &[("net.ipv4.ip_forward", "1"), ("net.ipv4.conf.all.rp_filter", "0")], &[]);
+        req.sysctl_values.clear();
+        let ours = "net.ipv4.ip_forward = 1\n";
+        let got = sysctl_overrides(&files, &lines, &req, Some(ours)).unwrap();
+        assert_eq!(got, vec![SysctlOverride { key: "net.ipv4.conf.all.rp_filter".into(), value: "2".into(), file: "/etc/sysctl.d/95-x.conf".into() }]);
+        let got = sysctl_overrides(&files, &lines, &req, None).unwrap();
+        assert_eq!(got.len(), 2, "with nothing to compare with, every later setting is reported");
+    }
+
+    fn managed(path: &str, content: &str, mode: u32) -> ManagedFile {
+        ManagedFile { path: path.into(), content: content.into(), mode, owner: "root".into(), group: "root".into(), secret: false }
+    }
+
+    fn real_server_plan() -> HostPlan {
+        HostPlan {
+            host: "web1".into(),
+            roles: vec![Role::RealServer],
+            files: vec![managed(IFCFG_LO0, include_str!("../tests/probe/files/rs-ifcfg-lo0"), 0o644), managed(SYSCTL_FILE, include_str!("../tests/probe/files/rs-sysctl.conf"), 0o644)],
+            sysctls: [("net.ipv4.conf.all.arp_ignore", "1"), ("net.ipv4.conf.all.arp_announce", "2"), ("net.ipv4.conf.lo.arp_ignore", "1"), ("net.ipv4.conf.lo.arp_announce", "2")]
+                .iter()
+                .map(|(k, v)| Sysctl { key: k.to_string(), value: v.to_string(), comment: None })
+                .collect(),
+            addresses: vec![addr("10.77.0.100", 32, "lo", Some("lo:0"))],
+            routes: vec![],
+            nat_chains: vec![],
+            services: vec![],
+        }
+    }
+
+    #[test]
+    fn a_request_is_what_the_plan_manages() {
+        let mut plan = real_server_plan();
+        plan.services.push(Service { name: "keepalived".into(), reload_on: vec![] });
+        plan.files.push(plan.files[0].clone());
+        let req = ProbeRequest::for_plan(&plan);
+        assert_eq!(req.files, vec![IFCFG_LO0, SYSCTL_FILE]);
+        assert_eq!(req.sysctls, real_server().sysctls);
+        assert_eq!(req.sysctl_values, real_server().sysctl_values);
+        assert_eq!(req.services, vec!["keepalived"]);
+    }
+
+    /// The probe and the change computation together: drift in one sysctl is one change.
+    #[test]
+    fn the_drifted_real_server_needs_exactly_its_arp_sysctl() {
+        let plan = real_server_plan();
+        let req = ProbeRequest::for_plan(&plan);
+        let (facts, _) = parse(include_str!("../tests/probe/real-server-drift.out"), &req).unwrap();
+        let changes = changes::compute(&plan, &facts, &Secrets::default()).changes;
+        assert_eq!(changes.len(), 1, "{changes:?}");
+        assert!(matches!(&changes[0], Change::Sysctl { key, from: Some(from), to } if key == "net.ipv4.conf.all.arp_ignore" && from == "0" && to == "1"), "{changes:?}");
+        // And a fresh host needs everything.
+        let (facts, _) = parse(include_str!("../tests/probe/lab-web1-fresh.out"), &req).unwrap();
+        let changes = changes::compute(&plan, &facts, &Secrets::default()).changes;
+        assert_eq!(changes.len(), 2 + 4 + 1, "{changes:?}");
+    }
+
+    #[test]
+    fn paths_are_single_quoted_in_the_script() {
+        assert_eq!(sq("/etc/it's"), r"'/etc/it'\''s'");
+        let req = request(&["/tmp/a b/$(reboot)`x`'*.conf"], &[], &[]);
+        let s = script(&req);
+        assert!(s.contains(r"f '/tmp/a b/$(reboot)`x`'\''*.conf'"), "{s}");
+        assert!(s.contains(r"case $m in '/tmp/a b/$(reboot)`x`'\''*.conf') ;; *) f "), "{s}");
+        assert!(!s.contains("90-lvsctl"), "no sysctl section without sysctls");
+    }
+
+    // ---- The script itself, for real ----
+
+    struct Tree {
+        dir: std::path::PathBuf,
+    }
+
+    impl Drop for Tree {
+        fn drop(&mut self) {
+            let _ = std::fs::remove_dir_all(&self.dir);
+        }
+    }
+
+    fn write(path: &std::path::Path, content: &[u8], mode: u32) {
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+        std::fs::write(path, content).unwrap();
+        std::fs::set_permissions(path, std::fs::Permissions::from_mode(mode)).unwrap();
+    }
+
+    fn command_output(cmd: &str, args: &[&str]) -> Option<String> {
+        let out = std::process::Command::new(cmd).args(args).output().ok()?;
+        out.status.success().then(|| String::from_utf8_lossy(&out.stdout).trim().to_string())
+    }
+
+    /// Run `script_at` with `shell` on this machine against a tree of files, sysctls that exist
+    /// and not, and a pretend keepalived (a copy of sh named keepalived, with a child), and
+    /// check every fact against what was set up.
+    fn run_here(tag: &str, shell: &[&str], path_prefix: Option<&std::path::Path>) {
+        use std::os::unix::process::CommandExt;
+        let dir = std::env::temp_dir().join(format!("lvsctl-probe-{tag}-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        let tree = Tree { dir: dir.clone() };
+        let d = |p: &str| dir.join(p).to_string_lossy().into_owned();
+        let root = dir.join("root");
+
+        write(&dir.join("plain.conf"), b"hello\n", 0o640);
+        write(&dir.join("it's a $file `x` *.conf"), b"quoted\n", 0o600);
+        write(&dir.join("empty"), b"", 0o644);
+        write(&dir.join("listed-only.conf"), b"applied last time\n", 0o644);
+        write(&dir.join("latin1"), b"caf\xe9\n", 0o644);
+        let big: String = (0..2000).map(|i| format!("line {i}\n")).collect();
+        write(&dir.join("big.conf"), big.as_bytes(), 0o644);
+        std::fs::create_dir_all(dir.join("a-directory")).unwrap();
+        let list = [d("plain.conf"), d("listed-only.conf"), "relative/ignored".into(), String::new(), d("latin1"), d("gone.conf")].join("\n");
+        write(&root.join("var/lib/lvsctl/managed-files"), list.as_bytes(), 0o644);
+        let manifest = Manifest { cluster: "here".into(), generation: 7, files: vec![d("plain.conf"), d("listed-only.conf"), "/nowhere/old.conf".into()], ..Manifest::default() };
+        write(&root.join("var/lib/lvsctl/manifest.json"), &serde_json::to_vec(&manifest).unwrap(), 0o644);
+        write(&root.join("etc/os-release"), b"NAME=\"Test OS\"\nID=testos\nID_LIKE=\"debian\"\n", 0o644);
+        write(&root.join("etc/sysctl.conf"), b"# ours is 1\nnet.ipv4.ip_forward = 7\n", 0o644);
+        std::fs::create_dir_all(root.join("etc/sysctl.d")).unwrap();
+        std::os::unix::fs::symlink("../sysctl.conf", root.join("etc/sysctl.d/99-sysctl.conf")).unwrap();
+
+        // A keepalived parent with a keepalived child, like the real one's VRRP process.
+        let fake = dir.join("bin/keepalived");
+        std::fs::create_dir_all(fake.parent().unwrap()).unwrap();
+        std::fs::copy("/bin/sh", &fake).unwrap();
+        let inner = format!("{} -c 'sleep 20; :' & wait", fake.display());
+        let mut parent = std::process::Command::new(&fake).args(["-c", &inner]).process_group(0).spawn().unwrap();
+        let parent_pid = parent.id();
+        write(&root.join("run/keepalived.pid"), format!("{parent_pid}\n").as_bytes(), 0o644);
+
+        let req = request(
+            &[&d("plain.conf"), &d("it's a $file `x` *.conf"), &d("empty"), &d("missing.conf"), &d("a-directory"), &d("big.conf")],
+            &[("net.ipv4.ip_forward", "1"), ("net.ipv4.conf.lo.arp_ignore", "0"), ("net.ipv4.conf.nosuch0/100.arp_ignore", "1")],
+            &["keepalived"],
+        );
+        let script = script_at(&req, &root.to_string_lossy());
+        let mut cmd = std::process::Command::new(shell[0]);
+        cmd.args(&shell[1..]).stdin(std::process::Stdio::piped()).stdout(std::process::Stdio::piped()).stderr(std::process::Stdio::piped());
+        if let Some(prefix) = path_prefix {
+            cmd.env("PATH", format!("{}:{}", prefix.display(), std::env::var("PATH").unwrap_or_default()));
+        }
+        let started = std::time::Instant::now();
+        let mut child = cmd.spawn().unwrap();
+        {
+            use std::io::Write;
+            child.stdin.take().unwrap().write_all(script.as_bytes()).unwrap();
+        }
+        let out = child.wait_with_output().unwrap();
+        let elapsed = started.elapsed();
+        let _ = std::process::Command::new("kill").args(["--", &format!("-{parent_pid}")]).status();
+        let _ = parent.wait();
+
+        let stdout = String::from_utf8_lossy(&out.stdout);
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert!(out.status.success(), "{tag}: exit {:?}, stderr:\n{stderr}", out.status);
+        assert!(stderr.is_empty(), "{tag}: the script wrote to stderr:\n{stderr}");
+        let (facts, warnings) = parse(&stdout, &req).unwrap_or_else(|e| panic!("{tag}: {e}\n{stdout}"));
+        eprintln!("{tag}: the probe ran in {} ms ({} bytes of output)", elapsed.as_millis(), stdout.len());
+
+        let user = command_output("id", &["-un"]).unwrap();
+        let group = command_output("id", &["-gn"]).unwrap();
+        let mine = |content: &str, mode: u32| FileFact { content: content.into(), mode, owner: user.clone(), group: group.clone() };
+        let want: BTreeMap<String, FileFact> = [
+            (d("plain.conf"), mine("hello\n", 0o640)),
+            (d("it's a $file `x` *.conf"), mine("quoted\n", 0o600)),
+            (d("empty"), mine("", 0o644)),
+            (d("big.conf"), mine(&big, 0o644)),
+            (d("listed-only.conf"), mine("applied last time\n", 0o644)),
+            (d("latin1"), mine("caf\u{fffd}\n", 0o644)),
+        ]
+        .into();
+        assert_eq!(facts.files, want, "{tag}: files");
+        assert_eq!(facts.manifest, manifest, "{tag}: manifest");
+        let proc_value = |p: &str| std::fs::read_to_string(p).unwrap().trim().to_string();
+        assert_eq!(
+            facts.sysctls,
+            sysctls(&[("net.ipv4.ip_forward", &proc_value("/proc/sys/net/ipv4/ip_forward")), ("net.ipv4.conf.lo.arp_ignore", &proc_value("/proc/sys/net/ipv4/conf/lo/arp_ignore"))]),
+            "{tag}: sysctls"
+        );
+        if command_output("ip", &["-V"]).is_some() {
+            assert!(facts.addresses.contains(&addr("127.0.0.1", 8, "lo", None)), "{tag}: {:?}", facts.addresses);
+        }
+        assert_eq!(facts.os_family.as_deref(), Some("testos debian"), "{tag}");
+        assert_eq!(facts.sysctl_overrides, vec![SysctlOverride { key: "net.ipv4.ip_forward".into(), value: "7".into(), file: "/etc/sysctl.conf".into() }], "{tag}");
+        assert!(facts.keepalived.running, "{tag}: the pretend keepalived was not found");
+        assert_eq!(facts.keepalived.pid, Some(parent_pid), "{tag}");
+        assert_eq!(facts.services.get("keepalived"), Some(&true), "{tag}");
+        assert_eq!(facts.keepalived.installed, facts.keepalived.version.is_some(), "{tag}: {:?}", facts.keepalived);
+        assert_eq!(
+            warnings,
+            vec![
+                format!("{} exists but is not a regular file (a directory?): lvsctl cannot write it until it is removed", d("a-directory")),
+                format!("{} is not UTF-8 text: compared with invalid bytes replaced", d("latin1")),
+                "/nowhere/old.conf is in /var/lib/lvsctl/manifest.json but not in /var/lib/lvsctl/managed-files, so it was not probed: its state on the host is unknown".to_string(),
+            ],
+            "{tag}"
+        );
+        drop(tree);
+    }
+
+    #[test]
+    fn the_script_runs_under_dash_on_this_machine() {
+        let dash = ["/usr/bin/dash", "/bin/dash"].into_iter().find(|p| std::path::Path::new(p).exists());
+        match dash {
+            Some(dash) => run_here("dash", &[dash, "-s"], None),
+            None => run_here("sh", &["sh", "-s"], None),
+        }
+    }
+
+    /// busybox sh with busybox's own stat, base64 (which wraps), grep, ip, readlink and head
+    /// first on the PATH: an Alpine host's tools. Skipped where busybox is not installed.
+    #[test]
+    fn the_script_runs_under_busybox_with_busybox_tools() {
+        let Some(busybox) = ["/usr/bin/busybox", "/bin/busybox"].into_iter().find(|p| std::path::Path::new(p).exists()) else {
+            eprintln!("skipped: busybox is not installed (apt-get install busybox)");
+            return;
+        };
+        let bin = std::env::temp_dir().join(format!("lvsctl-probe-busybox-bin-{}", std::process::id()));
+        std::fs::create_dir_all(&bin).unwrap();
+        let _cleanup = Tree { dir: bin.clone() };
+        for tool in ["sh", "stat", "base64", "grep", "ip", "readlink", "head", "sleep"] {
+            let _ = std::os::unix::fs::symlink(busybox, bin.join(tool));
+        }
+        run_here("busybox", &[busybox, "sh", "-s"], Some(&bin));
+    }
+
 }

@@ -10,7 +10,7 @@ cd "$(dirname "$0")/.."
 # command -> Debian package
 need=()
 for pair in keepalived:keepalived iptables-restore:iptables ip:iproute2 arping:iputils-arping \
-            sshd:openssh-server ssh:openssh-client ssh-keygen:openssh-client; do
+            sshd:openssh-server ssh:openssh-client ssh-keygen:openssh-client busybox:busybox; do
     cmd=${pair%%:*} pkg=${pair#*:}
     if ! command -v "$cmd" >/dev/null 2>&1 && [ ! -x "/usr/sbin/$cmd" ]; then
         [[ " ${need[*]-} " == *" $pkg "* ]] || need+=("$pkg")
