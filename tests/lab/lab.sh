@@ -305,6 +305,11 @@ create_host_net() {   # name
 prepare_host_dir() {   # name
   local hdir=$RUN_DIR/hosts/$1 d key
   mkdir -p "$hdir"
+  # What the host needs from .lab/, staged on /run: the repo may live under /tmp (a fresh CI
+  # clone), which every host masks with its own tmpfs before it installs these.
+  install -m 600 "$LAB_DIR/hostkeys/$1" "$hdir/ssh_host_ed25519_key"
+  install -m 644 "$LAB_DIR/hostkeys/$1.pub" "$hdir/ssh_host_ed25519_key.pub"
+  install -m 644 "$LAB_DIR/id_ed25519.pub" "$hdir/authorized_keys"
   for d in "${OVERLAY_DIRS[@]}"; do
     [[ -d $d ]] || continue
     key=${d#/}; key=${key//\//_}
@@ -354,8 +359,8 @@ boot_host() {   # name ip
   echo "$h" >/etc/hostname
   cp "$RUN_DIR/etc-hosts" /etc/hosts
   rm -f /etc/ssh/ssh_host_*_key /etc/ssh/ssh_host_*_key.pub
-  install -m 600 "$LAB_DIR/hostkeys/$h" /etc/ssh/ssh_host_ed25519_key
-  install -m 644 "$LAB_DIR/hostkeys/$h.pub" /etc/ssh/ssh_host_ed25519_key.pub
+  install -m 600 "$hdir/ssh_host_ed25519_key" /etc/ssh/ssh_host_ed25519_key
+  install -m 644 "$hdir/ssh_host_ed25519_key.pub" /etc/ssh/ssh_host_ed25519_key.pub
   cat >/etc/ssh/sshd_config <<EOF
 # lvslab host $h (written by tests/lab/lab.sh)
 Port 22
@@ -381,7 +386,7 @@ EOF
   # An opaque /root/.ssh: none of the runner's own keys show through.
   rm -rf /root/.ssh
   mkdir -m 700 /root/.ssh
-  install -m 600 "$LAB_DIR/id_ed25519.pub" /root/.ssh/authorized_keys
+  install -m 600 "$hdir/authorized_keys" /root/.ssh/authorized_keys
   if [[ -f /usr/share/base-files/dot.bashrc ]]; then
     install -m 644 /usr/share/base-files/dot.bashrc /root/.bashrc
   else
