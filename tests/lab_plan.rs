@@ -241,3 +241,68 @@ fn a_sysctl_file_that_would_override_ours_at_boot_is_warned_about() {
     let out = stdout(&o);
     assert!(out.contains("warning: /etc/sysctl.conf sets net.ipv4.conf.all.arp_ignore = 0"), "{out}");
 }
+
+/// A copy of the lab inventory with `key_line` in place of the private key setting.
+fn inventory_with_key(dir: &Scratch, key_line: &str) -> String {
+    let inv = std::fs::read_to_string(repo().join("inventories/lab.yml")).unwrap();
+    let inv = inv
+        .replace("ansible_ssh_private_key_file: ../.lab/id_ed25519", key_line)
+        .replace("../.lab/known_hosts", repo().join(".lab/known_hosts").to_str().unwrap());
+    let path = dir.path().join("inv.yml");
+    std::fs::write(&path, inv).unwrap();
+    path.to_str().unwrap().to_string()
+}
+
+#[test]
+fn an_encrypted_key_takes_its_passphrase_from_the_environment() {
+    if !root_or_skip("an_encrypted_key_takes_its_passphrase_from_the_environment") {
+        return;
+    }
+    let _lab = Lab::fresh();
+    let dir = Scratch::new("enckey");
+    let key = dir.path().join("id_enc");
+    std::fs::copy(repo().join(".lab/id_ed25519"), &key).unwrap();
+    let o = std::process::Command::new("ssh-keygen").args(["-q", "-p", "-N", "correct horse", "-f", key.to_str().unwrap()]).output().unwrap();
+    assert!(o.status.success(), "{}", stderr(&o));
+    let inv = inventory_with_key(&dir, &format!("ansible_ssh_private_key_file: {}", key.display()));
+    let args = ["plan", MAIN, "-i", inv.as_str(), "--limit", "web1"];
+    let o = lvsctl().args(args).env("LVSCTL_SSH_PASSPHRASE", "correct horse").output().unwrap();
+    assert_eq!(o.status.code(), Some(0), "{}{}", stdout(&o), stderr(&o));
+    assert!(stdout(&o).contains("web1 (real server): 7 change(s)"));
+    let o = lvsctl().args(args).env("LVSCTL_SSH_PASSPHRASE", "wrong").output().unwrap();
+    assert_eq!(o.status.code(), Some(1));
+    assert!(stdout(&o).contains("wrong passphrase"), "{}", stdout(&o));
+    // No terminal and no variable: a clear message, not a hang.
+    let o = lvsctl().args(args).env_remove("LVSCTL_SSH_PASSPHRASE").stdin(std::process::Stdio::null()).output().unwrap();
+    assert_eq!(o.status.code(), Some(1));
+    assert!(stdout(&o).contains("the key is encrypted: set LVSCTL_SSH_PASSPHRASE"), "{}", stdout(&o));
+}
+
+#[test]
+fn ssh_agent_keys_are_used_when_no_key_file_is_set() {
+    if !root_or_skip("ssh_agent_keys_are_used_when_no_key_file_is_set") {
+        return;
+    }
+    let _lab = Lab::fresh();
+    let dir = Scratch::new("agent");
+    let sock = dir.path().join("agent.sock");
+    let mut agent = std::process::Command::new("ssh-agent").args(["-D", "-a", sock.to_str().unwrap()]).stdout(std::process::Stdio::null()).spawn().unwrap();
+    for _ in 0..50 {
+        if sock.exists() {
+            break;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+    let add = std::process::Command::new("ssh-add").arg(repo().join(".lab/id_ed25519")).env("SSH_AUTH_SOCK", &sock).output().unwrap();
+    assert!(add.status.success(), "{}", stderr(&add));
+    let inv = inventory_with_key(&dir, "ansible_port: 22");
+    let o = lvsctl().args(["plan", MAIN, "-i", &inv, "--limit", "web1"]).env("SSH_AUTH_SOCK", &sock).output().unwrap();
+    let _ = agent.kill();
+    let _ = agent.wait();
+    assert_eq!(o.status.code(), Some(0), "{}{}", stdout(&o), stderr(&o));
+    assert!(stdout(&o).contains("web1 (real server): 7 change(s)"));
+    // Without the agent and without a key there is nothing to authenticate with.
+    let o = lvsctl().args(["plan", MAIN, "-i", &inv, "--limit", "web1"]).env_remove("SSH_AUTH_SOCK").output().unwrap();
+    assert_eq!(o.status.code(), Some(1));
+    assert!(stdout(&o).contains("authentication as `root` failed"), "{}", stdout(&o));
+}
