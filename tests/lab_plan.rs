@@ -12,17 +12,29 @@ fn json(o: &std::process::Output) -> serde_json::Value {
     serde_json::from_slice(&o.stdout).unwrap_or_else(|e| panic!("not JSON ({e}):\n{}\n{}", stdout(o), stderr(o)))
 }
 
-/// A copy of the lab inventory whose known_hosts is `known_hosts` (text), in a scratch dir.
-fn inventory_with_known_hosts(dir: &Scratch, known_hosts: &str) -> String {
-    let kh = dir.path().join("known_hosts");
-    std::fs::write(&kh, known_hosts).unwrap();
-    let inv = std::fs::read_to_string(repo().join("inventories/lab.yml")).unwrap();
-    let inv = inv
-        .replace("../.lab/id_ed25519", repo().join(".lab/id_ed25519").to_str().unwrap())
-        .replace("../.lab/known_hosts", kh.to_str().unwrap());
+/// A copy of the lab inventory in `dir` with absolute paths, its private-key setting replaced
+/// by `key_line` (when given) and its known_hosts by a file holding `known_hosts` (when given).
+fn lab_inventory(dir: &Scratch, key_line: Option<&str>, known_hosts: Option<&str>) -> String {
+    let mut inv = std::fs::read_to_string(repo().join("inventories/lab.yml")).unwrap();
+    if let Some(line) = key_line {
+        inv = inv.replace("ansible_ssh_private_key_file: ../.lab/id_ed25519", line);
+    }
+    let kh = match known_hosts {
+        Some(text) => {
+            let kh = dir.path().join("known_hosts");
+            std::fs::write(&kh, text).unwrap();
+            kh
+        }
+        None => repo().join(".lab/known_hosts"),
+    };
+    let inv = inv.replace("../.lab/id_ed25519", repo().join(".lab/id_ed25519").to_str().unwrap()).replace("../.lab/known_hosts", kh.to_str().unwrap());
     let path = dir.path().join("inv.yml");
     std::fs::write(&path, inv).unwrap();
     path.to_str().unwrap().to_string()
+}
+
+fn inventory_with_known_hosts(dir: &Scratch, known_hosts: &str) -> String {
+    lab_inventory(dir, None, Some(known_hosts))
 }
 
 #[test]
@@ -242,15 +254,8 @@ fn a_sysctl_file_that_would_override_ours_at_boot_is_warned_about() {
     assert!(out.contains("warning: /etc/sysctl.conf sets net.ipv4.conf.all.arp_ignore = 0"), "{out}");
 }
 
-/// A copy of the lab inventory with `key_line` in place of the private key setting.
 fn inventory_with_key(dir: &Scratch, key_line: &str) -> String {
-    let inv = std::fs::read_to_string(repo().join("inventories/lab.yml")).unwrap();
-    let inv = inv
-        .replace("ansible_ssh_private_key_file: ../.lab/id_ed25519", key_line)
-        .replace("../.lab/known_hosts", repo().join(".lab/known_hosts").to_str().unwrap());
-    let path = dir.path().join("inv.yml");
-    std::fs::write(&path, inv).unwrap();
-    path.to_str().unwrap().to_string()
+    lab_inventory(dir, Some(key_line), None)
 }
 
 #[test]
