@@ -138,7 +138,7 @@ impl<'a> Collector<'a> {
                 set_var(&mut entry.vars, var, *level, gname, value);
             }
         }
-        if let Some(map) = Map::new(self.file, format!("{name}"), vars, d) {
+        if let Some(map) = Map::new(self.file, name, vars, d) {
             for (var, _k, value) in map.entries() {
                 set_var(&mut entry.vars, var, HOST_VAR_LEVEL, name, value);
             }

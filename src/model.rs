@@ -270,7 +270,7 @@ impl Builder<'_> {
             (None, None) => None,
         };
         if let Some(g) = &spec.sync_group {
-            if check_identifier(g, "vrrp.sync_group", d) && !self.topo.nat.as_ref().is_some_and(|n| n.gateway_vip.is_some()) {
+            if check_identifier(g, "vrrp.sync_group", d) && self.topo.nat.as_ref().is_none_or(|n| n.gateway_vip.is_none()) {
                 d.warning(g.span.clone(), format!("sync group `{}` would hold only one VRRP instance; lvsctl leaves it out", g.value))
                     .hint("keepalived 2.x rejects a one-member sync group; it matters only when a NAT pair also floats `nat.gateway_vip`");
             }

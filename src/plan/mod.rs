@@ -184,14 +184,14 @@ impl Secrets {
         let mut word = String::new();
         for c in line.chars() {
             if c.is_whitespace() {
-                out.push_str(if self.values.iter().any(|s| *s == word) { MASK } else { &word });
+                out.push_str(if self.values.contains(&word) { MASK } else { &word });
                 word.clear();
                 out.push(c);
             } else {
                 word.push(c);
             }
         }
-        out.push_str(if self.values.iter().any(|s| *s == word) { MASK } else { &word });
+        out.push_str(if self.values.contains(&word) { MASK } else { &word });
         out
     }
 
