@@ -32,6 +32,34 @@ pub enum Command {
     Plan(PlanArgs),
     /// A table per host: role, reachable, VRRP state, keepalived, VIP/ARP, drift.
     Status(StatusArgs),
+    /// Make every host match the topology: validated, ordered, atomic, rolled back on failure.
+    Apply(ApplyArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct ApplyArgs {
+    #[command(flatten)]
+    pub common: Common,
+    #[command(flatten)]
+    pub ssh: SshArgs,
+    /// Only these hosts (comma-separated names).
+    #[arg(long, value_name = "HOSTS", value_delimiter = ',')]
+    pub limit: Vec<String>,
+    /// Do not ask for confirmation (required when stdin is not a terminal).
+    #[arg(long, short = 'y')]
+    pub yes: bool,
+    /// Go on with the next stages when a host fails.
+    #[arg(long)]
+    pub continue_on_error: bool,
+    /// Take a host's lock even when another apply holds it (for a dead apply's stale lock).
+    #[arg(long)]
+    pub break_lock: bool,
+    /// Exit 0 when nothing changed, 2 when changes were applied, 1 on any failure.
+    #[arg(long)]
+    pub detailed_exitcode: bool,
+    /// Print the results as JSON on stdout.
+    #[arg(long)]
+    pub json: bool,
 }
 
 /// How lvsctl connects to hosts.

@@ -7,6 +7,7 @@
 //! host has) -> `changes` (what it takes). Everything up to `changes` is offline and pure.
 //! `commands` run the stages for one subcommand; `report` draws the results.
 
+pub mod apply;
 pub mod changes;
 pub mod cli;
 pub mod commands;

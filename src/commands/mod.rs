@@ -1,6 +1,7 @@
 //! One function per subcommand: run the pipeline stages it needs and hand results to
 //! `report`. Commands return exit codes (see `crate::exit`); they print, nothing else does.
 
+mod apply;
 mod plan;
 mod render;
 mod status;
@@ -28,6 +29,7 @@ pub fn run(cli: Cli) -> i32 {
         Command::Render(args) => render::run(args),
         Command::Plan(args) => plan::run(args),
         Command::Status(args) => status::run(args),
+        Command::Apply(args) => apply::run(args),
     };
     match result {
         Ok(code) => code,

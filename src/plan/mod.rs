@@ -7,9 +7,9 @@
 //! job of `changes.rs`. Output is sorted and deterministic so plans can be diffed and
 //! snapshot-tested.
 
-mod director;
-mod real_server;
-mod router;
+pub mod director;
+pub mod real_server;
+pub mod router;
 
 use std::collections::BTreeMap;
 use std::net::Ipv4Addr;
@@ -23,7 +23,7 @@ use crate::render::Templates;
 pub const SYSCTL_FILE: &str = "/etc/sysctl.d/90-lvsctl.conf";
 pub const NETWORK_SCRIPTS: &str = "/etc/sysconfig/network-scripts";
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, serde::Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Role {
     RealServer,
@@ -154,6 +154,10 @@ pub struct Secrets {
 pub const MASK: &str = "********";
 
 impl Secrets {
+    pub fn from_values(values: Vec<String>) -> Secrets {
+        Secrets { values }
+    }
+
     pub fn of(cluster: &Cluster) -> Secrets {
         Secrets { values: cluster.vrrp.as_ref().and_then(|v| v.auth_pass.clone()).into_iter().collect() }
     }

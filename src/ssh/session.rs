@@ -262,6 +262,44 @@ impl Session {
         Ok(out)
     }
 
+    /// Like `run_script`, calling `on_line` with each complete stdout line as it arrives
+    /// (apply's progress). A connection that dies mid-way is an error; what was received
+    /// until then has been passed to `on_line`.
+    pub async fn run_script_streaming(&self, script: &str, mut on_line: impl FnMut(&str)) -> Result<ExecOutput, SshError> {
+        let command = match &self.target.become_user {
+            Some(u) => format!("sudo -n -u {u} -- sh -s"),
+            None => "sh -s".to_string(),
+        };
+        self.execs.fetch_add(1, Ordering::Relaxed);
+        let mut channel = self.handle.channel_open_session().await.map_err(|e| self.protocol(e))?;
+        channel.exec(true, command).await.map_err(|e| self.protocol(e))?;
+        channel.data(script.as_bytes()).await.map_err(|e| self.protocol(e))?;
+        channel.eof().await.map_err(|e| self.protocol(e))?;
+        let (mut stdout, mut stderr, mut status, mut pending) = (Vec::new(), Vec::new(), None, Vec::<u8>::new());
+        while let Some(msg) = channel.wait().await {
+            match msg {
+                ChannelMsg::Data { data } => {
+                    stdout.extend_from_slice(&data);
+                    pending.extend_from_slice(&data);
+                    while let Some(nl) = pending.iter().position(|b| *b == b'\n') {
+                        let line: Vec<u8> = pending.drain(..=nl).collect();
+                        on_line(String::from_utf8_lossy(&line[..line.len() - 1]).as_ref());
+                    }
+                }
+                ChannelMsg::ExtendedData { data, ext: 1 } => stderr.extend_from_slice(&data),
+                ChannelMsg::ExitStatus { exit_status } => status = Some(exit_status),
+                _ => {}
+            }
+        }
+        if !pending.is_empty() {
+            on_line(String::from_utf8_lossy(&pending).as_ref());
+        }
+        if status.is_none() {
+            return Err(self.protocol("the connection closed before the remote script finished"));
+        }
+        Ok(ExecOutput { status, stdout: String::from_utf8_lossy(&stdout).into_owned(), stderr: String::from_utf8_lossy(&stderr).into_owned() })
+    }
+
     /// One exec request on a new channel of this connection, `stdin` sent then closed.
     pub async fn exec(&self, command: &str, stdin: &[u8]) -> Result<ExecOutput, SshError> {
         self.execs.fetch_add(1, Ordering::Relaxed);

@@ -357,6 +357,12 @@ boot_host() {   # name ip
   hostname "$h"
 
   echo "$h" >/etc/hostname
+  # This kernel has no IPVS: keepalived's checker process would exit FATAL and take VRRP down
+  # with it. Lab hosts run keepalived VRRP-only (-P) through the normal service script, so
+  # VIP failover is real while virtual_server blocks are parsed but not programmed.
+  if [[ -d /etc/default ]] && [[ ! -e /proc/net/ip_vs ]]; then
+    printf '# lvslab: no IPVS in this kernel, VRRP only\nDAEMON_ARGS="-P"\n' >/etc/default/keepalived
+  fi
   cp "$RUN_DIR/etc-hosts" /etc/hosts
   rm -f /etc/ssh/ssh_host_*_key /etc/ssh/ssh_host_*_key.pub
   install -m 600 "$hdir/ssh_host_ed25519_key" /etc/ssh/ssh_host_ed25519_key

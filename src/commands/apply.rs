@@ -1,0 +1,126 @@
+//! `lvsctl apply`: show the plan (probed live), ask, roll out, report each host's end state.
+
+use std::io::Write;
+
+use crate::apply::{self, progress::Progress, ApplyOptions, Applier, Outcome};
+use crate::changes::HostChanges;
+use crate::cli::ApplyArgs;
+use crate::error::{Error, Result};
+use crate::exit;
+use crate::plan::{self, Secrets};
+use crate::render::Templates;
+use crate::report::{self, Summary};
+use crate::ssh::Target;
+
+pub fn run(args: &ApplyArgs) -> Result<i32> {
+    let loaded = super::load(&args.common)?;
+    let templates = Templates::new(args.common.templates.as_deref())?;
+    let mut plans = plan::build(&loaded.cluster, &templates)?;
+    super::plan::limit(&mut plans, &args.limit)?;
+    let secrets = Secrets::of(&loaded.cluster);
+    let live = super::plan::live_options(&args.ssh);
+    let opts = ApplyOptions { forks: live.forks, ssh: live.ssh, continue_on_error: args.continue_on_error, break_lock: args.break_lock };
+    let targets: Vec<_> = plans.into_iter().map(|p| {
+        let t = Target::from_host(&loaded.cluster.hosts[&p.host]);
+        (p, t)
+    }).collect();
+    let applier = Applier::prepare(&loaded.cluster.name, targets, &secrets, opts);
+
+    // The plan being applied.
+    let mut unreachable = 0;
+    if !args.json {
+        for (plan, changes, warnings, error) in apply::changes_of(&applier.hosts) {
+            match error {
+                Some(e) => {
+                    unreachable += 1;
+                    println!("{} ({}): {} {e}\n", console::style(&plan.host).bold(), roles(&plan.roles), console::style("UNREACHABLE:").red().bold());
+                }
+                None => {
+                    print!("{}", report::host_changes(changes, true));
+                    for w in warnings {
+                        println!("  {} {w}", console::style("warning:").yellow().bold());
+                    }
+                    println!();
+                }
+            }
+        }
+    } else {
+        unreachable = applier.hosts.iter().filter(|h| h.error.is_some()).count();
+    }
+    let changes: Vec<HostChanges> = applier.hosts.iter().filter(|h| h.error.is_none()).map(|h| h.changes.clone()).collect();
+    let summary = Summary::of(&changes);
+    if !args.json {
+        println!("{}", summary.line());
+    }
+    if summary.total() == 0 && unreachable == 0 {
+        if !args.json {
+            println!("Nothing to do: no host was touched.");
+        } else {
+            print_json(&loaded.cluster.name, &applier.hosts.iter().map(|h| unchanged(h)).collect::<Vec<_>>())?;
+        }
+        return Ok(exit::OK);
+    }
+    if !args.yes && !confirm(summary.hosts_changed)? {
+        println!("Apply cancelled: no host was touched.");
+        return Ok(exit::ERROR);
+    }
+    let progress = Progress::new();
+    let results = applier.rollout(&progress);
+    if args.json {
+        print_json(&loaded.cluster.name, &results)?;
+    } else {
+        println!("\nResult:");
+        for r in &results {
+            let text = r.outcome.describe();
+            let styled = match r.outcome {
+                Outcome::Applied { .. } => console::style(text).green(),
+                Outcome::Unchanged | Outcome::Skipped => console::style(text).dim(),
+                _ => console::style(text).red().bold(),
+            };
+            println!("  {:<12} {:<26} {styled}", r.host, roles(&r.roles));
+        }
+    }
+    let failed = results.iter().filter(|r| r.outcome.is_failure()).count();
+    let applied = results.iter().filter(|r| matches!(r.outcome, Outcome::Applied { .. })).count();
+    if !args.json {
+        println!("{applied} host(s) changed, {failed} failed, {} unchanged or skipped.", results.len() - applied - failed);
+    }
+    Ok(if failed > 0 {
+        exit::ERROR
+    } else if args.detailed_exitcode && applied > 0 {
+        exit::CHANGES
+    } else {
+        exit::OK
+    })
+}
+
+fn unchanged(h: &apply::Prepared) -> apply::HostResult {
+    apply::HostResult { host: h.plan.host.clone(), roles: h.plan.roles.clone(), outcome: Outcome::Unchanged, execs: h.session.as_ref().map_or(0, |s| s.exec_count()) }
+}
+
+fn print_json(cluster: &str, results: &[apply::HostResult]) -> Result<()> {
+    #[derive(serde::Serialize)]
+    struct Out<'a> {
+        cluster: &'a str,
+        hosts: &'a [apply::HostResult],
+    }
+    let text = serde_json::to_string_pretty(&Out { cluster, hosts: results }).map_err(|e| Error::usage(e.to_string()))?;
+    println!("{text}");
+    Ok(())
+}
+
+fn roles(r: &[crate::plan::Role]) -> String {
+    r.iter().map(|x| x.as_str()).collect::<Vec<_>>().join(", ")
+}
+
+/// Ask on a terminal; refuse without one (CI must say --yes).
+fn confirm(hosts: usize) -> Result<bool> {
+    if !console::Term::stdout().is_term() || !console::user_attended() {
+        return Err(Error::usage("refusing to apply without confirmation: stdin is not a terminal (pass --yes)"));
+    }
+    print!("Apply these changes to {hosts} host(s)? [y/N] ");
+    let _ = std::io::stdout().flush();
+    let mut answer = String::new();
+    std::io::stdin().read_line(&mut answer).map_err(|e| Error::usage(e.to_string()))?;
+    Ok(matches!(answer.trim(), "y" | "Y" | "yes" | "YES"))
+}
