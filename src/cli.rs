@@ -34,6 +34,49 @@ pub enum Command {
     Status(StatusArgs),
     /// Make every host match the topology: validated, ordered, atomic, rolled back on failure.
     Apply(ApplyArgs),
+    /// Bring hosts back to a previous generation (no topology needed).
+    Rollback(RollbackArgs),
+    /// List the generations lvsctl applied on each host.
+    History(HistoryArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct RollbackArgs {
+    /// The inventory (Ansible YAML layout).
+    #[arg(short = 'i', long = "inventory")]
+    pub inventory: PathBuf,
+    #[command(flatten)]
+    pub ssh: SshArgs,
+    /// Only these hosts (comma-separated names).
+    #[arg(long, value_name = "HOSTS", value_delimiter = ',')]
+    pub limit: Vec<String>,
+    /// The generation to return to (default: the last applied one before the current).
+    #[arg(long, value_name = "GEN")]
+    pub to: Option<u64>,
+    /// Do not ask for confirmation.
+    #[arg(long, short = 'y')]
+    pub yes: bool,
+    /// Go on with the next stages when a host fails.
+    #[arg(long)]
+    pub continue_on_error: bool,
+    /// Take a host's lock even when another apply holds it.
+    #[arg(long)]
+    pub break_lock: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct HistoryArgs {
+    /// The inventory (Ansible YAML layout).
+    #[arg(short = 'i', long = "inventory")]
+    pub inventory: PathBuf,
+    #[command(flatten)]
+    pub ssh: SshArgs,
+    /// Only these hosts (comma-separated names).
+    #[arg(long, value_name = "HOSTS", value_delimiter = ',')]
+    pub limit: Vec<String>,
+    /// Print as JSON on stdout.
+    #[arg(long)]
+    pub json: bool,
 }
 
 #[derive(Debug, Args)]

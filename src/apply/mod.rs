@@ -8,6 +8,7 @@
 //! written, nothing reloaded). A failure stops the rollout before the next stage unless
 //! `continue_on_error`.
 
+pub mod history;
 pub mod progress;
 pub mod record;
 pub mod script;
@@ -215,6 +216,31 @@ async fn join_all<F: std::future::Future>(futures: impl Iterator<Item = F>) -> V
     results.into_iter().map(|r| r.expect("ready")).collect()
 }
 
+/// Run one read-only script per target (at most `forks` at once), each on its own
+/// connection: for `history` and for fetching rollback records.
+pub fn run_on_all(targets: &[Target], script_for: impl Fn(&Target) -> String, opts: &ApplyOptions) -> Vec<Result<String, String>> {
+    let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build().expect("tokio runtime");
+    let limit = Arc::new(tokio::sync::Semaphore::new(opts.forks.max(1)));
+    runtime.block_on(async {
+        let mut tasks = Vec::new();
+        for t in targets {
+            let (t, script, limit, ssh_opts) = (t.clone(), script_for(t), limit.clone(), opts.ssh.clone());
+            tasks.push(tokio::spawn(async move {
+                let _permit = limit.acquire_owned().await.expect("semaphore");
+                let session = Session::connect(&t, &ssh_opts).await.map_err(|e| e.to_string())?;
+                let out = session.run_script(&script).await.map_err(|e| e.to_string());
+                session.close().await;
+                out.map(|o| o.stdout)
+            }));
+        }
+        let mut out = Vec::new();
+        for t in tasks {
+            out.push(t.await.expect("task"));
+        }
+        out
+    })
+}
+
 fn holder() -> String {
     let user = std::env::var("USER").or_else(|_| std::env::var("LOGNAME")).unwrap_or_else(|_| "unknown".into());
     let host = std::fs::read_to_string("/proc/sys/kernel/hostname").map(|h| h.trim().to_string()).unwrap_or_else(|_| "localhost".into());
@@ -273,7 +299,11 @@ async fn transact(h: &Prepared, cluster: &str, holder: &str, break_lock: bool, p
                 progress.step(host, rest);
             } else if let Some(rest) = line.strip_prefix("@@fail ") {
                 fail_line = Some(rest.to_string());
-            } else if line.starts_with("@@") {
+            } else if let Some(w) = line.strip_prefix("@@warn ") {
+                progress.line(&format!("{host}: warning: {w}"));
+            } else if let Some(holder) = line.strip_prefix("@@broke-lock ") {
+                progress.line(&format!("{host}: warning: broke the lock of {holder}"));
+            } else if ["@@done ", "@@locked ", "@@changed", "@@rolledback "].iter().any(|m| line.starts_with(m)) {
                 marker = Some(line.to_string());
             }
         })

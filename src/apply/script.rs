@@ -281,7 +281,13 @@ service_do() {
   echo "$1 $2" >>"$G/services"
 }
 restore_file() {
-  c=$(cand "$1"); cp -p "$G/backup$1" "$c" && mv -f "$c" "$1"
+  # Untouched files (the failure came before install) stay as they are; otherwise the backup
+  # goes back by the same atomic rename. A failed restore leaves no candidate behind.
+  cmp -s "$G/backup$1" "$1" 2>/dev/null && return 0
+  c=$(cand "$1")
+  if cp -p "$G/backup$1" "$c" 2>/dev/null && mv -f "$c" "$1"; then return 0; fi
+  rm -f "$c"
+  out "@@warn could not restore $1 (its backup is $G/backup$1)"
 }
 rollback() {
   out "@@step rollback"

@@ -2,8 +2,10 @@
 //! `report`. Commands return exit codes (see `crate::exit`); they print, nothing else does.
 
 mod apply;
+mod history;
 mod plan;
 mod render;
+mod rollback;
 mod status;
 mod validate;
 
@@ -30,6 +32,8 @@ pub fn run(cli: Cli) -> i32 {
         Command::Plan(args) => plan::run(args),
         Command::Status(args) => status::run(args),
         Command::Apply(args) => apply::run(args),
+        Command::Rollback(args) => rollback::run(args),
+        Command::History(args) => history::run(args),
     };
     match result {
         Ok(code) => code,
@@ -58,6 +62,18 @@ pub fn load(args: &Common) -> Result<Loaded, Error> {
         Some(l) if !d.has_errors() => Ok(l),
         _ => Err(Error::Invalid { errors: d.error_count().max(1) }),
     }
+}
+
+/// Read just an inventory (rollback and history need no topology); `--limit` applied.
+pub fn load_inventory(path: &std::path::Path, limit: &[String]) -> Result<Vec<crate::inventory::Host>, Error> {
+    let mut d = Diagnostics::default();
+    let inv = Inventory::load(path, &mut d);
+    eprint!("{}", report::diagnostics(&d));
+    let Some(inv) = inv.filter(|_| !d.has_errors()) else { return Err(Error::Invalid { errors: d.error_count().max(1) }) };
+    if let Some(unknown) = limit.iter().find(|h| inv.get(h).is_none()) {
+        return Err(Error::usage(format!("--limit: `{unknown}` is not in the inventory")));
+    }
+    Ok(inv.hosts.into_values().filter(|h| limit.is_empty() || limit.contains(&h.name)).collect())
 }
 
 pub fn load_with(args: &Common, d: &mut Diagnostics) -> Option<Loaded> {

@@ -235,3 +235,26 @@ impl Lab {
         }
     }
 }
+
+impl Lab {
+    /// Everything lvsctl could change on a host, as text: files under its /etc overlay
+    /// (path + SHA-256), the sysctls lvsctl manages, IPv4 addresses, routes, nat rules, the
+    /// keepalived pid, lvsctl's lock. Two equal snapshots mean the host is exactly as it was.
+    pub fn snapshot(&self, host: &str) -> String {
+        self.sh(
+            host,
+            "cd /etc && find keepalived sysctl.d sysconfig lvsctl modules-load.d -type f 2>/dev/null | sort | xargs -r sha256sum; \
+             for k in all.arp_ignore all.arp_announce lo.arp_ignore lo.arp_announce all.send_redirects default.send_redirects eth0.send_redirects all.rp_filter; do \
+               printf '%s=%s\\n' $k $(cat /proc/sys/net/ipv4/conf/${k%%.*}/${k#*.}); done; \
+             echo ip_forward=$(cat /proc/sys/net/ipv4/ip_forward); \
+             ip -o -4 addr show | awk '{print $2, $4, $NF}'; ip -4 route show; \
+             iptables -t nat -S 2>/dev/null; \
+             echo keepalived=$(cat /run/keepalived.pid 2>/dev/null || echo none); \
+             ls -d /var/lib/lvsctl/lock 2>/dev/null || echo unlocked",
+        )
+    }
+
+    pub fn snapshots(&self) -> Vec<(String, String)> {
+        LAB_HOSTS.iter().map(|(h, _)| (h.to_string(), self.snapshot(h))).collect()
+    }
+}

@@ -1,0 +1,99 @@
+//! `lvsctl rollback`: bring hosts back to a previous generation through the same
+//! transaction as apply (validate, activate, verify, automatic rollback), in the same
+//! stage order. The generation's record on each host says what it was given; no topology is
+//! needed.
+
+use std::io::Write;
+
+use crate::apply::{self, history, progress::Progress, ApplyOptions, Applier};
+use crate::changes::HostChanges;
+use crate::cli::RollbackArgs;
+use crate::error::{Error, Result};
+use crate::exit;
+use crate::plan::Secrets;
+use crate::report::{self, Summary};
+use crate::ssh::Target;
+
+pub fn run(args: &RollbackArgs) -> Result<i32> {
+    let hosts = super::load_inventory(&args.inventory, &args.limit)?;
+    let targets: Vec<Target> = hosts.iter().map(Target::from_host).collect();
+    let live = super::plan::live_options(&args.ssh);
+    let opts = ApplyOptions { forks: live.forks, ssh: live.ssh, continue_on_error: args.continue_on_error, break_lock: args.break_lock };
+
+    // Which generation each host goes back to, and its record.
+    let listings = apply::run_on_all(&targets, |_| history::LIST_SCRIPT.to_string(), &opts);
+    let mut chosen = Vec::new();
+    let mut problems = 0;
+    for (t, listing) in targets.iter().zip(listings) {
+        match listing.and_then(|out| history::parse_list(&out)).and_then(|(cur, gens)| history::target(cur, &gens, args.to).map(|g| (cur, g))) {
+            Ok((cur, g)) => chosen.push((t.clone(), cur, g)),
+            // Without --to, a host with nothing earlier to return to is left as it is.
+            Err(e) if args.to.is_none() && (e.contains("never applied") || e.contains("no applied generation before")) => {
+                println!("{}: skipped: {e}", t.name)
+            }
+            Err(e) => {
+                problems += 1;
+                println!("{}: {} {e}", t.name, console::style("cannot roll back:").red().bold());
+            }
+        }
+    }
+    let fetch_targets: Vec<Target> = chosen.iter().map(|(t, _, _)| t.clone()).collect();
+    let records = apply::run_on_all(&fetch_targets, |t| history::fetch_script(chosen.iter().find(|(c, _, _)| c.name == t.name).map_or(0, |c| c.2)), &opts);
+    let mut plans = Vec::new();
+    let mut secrets = Vec::new();
+    let mut cluster = String::new();
+    for ((t, cur, g), rec) in chosen.iter().zip(records) {
+        match rec.and_then(|out| history::parse_fetch(&out)) {
+            Ok(r) => {
+                println!("{}: generation {cur} -> back to generation {g}", t.name);
+                secrets.extend(r.secrets());
+                cluster = r.cluster.clone();
+                plans.push((r.to_plan(), t.clone()));
+            }
+            Err(e) => {
+                problems += 1;
+                println!("{}: {} {e}", t.name, console::style("cannot roll back:").red().bold());
+            }
+        }
+    }
+    if plans.is_empty() {
+        println!("Nothing to roll back.");
+        return Ok(if problems > 0 { exit::ERROR } else { exit::OK });
+    }
+    let secrets = Secrets::from_values(secrets);
+    let applier = Applier::prepare(&cluster, plans, &secrets, opts);
+    for (plan, changes, warnings, error) in apply::changes_of(&applier.hosts) {
+        match error {
+            Some(e) => println!("{}: {} {e}", plan.host, console::style("UNREACHABLE:").red().bold()),
+            None => {
+                print!("{}", report::host_changes(changes, true));
+                for w in warnings {
+                    println!("  {} {w}", console::style("warning:").yellow().bold());
+                }
+            }
+        }
+    }
+    let changes: Vec<HostChanges> = applier.hosts.iter().filter(|h| h.error.is_none()).map(|h| h.changes.clone()).collect();
+    let summary = Summary::of(&changes);
+    println!("{}", summary.line());
+    if !args.yes {
+        if !console::Term::stdout().is_term() || !console::user_attended() {
+            return Err(Error::usage("refusing to roll back without confirmation: stdin is not a terminal (pass --yes)"));
+        }
+        print!("Roll back {} host(s)? [y/N] ", summary.hosts_changed);
+        let _ = std::io::stdout().flush();
+        let mut answer = String::new();
+        std::io::stdin().read_line(&mut answer).map_err(|e| Error::usage(e.to_string()))?;
+        if !matches!(answer.trim(), "y" | "Y" | "yes") {
+            println!("Rollback cancelled: no host was touched.");
+            return Ok(exit::ERROR);
+        }
+    }
+    let results = applier.rollout(&Progress::new());
+    println!("\nResult:");
+    for r in &results {
+        println!("  {:<12} {}", r.host, r.outcome.describe());
+    }
+    let failed = results.iter().filter(|r| r.outcome.is_failure()).count() + problems;
+    Ok(if failed > 0 { exit::ERROR } else { exit::OK })
+}

@@ -1,0 +1,309 @@
+//! `lvsctl apply`, `rollback` and `history` against the lab: real sshd, real keepalived
+//! (VRRP only: this kernel has no IPVS, so virtual_server tables are parsed by keepalived -t
+//! but never programmed), real ARP, real iptables. Each fault test ends by proving the host
+//! is exactly as it was (a snapshot of its files, sysctls, addresses, routes, rules and
+//! keepalived pid) and that a re-run converges.
+
+mod common;
+
+use std::io::BufRead;
+use std::process::Stdio;
+use std::time::{Duration, Instant};
+
+use common::*;
+
+const MAIN: &str = "playbooks/dr-keepalived-router.yml";
+const HTTP: &str = "playbooks/dr-keepalived-pair-http.yml";
+
+fn apply(args: &[&str]) -> std::process::Output {
+    let mut a = vec!["apply"];
+    a.extend_from_slice(args);
+    a.push("--yes");
+    run(&a)
+}
+
+/// A host's row in apply's final "Result:" table.
+fn result_row(out: &str, host: &str) -> String {
+    let result = out.split("\nResult:\n").nth(1).unwrap_or_else(|| panic!("no Result section in:\n{out}"));
+    result.lines().find(|l| l.trim_start().starts_with(&format!("{host} "))).unwrap_or_else(|| panic!("no row for {host} in:\n{result}")).to_string()
+}
+
+fn note_no_ipvs() {
+    eprintln!("NOTE: this kernel has no IPVS: keepalived runs VRRP-only (-P) in the lab; VIP failover, ARP, files, sysctls and iptables are real, the IPVS table is not.");
+}
+
+fn mac_of(lab: &Lab, host: &str) -> String {
+    lab.sh(host, "cat /sys/class/net/eth0/address").trim().to_uppercase()
+}
+
+/// arping the VIP from gw: the MACs that answered.
+fn arp_repliers(lab: &Lab) -> Vec<String> {
+    let o = lab.ssh("gw", "arping -c 3 -w 4 -I eth0 10.77.0.100");
+    stdout(&o).lines().filter(|l| l.contains("reply from")).filter_map(|l| l.split('[').nth(1)).map(|m| m.trim_end_matches(|c| c != ']').trim_end_matches(']').to_uppercase()).collect()
+}
+
+fn holder_of_vip(lab: &Lab) -> Vec<&'static str> {
+    ["lvs1", "lvs2"].into_iter().filter(|h| lab.sh(h, "ip -o -4 addr show dev eth0").contains("10.77.0.100/32")).collect()
+}
+
+fn wait_for<T>(what: &str, timeout: Duration, mut f: impl FnMut() -> Option<T>) -> T {
+    let start = Instant::now();
+    loop {
+        if let Some(v) = f() {
+            return v;
+        }
+        assert!(start.elapsed() < timeout, "timed out waiting for {what}");
+        std::thread::sleep(Duration::from_millis(200));
+    }
+}
+
+#[test]
+fn apply_builds_the_cluster_and_vrrp_fails_over() {
+    if !root_or_skip("apply_builds_the_cluster_and_vrrp_fails_over") {
+        return;
+    }
+    note_no_ipvs();
+    let lab = Lab::fresh();
+    let o = apply(&[MAIN]);
+    assert_eq!(o.status.code(), Some(0), "{}{}", stdout(&o), stderr(&o));
+    let err = stderr(&o);
+    // Stage order: real servers, BACKUP, MASTER, router.
+    let pos = |s: &str| err.find(s).unwrap_or_else(|| panic!("no `{s}` in:\n{err}"));
+    assert!(pos("== real servers") < pos("== BACKUP directors") && pos("== BACKUP directors") < pos("== MASTER director") && pos("== MASTER director") < pos("== router"), "{err}");
+    for step in ["web1: lock", "web1: backup 1", "web1: validate", "web1: activate", "web1: verify", "lvs2: validate"] {
+        assert!(err.contains(step), "missing `{step}`:\n{err}");
+    }
+    // Files in place, on each host only.
+    assert!(lab.sh("lvs1", "cat /etc/keepalived/keepalived.conf").contains("state MASTER"));
+    assert!(lab.sh("lvs2", "cat /etc/keepalived/keepalived.conf").contains("state BACKUP"));
+    assert_eq!(lab.sh("lvs1", "stat -c %a /etc/keepalived/keepalived.conf").trim(), "640");
+    assert!(lab.sh("web1", "cat /etc/sysconfig/network-scripts/ifcfg-lo:0").contains("NETMASK=255.255.255.255"));
+    assert!(lab.ssh("web1", "test -e /etc/keepalived/keepalived.conf").status.code() == Some(1));
+    // Generation records and backups are private.
+    assert_eq!(lab.sh("lvs1", "stat -c %a /var/lib/lvsctl/generations/1/record.json /var/lib/lvsctl/generations/1").split_whitespace().collect::<Vec<_>>(), ["600", "700"]);
+    // Router rules present.
+    assert!(lab.sh("gw", "iptables -t nat -S").contains("-A LVSCTL-PREROUTING -d 10.77.9.2/32 -p tcp -m tcp --dport 80"), "router rules missing");
+    // keepalived runs VRRP on both directors; the VIP sits on the MASTER.
+    for d in ["lvs1", "lvs2"] {
+        assert!(lab.ssh(d, "kill -0 $(cat /run/keepalived.pid)").status.success(), "keepalived not running on {d}");
+    }
+    wait_for("the VIP on lvs1", Duration::from_secs(8), || (holder_of_vip(&lab) == ["lvs1"]).then_some(()));
+    // ARP: only the MASTER answers for the VIP; the real servers hold it on lo and stay silent.
+    let lvs1_mac = mac_of(&lab, "lvs1");
+    let repliers = arp_repliers(&lab);
+    assert!(!repliers.is_empty(), "nobody answered ARP for the VIP");
+    assert!(repliers.iter().all(|m| *m == lvs1_mac), "ARP replies from {repliers:?}, expected only lvs1 {lvs1_mac}");
+    // With both directors stopped, nobody answers: the real servers never do.
+    for d in ["lvs1", "lvs2"] {
+        lab.sh(d, "service keepalived stop >/dev/null 2>&1");
+    }
+    wait_for("the VIP to leave the directors", Duration::from_secs(5), || holder_of_vip(&lab).is_empty().then_some(()));
+    assert_eq!(arp_repliers(&lab), Vec::<String>::new(), "a real server answered ARP for the VIP");
+    // Failover: start both, kill -9 the MASTER's keepalived, the BACKUP takes the VIP.
+    for d in ["lvs1", "lvs2"] {
+        lab.sh(d, "service keepalived start >/dev/null 2>&1");
+    }
+    wait_for("the VIP back on lvs1", Duration::from_secs(8), || (holder_of_vip(&lab) == ["lvs1"]).then_some(()));
+    lab.sh("lvs1", "kill -9 $(cat /run/keepalived.pid)");
+    let t = Instant::now();
+    wait_for("the VIP to move to lvs2", Duration::from_secs(10), || (holder_of_vip(&lab).contains(&"lvs2")).then_some(()));
+    eprintln!("VIP moved to the BACKUP {:.1} s after kill -9 of the MASTER's keepalived", t.elapsed().as_secs_f64());
+    let lvs2_mac = mac_of(&lab, "lvs2");
+    wait_for("ARP from lvs2", Duration::from_secs(5), || arp_repliers(&lab).iter().all(|m| *m == lvs2_mac).then_some(()));
+}
+
+#[test]
+fn a_second_apply_changes_nothing_and_reloads_nothing() {
+    if !root_or_skip("a_second_apply_changes_nothing_and_reloads_nothing") {
+        return;
+    }
+    let lab = Lab::fresh();
+    assert_eq!(apply(&[MAIN]).status.code(), Some(0));
+    let pids: Vec<String> = ["lvs1", "lvs2"].iter().map(|h| lab.sh(h, "cat /run/keepalived.pid")).collect();
+    let before = lab.snapshots();
+    let sessions: Vec<usize> = LAB_HOSTS.iter().map(|(h, _)| lab.sshd_sessions(h)).collect();
+    let o = apply(&[MAIN, "--detailed-exitcode"]);
+    let execs: Vec<usize> = LAB_HOSTS.iter().enumerate().map(|(i, (h, _))| lab.sshd_sessions(h) - sessions[i]).collect();
+    assert_eq!(o.status.code(), Some(0), "{}{}", stdout(&o), stderr(&o));
+    assert!(stdout(&o).contains("No changes: 5 host(s) match the topology.") && stdout(&o).contains("Nothing to do"), "{}", stdout(&o));
+    // Only the probe ran on each host: one exec, no transaction.
+    assert_eq!(execs, vec![1; LAB_HOSTS.len()], "execs per host during an unchanged apply");
+    let after_pids: Vec<String> = ["lvs1", "lvs2"].iter().map(|h| lab.sh(h, "cat /run/keepalived.pid")).collect();
+    assert_eq!(pids, after_pids, "keepalived was restarted");
+    assert_eq!(before, lab.snapshots());
+    // And a changed topology afterwards is applied with --detailed-exitcode = 2.
+    assert_eq!(apply(&[MAIN, "--detailed-exitcode", "--limit", "web1"]).status.code(), Some(0));
+    assert_eq!(apply(&[HTTP, "--detailed-exitcode"]).status.code(), Some(2));
+}
+
+#[test]
+fn a_config_keepalived_rejects_is_rolled_back_and_stops_the_rollout() {
+    if !root_or_skip("a_config_keepalived_rejects_is_rolled_back_and_stops_the_rollout") {
+        return;
+    }
+    let lab = Lab::fresh();
+    assert_eq!(apply(&[MAIN]).status.code(), Some(0));
+    let before = lab.snapshots();
+    // A site template with the typo of seed 004: `state SLAVE`.
+    let dir = Scratch::new("badtmpl");
+    let t = std::fs::read_to_string(repo().join("templates/keepalived.conf.j2")).unwrap().replace("state {{ i.state }}", "state {{ 'SLAVE' if i.state == 'BACKUP' else i.state }}\n   weight_typo_marker 1");
+    std::fs::write(dir.path().join("keepalived.conf.j2"), t).unwrap();
+    let o = apply(&[MAIN, "--templates", dir.path().to_str().unwrap()]);
+    assert_eq!(o.status.code(), Some(1), "{}{}", stdout(&o), stderr(&o));
+    let out = stdout(&o);
+    let lvs2 = result_row(&out, "lvs2");
+    assert!(lvs2.contains("FAILED at validate") && lvs2.contains("keepalived -t") && lvs2.contains("back at generation 1"), "{out}");
+    let lvs1 = result_row(&out, "lvs1");
+    assert!(lvs1.contains("skipped"), "the MASTER must not be touched after the BACKUP failed:\n{out}");
+    assert!(result_row(&out, "gw").contains("skipped"));
+    assert_eq!(before, lab.snapshots(), "a host is not exactly as it was");
+    assert_eq!(lab.sh("lvs2", "cat /var/lib/lvsctl/generations/2/status").trim(), "rolled-back");
+    // The good templates converge.
+    assert_eq!(apply(&[MAIN, "--detailed-exitcode"]).status.code(), Some(0));
+}
+
+#[test]
+fn a_failed_activation_restores_files_sysctls_and_addresses() {
+    if !root_or_skip("a_failed_activation_restores_files_sysctls_and_addresses") {
+        return;
+    }
+    let lab = Lab::fresh();
+    assert_eq!(apply(&[MAIN]).status.code(), Some(0));
+    let before = lab.snapshot("web1");
+    // Switching web1 to the NAT example: its DR VIP and ifcfg-lo:0 go, a route file comes,
+    // and the default route via 10.77.1.254 cannot be activated on the lab's eth0 (not
+    // on-link): a real activation failure after files were already replaced.
+    let o = apply(&["playbooks/nat-director.yml", "--limit", "web1"]);
+    assert_eq!(o.status.code(), Some(1), "{}{}", stdout(&o), stderr(&o));
+    let out = stdout(&o);
+    assert!(out.contains("- addr 10.77.0.100/32 dev lo label lo:0"), "{out}");
+    let line = result_row(&out, "web1");
+    assert!(line.contains("FAILED at activate") && line.contains("ip route replace") && line.contains("back at generation 1"), "{line}");
+    assert_eq!(before, lab.snapshot("web1"), "web1 is not exactly as it was");
+    assert!(lab.sh("web1", "ip -o -4 addr show dev lo").contains("10.77.0.100/32"));
+}
+
+#[test]
+fn a_full_etc_keepalived_is_rolled_back_and_a_rerun_converges() {
+    if !root_or_skip("a_full_etc_keepalived_is_rolled_back_and_a_rerun_converges") {
+        return;
+    }
+    let lab = Lab::fresh();
+    assert_eq!(apply(&[MAIN]).status.code(), Some(0));
+    // A tiny tmpfs on lvs2's /etc/keepalived, holding the current config, then filled up.
+    lab.sh("lvs2", "cp -p /etc/keepalived/keepalived.conf /tmp/k && mount -t tmpfs -o size=12k tmpfs /etc/keepalived && cp -p /tmp/k /etc/keepalived/keepalived.conf && (dd if=/dev/zero of=/etc/keepalived/filler bs=1k count=64 2>/dev/null; true)");
+    let before = lab.snapshots();
+    let o = apply(&[HTTP]);
+    assert_eq!(o.status.code(), Some(1), "{}{}", stdout(&o), stderr(&o));
+    let line = result_row(&stdout(&o), "lvs2");
+    assert!(line.contains("FAILED at write") && line.contains("back at generation 1"), "{line}");
+    // web1/web2 were applied in the earlier stage; compare the hosts that failed or were skipped.
+    for (h, snap) in &before {
+        if h == "lvs2" || h == "lvs1" || h == "gw" {
+            assert_eq!(*snap, lab.snapshot(h), "{h} is not exactly as it was");
+        }
+    }
+    lab.sh("lvs2", "rm -f /etc/keepalived/filler");
+    let o = apply(&[HTTP]);
+    assert_eq!(o.status.code(), Some(0), "{}{}", stdout(&o), stderr(&o));
+    assert_eq!(apply(&[HTTP, "--detailed-exitcode"]).status.code(), Some(0));
+    lab.sh("lvs2", "cp -p /etc/keepalived/keepalived.conf /tmp/k; umount /etc/keepalived; cp -p /tmp/k /etc/keepalived/keepalived.conf");
+}
+
+#[test]
+fn a_concurrent_apply_is_refused_by_the_lock() {
+    if !root_or_skip("a_concurrent_apply_is_refused_by_the_lock") {
+        return;
+    }
+    let lab = Lab::fresh();
+    // Another apply holds web2 (its lock as lvsctl writes it).
+    lab.sh("web2", "mkdir -p /var/lib/lvsctl/lock && echo 'lvsctl apply by ops@other pid 4242 since 2026-11-21T10:00:00Z' >/var/lib/lvsctl/lock/holder");
+    let o = apply(&[MAIN]);
+    assert_eq!(o.status.code(), Some(1));
+    let out = stdout(&o);
+    let web2 = result_row(&out, "web2");
+    assert!(web2.contains("LOCKED by lvsctl apply by ops@other pid 4242"), "{out}");
+    assert!(result_row(&out, "lvs1").contains("skipped"), "{out}");
+    assert!(lab.ssh("web2", "test -e /etc/sysctl.d/90-lvsctl.conf").status.code() == Some(1), "a locked host was written");
+    // --break-lock takes a stale lock.
+    let o = apply(&[MAIN, "--break-lock"]);
+    assert_eq!(o.status.code(), Some(0), "{}{}", stdout(&o), stderr(&o));
+    assert!(lab.ssh("web2", "test -e /var/lib/lvsctl/lock").status.code() == Some(1), "lock not released");
+}
+
+#[test]
+fn a_host_that_is_down_stops_the_rollout_before_the_directors() {
+    if !root_or_skip("a_host_that_is_down_stops_the_rollout_before_the_directors") {
+        return;
+    }
+    let lab = Lab::fresh();
+    lab.sh("web2", "kill $(cat /run/sshd.pid) >/dev/null 2>&1 &");
+    std::thread::sleep(Duration::from_millis(300));
+    let o = apply(&[MAIN, "--connect-timeout", "3"]);
+    assert_eq!(o.status.code(), Some(1));
+    let out = stdout(&o);
+    let row = |h: &str| result_row(&out, h);
+    assert!(row("web2").contains("UNREACHABLE"), "{out}");
+    assert!(row("web1").contains("applied"), "{out}");
+    for h in ["lvs1", "lvs2", "gw"] {
+        assert!(row(h).contains("skipped"), "{h} must not be touched:\n{out}");
+        assert!(lab.ssh(h, "test -e /etc/sysctl.d/90-lvsctl.conf").status.code() == Some(1), "{h} was written");
+    }
+}
+
+#[test]
+fn a_connection_cut_mid_apply_leaves_no_half_configured_host_and_a_rerun_converges() {
+    if !root_or_skip("a_connection_cut_mid_apply_leaves_no_half_configured_host_and_a_rerun_converges") {
+        return;
+    }
+    let lab = Lab::fresh();
+    // Kill lvsctl (SIGKILL: its connections drop) as soon as the BACKUP's transaction began.
+    let mut child = lvsctl().args(["apply", MAIN, "--yes"]).stdout(Stdio::null()).stderr(Stdio::piped()).spawn().unwrap();
+    let child_err = child.stderr.take().unwrap();
+    let mut seen = Vec::new();
+    for line in std::io::BufReader::new(child_err).lines() {
+        let line = line.unwrap();
+        seen.push(line.clone());
+        if line.starts_with("lvs2: lock") {
+            child.kill().unwrap();
+            break;
+        }
+    }
+    let _ = child.wait();
+    assert!(seen.iter().any(|l| l.starts_with("lvs2: lock")), "never reached lvs2: {seen:?}");
+    // The host finishes (or rolls back) on its own and releases its lock.
+    wait_for("lvs2's lock to be released", Duration::from_secs(10), || (lab.ssh("lvs2", "test -e /var/lib/lvsctl/lock").status.code() == Some(1)).then_some(()));
+    let status = lab.sh("lvs2", "cat /var/lib/lvsctl/generations/1/status");
+    assert!(matches!(status.trim(), "applied" | "rolled-back"), "generation 1 is `{status}`: half-configured");
+    // A re-run converges everything.
+    let o = apply(&[MAIN]);
+    assert_eq!(o.status.code(), Some(0), "{}{}", stdout(&o), stderr(&o));
+    assert_eq!(apply(&[MAIN, "--detailed-exitcode"]).status.code(), Some(0));
+}
+
+#[test]
+fn rollback_restores_files_and_runtime_state() {
+    if !root_or_skip("rollback_restores_files_and_runtime_state") {
+        return;
+    }
+    let lab = Lab::fresh();
+    assert_eq!(apply(&[MAIN]).status.code(), Some(0));
+    let gen1: Vec<(String, String)> = lab.snapshots().into_iter().map(|(h, s)| (h, s.lines().filter(|l| !l.starts_with("keepalived=")).collect::<Vec<_>>().join("\n"))).collect();
+    // Generation 2: a different cluster config (HTTP checks, other VRID and secret).
+    assert_eq!(apply(&[HTTP]).status.code(), Some(0));
+    assert!(lab.sh("lvs1", "cat /etc/keepalived/keepalived.conf").contains("HTTP_GET"));
+    let o = run(&["history", "-i", "inventories/lab.yml", "--limit", "lvs1"]);
+    assert!(stdout(&o).contains("*    2  applied"), "{}", stdout(&o));
+    let o = run(&["rollback", "-i", "inventories/lab.yml", "--yes"]);
+    assert_eq!(o.status.code(), Some(0), "{}{}", stdout(&o), stderr(&o));
+    assert!(stdout(&o).contains("lvs1: generation 2 -> back to generation 1"), "{}", stdout(&o));
+    assert!(stdout(&o).contains("gw: skipped"), "{}", stdout(&o));
+    assert!(!stdout(&o).contains("s3cret") && !stdout(&o).contains("123456"), "secret leaked");
+    // Files and runtime state as after generation 1 (keepalived reloaded, so its pid may stay).
+    let now: Vec<(String, String)> = lab.snapshots().into_iter().map(|(h, s)| (h, s.lines().filter(|l| !l.starts_with("keepalived=")).collect::<Vec<_>>().join("\n"))).collect();
+    assert_eq!(gen1, now);
+    assert_eq!(run(&["plan", MAIN, "--detailed-exitcode"]).status.code(), Some(0), "the hosts are not at the router topology again");
+    let o = run(&["history", "-i", "inventories/lab.yml", "--limit", "lvs1", "--json"]);
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert_eq!(v[0]["current"], 3);
+}
