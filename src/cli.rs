@@ -176,6 +176,9 @@ pub struct PlanArgs {
     /// Exit 0 when there is nothing to change, 2 when there are changes, 1 on error.
     #[arg(long)]
     pub detailed_exitcode: bool,
+    /// Save the (live) plan to FILE for `lvsctl apply FILE`, which refuses hosts that changed since.
+    #[arg(long, value_name = "FILE", conflicts_with = "offline")]
+    pub out: Option<PathBuf>,
     #[command(flatten)]
     pub ssh: SshArgs,
 }

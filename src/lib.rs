@@ -22,6 +22,7 @@ pub mod plan;
 pub mod probe;
 pub mod render;
 pub mod report;
+pub mod saved_plan;
 pub mod ssh;
 pub mod token;
 pub mod topology;

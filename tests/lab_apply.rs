@@ -307,3 +307,31 @@ fn rollback_restores_files_and_runtime_state() {
     let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
     assert_eq!(v[0]["current"], 3);
 }
+
+#[test]
+fn a_saved_plan_is_applied_as_reviewed_and_refused_when_a_host_changed() {
+    if !root_or_skip("a_saved_plan_is_applied_as_reviewed_and_refused_when_a_host_changed") {
+        return;
+    }
+    let lab = Lab::fresh();
+    let dir = Scratch::new("saved");
+    let file = dir.path().join("plan.json");
+    let f = file.to_str().unwrap();
+    let o = run(&["plan", MAIN, "--out", f]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let saved = std::fs::read_to_string(&file).unwrap();
+    assert!(!saved.contains("s3cret") && !saved.contains("auth_pass"), "the saved plan holds content or secrets:\n{saved}");
+    let o = apply(&[f]);
+    assert_eq!(o.status.code(), Some(0), "{}{}", stdout(&o), stderr(&o));
+    assert!(stdout(&o).contains("5 host(s) changed"), "{}", stdout(&o));
+    // Save the next plan, then a host drifts before it is applied: refused, nothing touched.
+    assert_eq!(apply(&[HTTP]).status.code(), Some(0));
+    let o = run(&["plan", MAIN, "--out", f]);
+    assert_eq!(o.status.code(), Some(0));
+    lab.sh("web1", "sysctl -q -w net.ipv4.conf.lo.arp_ignore=0");
+    let before = lab.snapshots();
+    let o = apply(&[f]);
+    assert_eq!(o.status.code(), Some(1));
+    assert!(stderr(&o).contains("web1 changed since the plan was saved"), "{}", stderr(&o));
+    assert_eq!(before, lab.snapshots());
+}

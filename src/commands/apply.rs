@@ -4,7 +4,8 @@ use std::io::Write;
 
 use crate::apply::{self, progress::Progress, ApplyOptions, Applier, Outcome};
 use crate::changes::HostChanges;
-use crate::cli::ApplyArgs;
+use crate::cli::{ApplyArgs, Common};
+use crate::saved_plan::{fingerprint, SavedPlan};
 use crate::error::{Error, Result};
 use crate::exit;
 use crate::plan::{self, Secrets};
@@ -13,10 +14,17 @@ use crate::report::{self, Summary};
 use crate::ssh::Target;
 
 pub fn run(args: &ApplyArgs) -> Result<i32> {
-    let loaded = super::load(&args.common)?;
-    let templates = Templates::new(args.common.templates.as_deref())?;
+    // `apply FILE` with a saved plan: the topology, inventory and hosts it was made from.
+    let saved = SavedPlan::read_if_saved(&args.common.topology);
+    let common = match &saved {
+        Some(s) => Common { topology: s.topology.clone(), inventory: Some(s.inventory.clone()), templates: s.templates.clone() },
+        None => Common { topology: args.common.topology.clone(), inventory: args.common.inventory.clone(), templates: args.common.templates.clone() },
+    };
+    let limit_hosts = saved.as_ref().map_or(args.limit.clone(), |s| s.limit.clone());
+    let loaded = super::load(&common)?;
+    let templates = Templates::new(common.templates.as_deref())?;
     let mut plans = plan::build(&loaded.cluster, &templates)?;
-    super::plan::limit(&mut plans, &args.limit)?;
+    super::plan::limit(&mut plans, &limit_hosts)?;
     let secrets = Secrets::of(&loaded.cluster);
     let live = super::plan::live_options(&args.ssh);
     let opts = ApplyOptions { forks: live.forks, ssh: live.ssh, continue_on_error: args.continue_on_error, break_lock: args.break_lock };
@@ -46,6 +54,20 @@ pub fn run(args: &ApplyArgs) -> Result<i32> {
         }
     } else {
         unreachable = applier.hosts.iter().filter(|h| h.error.is_some()).count();
+    }
+    if let Some(s) = &saved {
+        let mut stale = Vec::new();
+        for h in &applier.hosts {
+            let now = fingerprint(&h.changes.changes);
+            match s.hosts.iter().find(|x| x.host == h.plan.host) {
+                Some(x) if x.fingerprint == now => {}
+                Some(_) => stale.push(format!("{} changed since the plan was saved", h.plan.host)),
+                None => stale.push(format!("{} is not in the saved plan", h.plan.host)),
+            }
+        }
+        if !stale.is_empty() {
+            return Err(Error::usage(format!("refusing to apply {}: {}; run `lvsctl plan --out` again and review it", args.common.topology.display(), stale.join("; "))));
+        }
     }
     let changes: Vec<HostChanges> = applier.hosts.iter().filter(|h| h.error.is_none()).map(|h| h.changes.clone()).collect();
     let summary = Summary::of(&changes);

@@ -89,6 +89,29 @@ pub fn run(args: &PlanArgs) -> Result<i32> {
             .collect()
     };
     let failed = results.iter().filter(|r| r.error.is_some()).count();
+    if let Some(path) = &args.out {
+        if failed > 0 {
+            return Err(Error::usage("not saving the plan: some hosts could not be inspected"));
+        }
+        let inventory = match (&args.common.inventory, &loaded.topology.inventory) {
+            (Some(p), _) => p.clone(),
+            (None, Some(p)) => p.value.clone(),
+            (None, None) => loaded.inventory_path.clone(),
+        };
+        crate::saved_plan::SavedPlan {
+            lvsctl_saved_plan: crate::saved_plan::FORMAT,
+            topology: crate::saved_plan::absolute(&args.common.topology),
+            inventory: crate::saved_plan::absolute(&inventory),
+            templates: args.common.templates.as_deref().map(crate::saved_plan::absolute),
+            limit: args.limit.clone(),
+            hosts: results
+                .iter()
+                .map(|r| crate::saved_plan::SavedHost { host: r.host.clone(), changes: r.changes.len(), fingerprint: crate::saved_plan::fingerprint(&r.changes) })
+                .collect(),
+        }
+        .write(path)?;
+        eprintln!("saved the plan to {} (apply it with `lvsctl apply {}`)", path.display(), path.display());
+    }
     let as_changes: Vec<HostChanges> =
         results.iter().filter(|r| r.error.is_none()).map(|r| HostChanges { host: r.host.clone(), roles: r.roles.clone(), changes: r.changes.clone() }).collect();
     let summary = Summary::of(&as_changes);
