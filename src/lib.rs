@@ -36,4 +36,6 @@ pub mod exit {
     pub const ERROR: i32 = 1;
     /// `plan --detailed-exitcode`: changes pending; `render --check`: the directory differs.
     pub const CHANGES: i32 = 2;
+    /// `apply`/`rollback` interrupted by SIGINT (128 + 2, the shell convention).
+    pub const INTERRUPTED: i32 = 130;
 }

@@ -335,3 +335,40 @@ fn a_saved_plan_is_applied_as_reviewed_and_refused_when_a_host_changed() {
     assert!(stderr(&o).contains("web1 changed since the plan was saved"), "{}", stderr(&o));
     assert_eq!(before, lab.snapshots());
 }
+
+#[test]
+fn ctrl_c_during_apply_finishes_hosts_in_flight_releases_locks_and_exits_130() {
+    if !root_or_skip("ctrl_c_during_apply_finishes_hosts_in_flight_releases_locks_and_exits_130") {
+        return;
+    }
+    let lab = Lab::fresh();
+    let mut child = lvsctl().args(["apply", MAIN, "--yes"]).stdout(Stdio::piped()).stderr(Stdio::piped()).spawn().unwrap();
+    let child_err = child.stderr.take().unwrap();
+    let mut lines = std::io::BufReader::new(child_err).lines();
+    for line in lines.by_ref() {
+        let line = line.unwrap();
+        if line.starts_with("web1: lock") || line.starts_with("web2: lock") {
+            let o = std::process::Command::new("kill").args(["-INT", &child.id().to_string()]).output().unwrap();
+            assert!(o.status.success());
+            break;
+        }
+    }
+    let rest: Vec<String> = lines.map_while(Result::ok).collect();
+    let out = child.wait_with_output().unwrap();
+    assert_eq!(out.status.code(), Some(130), "stderr after SIGINT: {rest:?}\nstdout: {}", String::from_utf8_lossy(&out.stdout));
+    let text = String::from_utf8_lossy(&out.stdout).into_owned();
+    for h in ["web1", "web2"] {
+        let row = result_row(&text, h);
+        assert!(row.contains("applied") || row.contains("rolled back"), "{h} was left half-way: {row}");
+    }
+    for h in ["lvs1", "lvs2", "gw"] {
+        assert!(result_row(&text, h).contains("not started: interrupted"), "{text}");
+        assert!(lab.ssh(h, "test -e /etc/sysctl.d/90-lvsctl.conf").status.code() == Some(1), "{h} was written after Ctrl-C");
+    }
+    for (h, _) in LAB_HOSTS {
+        assert!(lab.ssh(h, "test -e /var/lib/lvsctl/lock").status.code() == Some(1), "{h}: lock left held");
+    }
+    assert!(text.contains("Interrupted: hosts in flight finished or rolled back"), "{text}");
+    // And the rest converges on the next run.
+    assert_eq!(apply(&[MAIN]).status.code(), Some(0));
+}

@@ -53,11 +53,13 @@ pub enum Outcome {
     Interrupted { step: String, error: String },
     /// Not attempted: an earlier stage failed.
     Skipped,
+    /// Not attempted: the operator interrupted the rollout (Ctrl-C).
+    Cancelled,
 }
 
 impl Outcome {
     pub fn is_failure(&self) -> bool {
-        !matches!(self, Outcome::Unchanged | Outcome::Applied { .. } | Outcome::Skipped)
+        !matches!(self, Outcome::Unchanged | Outcome::Applied { .. } | Outcome::Skipped | Outcome::Cancelled)
     }
 
     pub fn describe(&self) -> String {
@@ -74,6 +76,7 @@ impl Outcome {
                 format!("INTERRUPTED during {step}: {error}; the host finishes or rolls back by itself: run apply again to converge")
             }
             Outcome::Skipped => "skipped: an earlier stage failed".into(),
+            Outcome::Cancelled => "not started: interrupted (Ctrl-C)".into(),
         }
     }
 }
@@ -96,6 +99,14 @@ pub struct HostResult {
     #[serde(flatten)]
     pub outcome: Outcome,
     pub execs: usize,
+}
+
+/// Set by SIGINT during a rollout: hosts in flight finish (or roll back) and release their
+/// locks; nothing new starts.
+pub static INTERRUPTED: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
+
+pub fn interrupted() -> bool {
+    INTERRUPTED.load(std::sync::atomic::Ordering::SeqCst)
 }
 
 /// Owns the runtime and the open connections between the plan and the rollout.
@@ -131,6 +142,13 @@ impl Applier {
 
     /// Roll out stage by stage. Returns one result per host, in host order.
     pub fn rollout(mut self, progress: &Progress) -> Vec<HostResult> {
+        // From here on Ctrl-C must not kill lvsctl mid-transaction: it only stops the rollout.
+        self.runtime.spawn(async {
+            while tokio::signal::ctrl_c().await.is_ok() {
+                INTERRUPTED.store(true, std::sync::atomic::Ordering::SeqCst);
+                eprintln!("\ninterrupted: letting the hosts in flight finish or roll back, starting nothing new");
+            }
+        });
         let stages = [(Role::RealServer, "real servers"), (Role::BackupDirector, "BACKUP directors"), (Role::MasterDirector, "MASTER director"), (Role::Router, "router")];
         let mut results: Vec<Option<HostResult>> = self.hosts.iter().map(|_| None).collect();
         let mut stop = false;
@@ -139,9 +157,10 @@ impl Applier {
             if idx.is_empty() {
                 continue;
             }
-            if stop {
+            if stop || interrupted() {
+                let outcome = if interrupted() { Outcome::Cancelled } else { Outcome::Skipped };
                 for i in idx {
-                    results[i] = Some(self.result(i, Outcome::Skipped));
+                    results[i] = Some(self.result(i, outcome.clone()));
                 }
                 continue;
             }
@@ -187,6 +206,9 @@ impl Applier {
                 let cluster = cluster.clone();
                 async move {
                     let _permit = limit.acquire_owned().await.expect("semaphore");
+                    if interrupted() {
+                        return Outcome::Cancelled;
+                    }
                     transact(h, &cluster, &holder, break_lock, progress).await
                 }
             });

@@ -107,6 +107,12 @@ pub fn run(args: &ApplyArgs) -> Result<i32> {
     if !args.json {
         println!("{applied} host(s) changed, {failed} failed, {} unchanged or skipped.", results.len() - applied - failed);
     }
+    if apply::interrupted() {
+        if !args.json {
+            println!("Interrupted: hosts in flight finished or rolled back; no lock is left held.");
+        }
+        return Ok(exit::INTERRUPTED);
+    }
     Ok(if failed > 0 {
         exit::ERROR
     } else if args.detailed_exitcode && applied > 0 {

@@ -95,5 +95,9 @@ pub fn run(args: &RollbackArgs) -> Result<i32> {
         println!("  {:<12} {}", r.host, r.outcome.describe());
     }
     let failed = results.iter().filter(|r| r.outcome.is_failure()).count() + problems;
+    if apply::interrupted() {
+        println!("Interrupted: hosts in flight finished or rolled back; no lock is left held.");
+        return Ok(exit::INTERRUPTED);
+    }
     Ok(if failed > 0 { exit::ERROR } else { exit::OK })
 }
