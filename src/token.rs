@@ -54,9 +54,12 @@ pub fn check_interface(value: &Sp<String>, what: &str, d: &mut Diagnostics) -> b
         return false;
     }
     let v = &value.value;
-    if v.len() > 15 || v.contains('/') || v == "." || v == ".." {
+    // Interface names end up in sysctl keys (`net.ipv4.conf.<if>.x = v`) and in ifcfg/route
+    // files that initscripts *source* as shell: `=`, `|`, `&`, `*`, `:` ... must never get there.
+    let safe = v.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '.' | '-'));
+    if v.len() > 15 || !safe || v.starts_with('-') || v == "." || v == ".." {
         d.error(value.span.clone(), format!("`{what}`: `{v}` is not a valid interface name"))
-            .hint("interface names have at most 15 characters and no `/`");
+            .hint("interface names have at most 15 characters: letters, digits, `_`, `.` and `-`");
         return false;
     }
     true
@@ -95,5 +98,8 @@ mod tests {
         assert!(check_token(&sp("s3cret"), "v", &mut d));
         assert!(check_interface(&sp("eth0.100"), "v", &mut d));
         assert!(!check_interface(&sp("averyveryverylongname"), "v", &mut d));
+        for bad in ["a=b", "a|b", "eth0:1", "a*", "-x", "a&b"] {
+            assert!(!check_interface(&sp(bad), "v", &mut Diagnostics::default()), "{bad} accepted");
+        }
     }
 }
