@@ -372,3 +372,15 @@ fn ctrl_c_during_apply_finishes_hosts_in_flight_releases_locks_and_exits_130() {
     // And the rest converges on the next run.
     assert_eq!(apply(&[MAIN]).status.code(), Some(0));
 }
+
+#[test]
+fn directories_apply_creates_are_0755_and_state_is_0700() {
+    if !root_or_skip("directories_apply_creates_are_0755_and_state_is_0700") {
+        return;
+    }
+    let lab = Lab::fresh();
+    assert_eq!(apply(&[MAIN]).status.code(), Some(0));
+    assert_eq!(lab.sh("web1", "stat -c %a /etc/sysconfig /etc/sysconfig/network-scripts").split_whitespace().collect::<Vec<_>>(), ["755", "755"]);
+    assert_eq!(lab.sh("gw", "stat -c %a /etc/lvsctl").trim(), "755");
+    assert_eq!(lab.sh("gw", "stat -c %a /var/lib/lvsctl").trim(), "700");
+}

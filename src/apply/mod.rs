@@ -115,6 +115,8 @@ pub struct Applier {
     pub hosts: Vec<Prepared>,
     opts: ApplyOptions,
     cluster: String,
+    /// Remote messages (stderr of a failed step) are masked before they are shown.
+    secrets: Secrets,
 }
 
 impl Applier {
@@ -137,7 +139,7 @@ impl Applier {
             }
             out
         });
-        Applier { runtime, hosts, opts, cluster: cluster.to_string() }
+        Applier { runtime, hosts, opts, cluster: cluster.to_string(), secrets: secrets.clone() }
     }
 
     /// Roll out stage by stage. Returns one result per host, in host order.
@@ -170,6 +172,11 @@ impl Applier {
             }
             let outcomes = self.run_stage(&idx, progress);
             for (i, outcome) in idx.iter().zip(outcomes) {
+                let outcome = match outcome {
+                    Outcome::RolledBack { step, message, generation } => Outcome::RolledBack { step, message: self.secrets.mask(&message), generation },
+                    Outcome::Interrupted { step, error } => Outcome::Interrupted { step, error: self.secrets.mask(&error) },
+                    other => other,
+                };
                 if outcome.is_failure() && !self.opts.continue_on_error {
                     stop = true;
                 }

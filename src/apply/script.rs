@@ -260,7 +260,7 @@ G="$S/generations/$N"
 mkdir -p "$G/backup" || die backup "cannot create $G"
 date -u +%Y-%m-%dT%H:%M:%SZ >"$G/time"
 printf '%s\n' "$HOLDER" >"$G/holder"
-: >"$G/existed"; : >"$G/created"; : >"$G/sysctl.before"; : >"$G/addr.added"
+: >"$G/existed"; : >"$G/created"; : >"$G/sysctl.before"; : >"$G/addr.added"; : >"$G/modes"
 ip -o -4 addr show >"$G/addr.before" 2>/dev/null
 ip -4 route show >"$G/route.before" 2>/dev/null
 if command -v iptables-save >/dev/null 2>&1; then iptables-save -t nat >"$G/nat.before" 2>/dev/null || :; fi
@@ -269,6 +269,9 @@ ka_pid >"$G/keepalived.before" 2>/dev/null || echo stopped >"$G/keepalived.befor
 backup() {
   if [ -e "$1" ]; then
     mkdir -p "$G/backup$(dirname "$1")" && cp -p "$1" "$G/backup$1" || die backup "cannot back up $1"
+    # Backups may hold the VRRP secret: 0600, with the original mode kept for the restore.
+    printf '%s %s\n' "$(stat -c %a "$1")" "$1" >>"$G/modes"
+    chmod 600 "$G/backup$1"
     printf '%s\n' "$1" >>"$G/existed"
   else
     printf '%s\n' "$1" >>"$G/created"
@@ -285,7 +288,8 @@ restore_file() {
   # goes back by the same atomic rename. A failed restore leaves no candidate behind.
   cmp -s "$G/backup$1" "$1" 2>/dev/null && return 0
   c=$(cand "$1")
-  if cp -p "$G/backup$1" "$c" 2>/dev/null && mv -f "$c" "$1"; then return 0; fi
+  m=$(sed -n "s|^\([0-7]*\) $1\$|\1|p" "$G/modes" | head -1)
+  if cp -p "$G/backup$1" "$c" 2>/dev/null && chmod "${m:-600}" "$c" && mv -f "$c" "$1"; then return 0; fi
   rm -f "$c"
   out "@@warn could not restore $1 (its backup is $G/backup$1)"
 }
@@ -333,7 +337,8 @@ rollback() {
 }
 candidate() { # path mode owner group base64
   d=$(dirname "$1"); c=$(cand "$1")
-  mkdir -p "$d" || fail "cannot create $d"
+  # Config directories are world-readable as usual (only lvsctl's own state is 0700).
+  [ -d "$d" ] || (umask 022; mkdir -p "$d") || fail "cannot create $d"
   if ! err=$( { printf '%s' "$5" | base64 -d >"$c"; } 2>&1 ); then fail "cannot write $1: $err"; fi
   chmod "$2" "$c" && chown "$3:$4" "$c" || fail "cannot set mode/owner of $1"
   sync "$c" 2>/dev/null || sync

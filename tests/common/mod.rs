@@ -244,6 +244,7 @@ impl Lab {
         self.sh(
             host,
             "cd /etc && find keepalived sysctl.d sysconfig lvsctl modules-load.d -type f 2>/dev/null | sort | xargs -r sha256sum; \
+             find keepalived sysctl.d sysconfig lvsctl modules-load.d -type f 2>/dev/null | sort | xargs -r stat -c '%a %U:%G %n'; \
              for k in all.arp_ignore all.arp_announce lo.arp_ignore lo.arp_announce all.send_redirects default.send_redirects eth0.send_redirects all.rp_filter; do \
                printf '%s=%s\\n' $k $(cat /proc/sys/net/ipv4/conf/${k%%.*}/${k#*.}); done; \
              echo ip_forward=$(cat /proc/sys/net/ipv4/ip_forward); \
