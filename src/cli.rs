@@ -40,8 +40,9 @@ pub enum Command {
     History(HistoryArgs),
 }
 
+/// Hosts from an inventory alone (rollback and history need no topology).
 #[derive(Debug, Args)]
-pub struct RollbackArgs {
+pub struct InventoryHosts {
     /// The inventory (Ansible YAML layout).
     #[arg(short = 'i', long = "inventory")]
     pub inventory: PathBuf,
@@ -50,6 +51,12 @@ pub struct RollbackArgs {
     /// Only these hosts (comma-separated names).
     #[arg(long, value_name = "HOSTS", value_delimiter = ',')]
     pub limit: Vec<String>,
+}
+
+#[derive(Debug, Args)]
+pub struct RollbackArgs {
+    #[command(flatten)]
+    pub hosts: InventoryHosts,
     /// The generation to return to (default: the last applied one before the current).
     #[arg(long, value_name = "GEN")]
     pub to: Option<u64>,
@@ -66,14 +73,8 @@ pub struct RollbackArgs {
 
 #[derive(Debug, Args)]
 pub struct HistoryArgs {
-    /// The inventory (Ansible YAML layout).
-    #[arg(short = 'i', long = "inventory")]
-    pub inventory: PathBuf,
     #[command(flatten)]
-    pub ssh: SshArgs,
-    /// Only these hosts (comma-separated names).
-    #[arg(long, value_name = "HOSTS", value_delimiter = ',')]
-    pub limit: Vec<String>,
+    pub hosts: InventoryHosts,
     /// Print as JSON on stdout.
     #[arg(long)]
     pub json: bool,

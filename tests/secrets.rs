@@ -68,7 +68,7 @@ fn live_commands_never_print_the_secret_and_hosts_keep_it_private() {
     let lab = Lab::fresh();
     let dir = Scratch::new("secrets-live");
     let t = topology(&dir, &format!("auth_pass: {SECRET}"));
-    let t2 = topology(&dir, &format!("auth_pass_env: LVSCTL_TEST_SECRET2"));
+    let t2 = topology(&dir, "auth_pass_env: LVSCTL_TEST_SECRET2");
     let saved = dir.path().join("plan.json");
     let mut outputs = vec![
         ("plan", run(&["plan", &t])),

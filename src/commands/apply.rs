@@ -1,7 +1,5 @@
 //! `lvsctl apply`: show the plan (probed live), ask, roll out, report each host's end state.
 
-use std::io::Write;
-
 use crate::apply::{self, progress::Progress, ApplyOptions, Applier, Outcome};
 use crate::changes::HostChanges;
 use crate::cli::{ApplyArgs, Common};
@@ -78,11 +76,11 @@ pub fn run(args: &ApplyArgs) -> Result<i32> {
         if !args.json {
             println!("Nothing to do: no host was touched.");
         } else {
-            print_json(&loaded.cluster.name, &applier.hosts.iter().map(|h| unchanged(h)).collect::<Vec<_>>())?;
+            print_json(&loaded.cluster.name, &applier.hosts.iter().map(unchanged).collect::<Vec<_>>())?;
         }
         return Ok(exit::OK);
     }
-    if !args.yes && !confirm(summary.hosts_changed)? {
+    if !args.yes && !super::confirm(&format!("Apply these changes to {} host(s)?", summary.hosts_changed), "apply")? {
         println!("Apply cancelled: no host was touched.");
         return Ok(exit::ERROR);
     }
@@ -139,16 +137,4 @@ fn print_json(cluster: &str, results: &[apply::HostResult]) -> Result<()> {
 
 fn roles(r: &[crate::plan::Role]) -> String {
     r.iter().map(|x| x.as_str()).collect::<Vec<_>>().join(", ")
-}
-
-/// Ask on a terminal; refuse without one (CI must say --yes).
-fn confirm(hosts: usize) -> Result<bool> {
-    if !console::Term::stdout().is_term() || !console::user_attended() {
-        return Err(Error::usage("refusing to apply without confirmation: stdin is not a terminal (pass --yes)"));
-    }
-    print!("Apply these changes to {hosts} host(s)? [y/N] ");
-    let _ = std::io::stdout().flush();
-    let mut answer = String::new();
-    std::io::stdin().read_line(&mut answer).map_err(|e| Error::usage(e.to_string()))?;
-    Ok(matches!(answer.trim(), "y" | "Y" | "yes" | "YES"))
 }

@@ -7,9 +7,9 @@ use crate::exit;
 use crate::ssh::Target;
 
 pub fn run(args: &HistoryArgs) -> Result<i32> {
-    let hosts = super::load_inventory(&args.inventory, &args.limit)?;
+    let hosts = super::load_inventory(&args.hosts.inventory, &args.hosts.limit)?;
     let targets: Vec<Target> = hosts.iter().map(Target::from_host).collect();
-    let live = super::plan::live_options(&args.ssh);
+    let live = super::plan::live_options(&args.hosts.ssh);
     let opts = ApplyOptions { forks: live.forks, ssh: live.ssh, continue_on_error: false, break_lock: false };
     let outputs = apply::run_on_all(&targets, |_| history::LIST_SCRIPT.to_string(), &opts);
     #[derive(serde::Serialize)]

@@ -45,6 +45,18 @@ pub fn run(cli: Cli) -> i32 {
     }
 }
 
+/// Ask `question` on a terminal; without one, refuse (`--yes` is how scripts and CI say yes).
+pub fn confirm(question: &str, action: &str) -> Result<bool, Error> {
+    if !console::Term::stdout().is_term() || !console::user_attended() {
+        return Err(Error::usage(format!("refusing to {action} without confirmation: stdin is not a terminal (pass --yes)")));
+    }
+    print!("{question} [y/N] ");
+    let _ = std::io::Write::flush(&mut std::io::stdout());
+    let mut answer = String::new();
+    std::io::stdin().read_line(&mut answer).map_err(|e| Error::usage(e.to_string()))?;
+    Ok(matches!(answer.trim(), "y" | "Y" | "yes" | "YES"))
+}
+
 /// A validated cluster with the inventory path it came from.
 pub struct Loaded {
     pub cluster: Cluster,

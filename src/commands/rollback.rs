@@ -3,21 +3,19 @@
 //! stage order. The generation's record on each host says what it was given; no topology is
 //! needed.
 
-use std::io::Write;
-
 use crate::apply::{self, history, progress::Progress, ApplyOptions, Applier};
 use crate::changes::HostChanges;
 use crate::cli::RollbackArgs;
-use crate::error::{Error, Result};
+use crate::error::Result;
 use crate::exit;
 use crate::plan::Secrets;
 use crate::report::{self, Summary};
 use crate::ssh::Target;
 
 pub fn run(args: &RollbackArgs) -> Result<i32> {
-    let hosts = super::load_inventory(&args.inventory, &args.limit)?;
+    let hosts = super::load_inventory(&args.hosts.inventory, &args.hosts.limit)?;
     let targets: Vec<Target> = hosts.iter().map(Target::from_host).collect();
-    let live = super::plan::live_options(&args.ssh);
+    let live = super::plan::live_options(&args.hosts.ssh);
     let opts = ApplyOptions { forks: live.forks, ssh: live.ssh, continue_on_error: args.continue_on_error, break_lock: args.break_lock };
 
     // Which generation each host goes back to, and its record.
@@ -76,18 +74,9 @@ pub fn run(args: &RollbackArgs) -> Result<i32> {
     let changes: Vec<HostChanges> = applier.hosts.iter().filter(|h| h.error.is_none()).map(|h| h.changes.clone()).collect();
     let summary = Summary::of(&changes);
     println!("{}", summary.line());
-    if !args.yes {
-        if !console::Term::stdout().is_term() || !console::user_attended() {
-            return Err(Error::usage("refusing to roll back without confirmation: stdin is not a terminal (pass --yes)"));
-        }
-        print!("Roll back {} host(s)? [y/N] ", summary.hosts_changed);
-        let _ = std::io::stdout().flush();
-        let mut answer = String::new();
-        std::io::stdin().read_line(&mut answer).map_err(|e| Error::usage(e.to_string()))?;
-        if !matches!(answer.trim(), "y" | "Y" | "yes") {
-            println!("Rollback cancelled: no host was touched.");
-            return Ok(exit::ERROR);
-        }
+    if !args.yes && !super::confirm(&format!("Roll back {} host(s)?", summary.hosts_changed), "roll back")? {
+        println!("Rollback cancelled: no host was touched.");
+        return Ok(exit::ERROR);
     }
     let results = applier.rollout(&Progress::new());
     println!("\nResult:");

@@ -249,13 +249,17 @@ impl Session {
         SshError::Protocol { host: self.target.name.clone(), message: e.to_string() }
     }
 
-    /// Run `script` with POSIX sh on the host (as root through `sudo -n` when configured).
-    pub async fn run_script(&self, script: &str) -> Result<ExecOutput, SshError> {
-        let command = match &self.target.become_user {
+    /// The remote command that reads a script on stdin (through `sudo -n` when configured).
+    fn script_command(&self) -> String {
+        match &self.target.become_user {
             Some(u) => format!("sudo -n -u {u} -- sh -s"),
             None => "sh -s".to_string(),
-        };
-        let out = self.exec(&command, script.as_bytes()).await?;
+        }
+    }
+
+    /// Run `script` with POSIX sh on the host (as root through `sudo -n` when configured).
+    pub async fn run_script(&self, script: &str) -> Result<ExecOutput, SshError> {
+        let out = self.exec(&self.script_command(), script.as_bytes()).await?;
         if self.target.become_user.is_some() && out.status == Some(1) && out.stderr.contains("sudo:") && out.stderr.contains("password") {
             return Err(SshError::SudoPassword { host: self.target.name.clone(), user: self.target.user.clone() });
         }
@@ -266,13 +270,9 @@ impl Session {
     /// (apply's progress). A connection that dies mid-way is an error; what was received
     /// until then has been passed to `on_line`.
     pub async fn run_script_streaming(&self, script: &str, mut on_line: impl FnMut(&str)) -> Result<ExecOutput, SshError> {
-        let command = match &self.target.become_user {
-            Some(u) => format!("sudo -n -u {u} -- sh -s"),
-            None => "sh -s".to_string(),
-        };
         self.execs.fetch_add(1, Ordering::Relaxed);
         let mut channel = self.handle.channel_open_session().await.map_err(|e| self.protocol(e))?;
-        channel.exec(true, command).await.map_err(|e| self.protocol(e))?;
+        channel.exec(true, self.script_command()).await.map_err(|e| self.protocol(e))?;
         channel.data(script.as_bytes()).await.map_err(|e| self.protocol(e))?;
         channel.eof().await.map_err(|e| self.protocol(e))?;
         let (mut stdout, mut stderr, mut status, mut pending) = (Vec::new(), Vec::new(), None, Vec::<u8>::new());
