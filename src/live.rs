@@ -68,20 +68,26 @@ async fn inspect_async(cluster: &Cluster, plans: &[HostPlan], secrets: &Secrets,
 async fn inspect_host(target: &Target, plan: &HostPlan, secrets: &Secrets, opts: &ssh::Options) -> Result<Inspected, String> {
     let start = Instant::now();
     let session = Session::connect(target, opts).await.map_err(|e| e.to_string())?;
-    let req = ProbeRequest::for_plan(plan);
-    let result = session.run_script(&probe::script(&req)).await;
+    let result = probe_host(&session, plan, secrets).await;
     let execs = session.exec_count();
-    let known_hosts_warnings = session.known_hosts_warnings.clone();
     session.close().await;
-    let out = result.map_err(|e| e.to_string())?;
+    let (facts, changes, warnings) = result?;
+    Ok(Inspected { facts, changes, warnings, execs, elapsed_ms: start.elapsed().as_millis() as u64 })
+}
+
+/// On a connected host: run the probe (one exec), parse the facts, compute the changes, and
+/// gather what the operator must be warned about. Shared by plan, status and apply.
+pub async fn probe_host(session: &Session, plan: &HostPlan, secrets: &Secrets) -> Result<(Facts, HostChanges, Vec<String>), String> {
+    let req = ProbeRequest::for_plan(plan);
+    let out = session.run_script(&probe::script(&req)).await.map_err(|e| e.to_string())?;
     let (facts, mut warnings) = probe::parse(&out.stdout, &req).map_err(|e| {
         let stderr = out.stderr.trim();
         if stderr.is_empty() { format!("probe failed: {e}") } else { format!("probe failed: {e} (remote stderr: {stderr})") }
     })?;
-    warnings.extend(known_hosts_warnings);
+    warnings.extend(session.known_hosts_warnings.iter().cloned());
     warnings.extend(fact_warnings(plan, &facts));
     let changes = changes::compute(plan, &facts, secrets);
-    Ok(Inspected { facts, changes, warnings, execs, elapsed_ms: start.elapsed().as_millis() as u64 })
+    Ok((facts, changes, warnings))
 }
 
 /// Things about a host that a plan cannot fix by itself but the operator must know.

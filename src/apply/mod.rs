@@ -15,11 +15,10 @@ pub mod script;
 
 use std::sync::Arc;
 
-use crate::changes::{self, HostChanges};
+use crate::changes::HostChanges;
 use crate::facts::Facts;
 use crate::live;
 use crate::plan::{HostPlan, Role, Secrets};
-use crate::probe::{self, ProbeRequest};
 use crate::ssh::{self, Session, Target};
 use progress::Progress;
 use record::GenerationRecord;
@@ -279,32 +278,15 @@ fn holder() -> String {
 async fn prepare_host(cluster: &str, plan: HostPlan, target: &Target, secrets: &Secrets, opts: &ssh::Options) -> Prepared {
     let record_json = serde_json::to_string(&GenerationRecord::of(cluster, &plan)).expect("record serializes");
     let empty = HostChanges { host: plan.host.clone(), roles: plan.roles.clone(), changes: Vec::new() };
-    let fail = |plan: HostPlan, e: String, session: Option<Session>| Prepared {
-        plan,
-        changes: empty.clone(),
-        facts: None,
-        warnings: Vec::new(),
-        session,
-        error: Some(e),
-        record_json: String::new(),
-    };
     let session = match Session::connect(target, opts).await {
         Ok(s) => s,
-        Err(e) => return fail(plan, e.to_string(), None),
+        Err(e) => return Prepared { plan, changes: empty, facts: None, warnings: Vec::new(), session: None, error: Some(e.to_string()), record_json },
     };
-    let req = ProbeRequest::for_plan(&plan);
-    let out = match session.run_script(&probe::script(&req)).await {
-        Ok(o) => o,
-        Err(e) => return fail(plan, e.to_string(), Some(session)),
-    };
-    let (facts, mut warnings) = match probe::parse(&out.stdout, &req) {
-        Ok(x) => x,
-        Err(e) => return fail(plan, format!("probe failed: {e}"), Some(session)),
-    };
-    warnings.extend(session.known_hosts_warnings.iter().cloned());
-    warnings.extend(live::fact_warnings(&plan, &facts));
-    let changes = changes::compute(&plan, &facts, secrets);
-    Prepared { plan, changes, facts: Some(facts), warnings, session: Some(session), error: None, record_json }
+    // The connection stays open for the transaction: one connection per host for the run.
+    match live::probe_host(&session, &plan, secrets).await {
+        Ok((facts, changes, warnings)) => Prepared { plan, changes, facts: Some(facts), warnings, session: Some(session), error: None, record_json },
+        Err(e) => Prepared { plan, changes: empty, facts: None, warnings: Vec::new(), session: Some(session), error: Some(e), record_json },
+    }
 }
 
 async fn transact(h: &Prepared, cluster: &str, holder: &str, break_lock: bool, progress: &Progress) -> Outcome {
