@@ -100,6 +100,23 @@ pub fn host_changes(h: &HostChanges, with_diffs: bool) -> String {
     out
 }
 
+/// A host's whole block in plan, apply and rollback output: why it could not be inspected,
+/// or its changes (with diffs) and warnings; then a blank line.
+pub fn host_block(h: &HostChanges, warnings: &[String], error: Option<&String>) -> String {
+    let mut out = match error {
+        Some(e) => {
+            let roles: Vec<&str> = h.roles.iter().map(|r| r.as_str()).collect();
+            format!("{} ({}): {} {e}\n", style(&h.host).bold(), roles.join(", "), style("UNREACHABLE:").red().bold())
+        }
+        None => host_changes(h, true),
+    };
+    for w in warnings {
+        let _ = writeln!(out, "  {} {w}", style("warning:").yellow().bold());
+    }
+    out.push('\n');
+    out
+}
+
 #[derive(Debug, Default, Clone, Copy, serde::Serialize)]
 pub struct Summary {
     pub hosts: usize,

@@ -348,12 +348,3 @@ async fn transact(h: &Prepared, cluster: &str, holder: &str, break_lock: bool, p
     let generation = 0;
     Outcome::RolledBack { step, message: format!("{message} (nothing was changed)"), generation }
 }
-
-/// Print the warnings and changes of prepared hosts (the plan apply is about to carry out).
-pub fn changes_of(hosts: &[Prepared]) -> Vec<(&HostPlan, &HostChanges, &[String], Option<&String>)> {
-    hosts.iter().map(|h| (&h.plan, &h.changes, h.warnings.as_slice(), h.error.as_ref())).collect()
-}
-
-pub fn count_changes(hosts: &[Prepared]) -> usize {
-    hosts.iter().map(|h| h.changes.changes.len()).sum()
-}

@@ -33,25 +33,11 @@ pub fn run(args: &ApplyArgs) -> Result<i32> {
     let applier = Applier::prepare(&loaded.cluster.name, targets, &secrets, opts);
 
     // The plan being applied.
-    let mut unreachable = 0;
+    let unreachable = applier.hosts.iter().filter(|h| h.error.is_some()).count();
     if !args.json {
-        for (plan, changes, warnings, error) in apply::changes_of(&applier.hosts) {
-            match error {
-                Some(e) => {
-                    unreachable += 1;
-                    println!("{} ({}): {} {e}\n", console::style(&plan.host).bold(), roles(&plan.roles), console::style("UNREACHABLE:").red().bold());
-                }
-                None => {
-                    print!("{}", report::host_changes(changes, true));
-                    for w in warnings {
-                        println!("  {} {w}", console::style("warning:").yellow().bold());
-                    }
-                    println!();
-                }
-            }
+        for h in &applier.hosts {
+            print!("{}", report::host_block(&h.changes, &h.warnings, h.error.as_ref()));
         }
-    } else {
-        unreachable = applier.hosts.iter().filter(|h| h.error.is_some()).count();
     }
     if let Some(s) = &saved {
         let mut stale = Vec::new();

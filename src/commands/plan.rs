@@ -132,20 +132,8 @@ pub fn run(args: &PlanArgs) -> Result<i32> {
             .map_err(|source| Error::Write { path: "<stdout>".into(), source })?;
     } else {
         for r in &results {
-            match &r.error {
-                Some(e) => {
-                    let roles: Vec<&str> = r.roles.iter().map(|x| x.as_str()).collect();
-                    println!("{} ({}): {} {e}\n", console::style(&r.host).bold(), roles.join(", "), console::style("UNREACHABLE:").red().bold());
-                }
-                None => {
-                    let hc = HostChanges { host: r.host.clone(), roles: r.roles.clone(), changes: r.changes.clone() };
-                    print!("{}", report::host_changes(&hc, true));
-                    for w in &r.warnings {
-                        println!("  {} {w}", console::style("warning:").yellow().bold());
-                    }
-                    println!();
-                }
-            }
+            let hc = HostChanges { host: r.host.clone(), roles: r.roles.clone(), changes: r.changes.clone() };
+            print!("{}", report::host_block(&hc, &r.warnings, r.error.as_ref()));
         }
         println!("{}", summary.line());
         if failed > 0 {

@@ -60,16 +60,8 @@ pub fn run(args: &RollbackArgs) -> Result<i32> {
     }
     let secrets = Secrets::from_values(secrets);
     let applier = Applier::prepare(&cluster, plans, &secrets, opts);
-    for (plan, changes, warnings, error) in apply::changes_of(&applier.hosts) {
-        match error {
-            Some(e) => println!("{}: {} {e}", plan.host, console::style("UNREACHABLE:").red().bold()),
-            None => {
-                print!("{}", report::host_changes(changes, true));
-                for w in warnings {
-                    println!("  {} {w}", console::style("warning:").yellow().bold());
-                }
-            }
-        }
+    for h in &applier.hosts {
+        print!("{}", report::host_block(&h.changes, &h.warnings, h.error.as_ref()));
     }
     let changes: Vec<HostChanges> = applier.hosts.iter().filter(|h| h.error.is_none()).map(|h| h.changes.clone()).collect();
     let summary = Summary::of(&changes);
