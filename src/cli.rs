@@ -60,13 +60,20 @@ pub struct RollbackArgs {
     /// The generation to return to (default: the last applied one before the current).
     #[arg(long, value_name = "GEN")]
     pub to: Option<u64>,
-    /// Do not ask for confirmation.
+    #[command(flatten)]
+    pub rollout: RolloutArgs,
+}
+
+/// How a rollout (apply, rollback) proceeds.
+#[derive(Debug, Args)]
+pub struct RolloutArgs {
+    /// Do not ask for confirmation (required when stdin is not a terminal).
     #[arg(long, short = 'y')]
     pub yes: bool,
     /// Go on with the next stages when a host fails.
     #[arg(long)]
     pub continue_on_error: bool,
-    /// Take a host's lock even when another apply holds it.
+    /// Take a host's lock even when another apply holds it (for a dead apply's stale lock).
     #[arg(long)]
     pub break_lock: bool,
 }
@@ -89,15 +96,8 @@ pub struct ApplyArgs {
     /// Only these hosts (comma-separated names).
     #[arg(long, value_name = "HOSTS", value_delimiter = ',')]
     pub limit: Vec<String>,
-    /// Do not ask for confirmation (required when stdin is not a terminal).
-    #[arg(long, short = 'y')]
-    pub yes: bool,
-    /// Go on with the next stages when a host fails.
-    #[arg(long)]
-    pub continue_on_error: bool,
-    /// Take a host's lock even when another apply holds it (for a dead apply's stale lock).
-    #[arg(long)]
-    pub break_lock: bool,
+    #[command(flatten)]
+    pub rollout: RolloutArgs,
     /// Exit 0 when nothing changed, 2 when changes were applied, 1 on any failure.
     #[arg(long)]
     pub detailed_exitcode: bool,

@@ -23,7 +23,7 @@ use sha2::{Digest, Sha256};
 
 use crate::changes::{Change, FileAction, ServiceAction};
 use crate::facts::{Facts, Manifest};
-use crate::plan::{HostPlan, SYSCTL_FILE};
+use crate::plan::HostPlan;
 use crate::plan::{director::KEEPALIVED_CONF, router::RULES_FILE};
 use crate::probe::proc_sys_path;
 
@@ -203,7 +203,6 @@ pub fn transaction(plan: &HostPlan, facts: &Facts, changes: &[Change], o: &TxnOp
     let files: String = plan.files.iter().map(|f| format!("{}\n", f.path)).collect();
     let _ = writeln!(s, "MANAGED={}", sq(&files));
     s.push_str(RECORD);
-    let _ = SYSCTL_FILE;
     s
 }
 

@@ -1,6 +1,6 @@
 //! `lvsctl apply`: show the plan (probed live), ask, roll out, report each host's end state.
 
-use crate::apply::{self, progress::Progress, ApplyOptions, Applier, Outcome};
+use crate::apply::{self, progress::Progress, Applier, Outcome};
 use crate::changes::HostChanges;
 use crate::cli::{ApplyArgs, Common};
 use crate::saved_plan::{fingerprint, SavedPlan};
@@ -24,8 +24,7 @@ pub fn run(args: &ApplyArgs) -> Result<i32> {
     let mut plans = plan::build(&loaded.cluster, &templates)?;
     super::plan::limit(&mut plans, &limit_hosts)?;
     let secrets = Secrets::of(&loaded.cluster);
-    let live = super::plan::live_options(&args.ssh);
-    let opts = ApplyOptions { forks: live.forks, ssh: live.ssh, continue_on_error: args.continue_on_error, break_lock: args.break_lock };
+    let opts = super::plan::apply_options(&args.ssh, Some(&args.rollout));
     let targets: Vec<_> = plans.into_iter().map(|p| {
         let t = Target::from_host(&loaded.cluster.hosts[&p.host]);
         (p, t)
@@ -66,7 +65,7 @@ pub fn run(args: &ApplyArgs) -> Result<i32> {
         }
         return Ok(exit::OK);
     }
-    if !args.yes && !super::confirm(&format!("Apply these changes to {} host(s)?", summary.hosts_changed), "apply")? {
+    if !args.rollout.yes && !super::confirm(&format!("Apply these changes to {} host(s)?", summary.hosts_changed), "apply")? {
         println!("Apply cancelled: no host was touched.");
         return Ok(exit::ERROR);
     }

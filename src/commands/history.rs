@@ -1,6 +1,6 @@
 //! `lvsctl history`: the generations lvsctl applied on each host.
 
-use crate::apply::{self, history, ApplyOptions};
+use crate::apply::{self, history};
 use crate::cli::HistoryArgs;
 use crate::error::{Error, Result};
 use crate::exit;
@@ -9,8 +9,7 @@ use crate::ssh::Target;
 pub fn run(args: &HistoryArgs) -> Result<i32> {
     let hosts = super::load_inventory(&args.hosts.inventory, &args.hosts.limit)?;
     let targets: Vec<Target> = hosts.iter().map(Target::from_host).collect();
-    let live = super::plan::live_options(&args.hosts.ssh);
-    let opts = ApplyOptions { forks: live.forks, ssh: live.ssh, continue_on_error: false, break_lock: false };
+    let opts = super::plan::apply_options(&args.hosts.ssh, None);
     let outputs = apply::run_on_all(&targets, |_| history::LIST_SCRIPT.to_string(), &opts);
     #[derive(serde::Serialize)]
     struct Row {

@@ -30,6 +30,17 @@ pub struct HostResult {
     pub elapsed_ms: Option<u64>,
 }
 
+/// How apply and rollback run, from their flags (history: no rollout flags).
+pub fn apply_options(ssh: &SshArgs, rollout: Option<&crate::cli::RolloutArgs>) -> crate::apply::ApplyOptions {
+    let live = live_options(ssh);
+    crate::apply::ApplyOptions {
+        forks: live.forks,
+        ssh: live.ssh,
+        continue_on_error: rollout.is_some_and(|r| r.continue_on_error),
+        break_lock: rollout.is_some_and(|r| r.break_lock),
+    }
+}
+
 pub fn live_options(ssh: &SshArgs) -> LiveOptions {
     LiveOptions {
         forks: ssh.forks,
@@ -93,15 +104,10 @@ pub fn run(args: &PlanArgs) -> Result<i32> {
         if failed > 0 {
             return Err(Error::usage("not saving the plan: some hosts could not be inspected"));
         }
-        let inventory = match (&args.common.inventory, &loaded.topology.inventory) {
-            (Some(p), _) => p.clone(),
-            (None, Some(p)) => p.value.clone(),
-            (None, None) => loaded.inventory_path.clone(),
-        };
         crate::saved_plan::SavedPlan {
             lvsctl_saved_plan: crate::saved_plan::FORMAT,
             topology: crate::saved_plan::absolute(&args.common.topology),
-            inventory: crate::saved_plan::absolute(&inventory),
+            inventory: crate::saved_plan::absolute(&loaded.inventory_path),
             templates: args.common.templates.as_deref().map(crate::saved_plan::absolute),
             limit: args.limit.clone(),
             hosts: results

@@ -3,7 +3,7 @@
 //! stage order. The generation's record on each host says what it was given; no topology is
 //! needed.
 
-use crate::apply::{self, history, progress::Progress, ApplyOptions, Applier};
+use crate::apply::{self, history, progress::Progress, Applier};
 use crate::changes::HostChanges;
 use crate::cli::RollbackArgs;
 use crate::error::Result;
@@ -15,8 +15,7 @@ use crate::ssh::Target;
 pub fn run(args: &RollbackArgs) -> Result<i32> {
     let hosts = super::load_inventory(&args.hosts.inventory, &args.hosts.limit)?;
     let targets: Vec<Target> = hosts.iter().map(Target::from_host).collect();
-    let live = super::plan::live_options(&args.hosts.ssh);
-    let opts = ApplyOptions { forks: live.forks, ssh: live.ssh, continue_on_error: args.continue_on_error, break_lock: args.break_lock };
+    let opts = super::plan::apply_options(&args.hosts.ssh, Some(&args.rollout));
 
     // Which generation each host goes back to, and its record.
     let listings = apply::run_on_all(&targets, |_| history::LIST_SCRIPT.to_string(), &opts);
@@ -66,7 +65,7 @@ pub fn run(args: &RollbackArgs) -> Result<i32> {
     let changes: Vec<HostChanges> = applier.hosts.iter().filter(|h| h.error.is_none()).map(|h| h.changes.clone()).collect();
     let summary = Summary::of(&changes);
     println!("{}", summary.line());
-    if !args.yes && !super::confirm(&format!("Roll back {} host(s)?", summary.hosts_changed), "roll back")? {
+    if !args.rollout.yes && !super::confirm(&format!("Roll back {} host(s)?", summary.hosts_changed), "roll back")? {
         println!("Rollback cancelled: no host was touched.");
         return Ok(exit::ERROR);
     }
