@@ -1324,7 +1324,9 @@ mod tests {
         // A keepalived parent with a keepalived child, like the real one's VRRP process.
         let fake = dir.join("bin/keepalived");
         std::fs::create_dir_all(fake.parent().unwrap()).unwrap();
-        std::fs::copy("/bin/sh", &fake).unwrap();
+        // A symlink, not a copy: executing a file this process just wrote races with other test
+        // threads' forks (ETXTBSY); `comm` is the executed path's name either way.
+        std::os::unix::fs::symlink("/bin/sh", &fake).unwrap();
         let inner = format!("{} -c 'sleep 20; :' & wait", fake.display());
         let mut parent = std::process::Command::new(&fake).args(["-c", &inner]).process_group(0).spawn().unwrap();
         let parent_pid = parent.id();
