@@ -172,3 +172,55 @@ fn sysctl_files_load_in_a_namespace() {
         }
     }
 }
+
+/// A generated keepalived pair with `services` DR services, each on its own VIP (the shape of
+/// benches/gen_topology.py): returns (topology, inventory).
+fn generated_topology(services: usize) -> (String, String) {
+    let inventory = "all:\n  hosts:\n    lvs1: { ansible_host: 10.0.0.11 }\n    lvs2: { ansible_host: 10.0.0.12 }\n    \
+                     web1: { ansible_host: 10.1.0.1 }\n    web2: { ansible_host: 10.1.0.2 }\n";
+    let mut t = String::from(
+        "cluster: big\ninventory: inventory.yml\ndirectors: { hosts: [lvs1, lvs2], interface: eth0 }\n\
+         vrrp: { virtual_router_id: 51, auth_pass: s3cret }\nservices:\n",
+    );
+    for i in 0..services {
+        let vip = format!("10.2.{}.{}", i / 250, i % 250 + 1);
+        t.push_str(&format!("  - {{ name: svc{i:04}, vip: {vip}, port: 80, real_servers: [ {{ host: web1 }}, {{ host: web2 }} ] }}\n"));
+    }
+    (t, inventory.to_string())
+}
+
+#[test]
+fn a_thousand_vips_render_validly() {
+    // keepalived carries at most 255 VIPs in an instance's adverts (fewer on a small MTU) and
+    // fails `keepalived -t` when there are more; the rest must go to virtual_ipaddress_excluded.
+    let dir = Scratch::new("vips");
+    let (topology, inventory) = generated_topology(1000);
+    std::fs::write(dir.path().join("topology.yml"), topology).unwrap();
+    std::fs::write(dir.path().join("inventory.yml"), inventory).unwrap();
+    let out = dir.path().join("out");
+    let o = run(&["render", dir.path().join("topology.yml").to_str().unwrap(), "--out", out.to_str().unwrap()]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let confs: Vec<_> = files_under(&out).into_iter().filter(|f| f.ends_with("etc/keepalived/keepalived.conf")).collect();
+    assert_eq!(confs.len(), 2);
+    for conf in &confs {
+        let text = std::fs::read_to_string(conf).unwrap();
+        let block = |name: &str| -> Vec<String> {
+            let start = text.find(&format!("   {name} {{\n")).unwrap_or_else(|| panic!("no {name} in {}", conf.display()));
+            let body = &text[start..];
+            body.lines().skip(1).take_while(|l| l.trim() != "}").map(|l| l.trim().to_string()).collect()
+        };
+        let (advertised, excluded) = (block("virtual_ipaddress"), block("virtual_ipaddress_excluded"));
+        assert_eq!(advertised.len(), 131, "{}", conf.display());
+        assert_eq!(excluded.len(), 869, "{}", conf.display());
+        assert_eq!(advertised[0], "10.2.0.1/32 dev eth0");
+        assert_eq!(excluded.last().unwrap(), "10.2.3.250/32 dev eth0");
+    }
+    if !root_or_skip("a_thousand_vips_render_validly") {
+        return;
+    }
+    for conf in &confs {
+        let ns = Netns::new("vips", &["eth0"]);
+        let o = ns.exec(&["keepalived", "-t", "-e", "-f", conf.to_str().unwrap()]);
+        assert!(o.status.success(), "keepalived -t rejected {} (exit {:?}):\n{}{}", conf.display(), o.status.code(), stdout(&o), stderr(&o));
+    }
+}

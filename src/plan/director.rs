@@ -13,6 +13,16 @@ use crate::topology::{Engine, Mode, Protocol};
 pub const KEEPALIVED_CONF: &str = "/etc/keepalived/keepalived.conf";
 pub const IPVSADM_RULES: &str = "/etc/sysconfig/ipvsadm";
 
+/// How many VIPs one VRRP instance carries in its adverts; the rest go to
+/// `virtual_ipaddress_excluded`, which keepalived adds and removes with the state all the
+/// same but leaves out of the adverts. The advert's address count is 8 bits (at most 255),
+/// and keepalived lowers that further to what fits in one packet on the interface's MTU
+/// (`(MTU - 50) / 4` for IPv4 with PASS authentication), moving the excess to eVIPs with a
+/// config error, so `keepalived -t` fails. 131 addresses fit on any link that carries the
+/// 576-byte datagram every IPv4 host must accept. Both directors render the same split (peers
+/// compare the advert's address count).
+pub const MAX_ADVERTISED_VIPS: usize = 131;
+
 #[derive(Serialize)]
 struct Instance<'a> {
     name: String,
@@ -27,6 +37,8 @@ struct Instance<'a> {
     unicast_src_ip: Option<String>,
     unicast_peers: Vec<String>,
     addresses: Vec<String>,
+    /// VIPs beyond `MAX_ADVERTISED_VIPS`: `virtual_ipaddress_excluded`.
+    excluded_addresses: Vec<String>,
 }
 
 #[derive(Serialize)]
@@ -131,6 +143,7 @@ pub(super) fn plan(cluster: &Cluster, d: &Director, templates: &Templates, p: &m
             if let Some(v) = vrrp {
                 let peers: Vec<String> = cluster.directors.iter().filter(|o| o.host != d.host).filter_map(|o| o.address.map(|a| a.to_string())).collect();
                 let unicast = v.unicast && d.address.is_some();
+                let vips: Vec<String> = cluster.vips().iter().map(|ip| format!("{ip}/32 dev {}", d.interface)).collect();
                 instances.push(Instance {
                     name: v.instance.clone(),
                     state: d.state,
@@ -143,7 +156,8 @@ pub(super) fn plan(cluster: &Cluster, d: &Director, templates: &Templates, p: &m
                     auth_pass: v.auth_pass.as_deref(),
                     unicast_src_ip: if unicast { d.address.map(|a| a.to_string()) } else { None },
                     unicast_peers: if unicast { peers.clone() } else { Vec::new() },
-                    addresses: cluster.vips().iter().map(|ip| format!("{ip}/32 dev {}", d.interface)).collect(),
+                    addresses: vips.iter().take(MAX_ADVERTISED_VIPS).cloned().collect(),
+                    excluded_addresses: vips.iter().skip(MAX_ADVERTISED_VIPS).cloned().collect(),
                 });
                 if let (Some(n), Some(gw)) = (nat, nat.and_then(|n| n.gateway.as_ref())) {
                     instances.push(Instance {
@@ -159,6 +173,7 @@ pub(super) fn plan(cluster: &Cluster, d: &Director, templates: &Templates, p: &m
                         unicast_src_ip: None,
                         unicast_peers: Vec::new(),
                         addresses: vec![format!("{}/{} dev {}", gw.vip, gw.prefix, n.internal_interface)],
+                        excluded_addresses: Vec::new(),
                     });
                 }
                 if instances.len() > 1 {
