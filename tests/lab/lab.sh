@@ -474,6 +474,10 @@ lock() { mkdir -p "$LAB_DIR"; exec 9>"$LAB_DIR/lock"; flock 9; }
 cmd_up() {
   local t0; t0=$(now)
   preflight; plan_hosts; lock
+  if ip link show vmlab0 >/dev/null 2>&1; then
+    log "the VM lab is up on the same addresses: stopping it"
+    bash "$REPO/tests/vmlab/vmlab.sh" down
+  fi
   [[ -e /proc/net/ip_vs ]] || log "note: kernel has no IPVS; virtual_server tables cannot be exercised here"
   ensure_keys
   ensure_run_dir
@@ -544,6 +548,7 @@ usage: $0 up|down|status|reset|purge
   status  one line per host; exit 1 if any host is unreachable
   reset   down, then up (a lab with no state left from earlier tests)
   purge   down, then delete .lab/ (new keys next time)
+  keys    create the client key and host keys in .lab/ (shared with tests/vmlab/vmlab.sh)
 EOF
   exit 2
 }
@@ -554,6 +559,7 @@ case ${1:-} in
   status) cmd_status ;;
   reset) cmd_down; cmd_up ;;
   purge) cmd_down; rm -rf "${LAB_DIR:?}" ;;
+  keys) plan_hosts; ensure_keys ;;
   _boot) shift; boot_host "$@" ;;
   *) usage ;;
 esac

@@ -1,0 +1,25 @@
+#!/bin/bash
+# Watchdog for a rare UML 6.1 bug: a lost completion interrupt leaves one write of the VM disk
+# (ubda) in flight forever and everything that writes hangs. Any new completion drains the
+# backlog, so when the in-flight count stays non-zero and unchanged for 5 s, one direct read of
+# the disk unfreezes it. A bash loop without forks (read -t on a fifo as the sleep).
+fifo=/run/vmlab-ubd-kick.fifo
+[ -p $fifo ] || mkfifo $fifo
+exec 3<>$fifo
+last= same=0
+while :; do
+  read -r -t 1 -u 3 _ || true
+  read -r r w </sys/block/ubda/inflight || continue
+  now="$r $w"
+  if [ "$now" != "0 0" ] && [ "$now" = "$last" ]; then
+    same=$((same + 1))
+  else
+    same=0
+  fi
+  last=$now
+  if [ $same -ge 5 ]; then
+    dd if=/dev/ubda of=/dev/null bs=4096 count=1 iflag=direct 2>/dev/null
+    echo "vmlab-ubd-kick: in-flight $now for 5 s, kicked" >/dev/kmsg
+    same=0
+  fi
+done

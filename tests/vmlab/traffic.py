@@ -1,0 +1,191 @@
+#!/usr/bin/env python3
+"""Client traffic for the VM lab: requests to a service, counted by the real server that answered.
+
+Run from the lab's client (outside the cluster):
+    ip netns exec vmlab-client python3 tests/vmlab/traffic.py --target 10.77.9.2:80 --count 200
+
+Every request is a new connection (TCP: `GET /` over HTTP/1.0, the lab web servers answer with
+their host name; UDP: one datagram, the lab echo answers "<host> <payload>"), from the source
+addresses given round-robin (persistence and source hashing see several clients). A request
+fails on refusal, reset, timeout, a non-200 status or an empty answer: nothing is retried.
+
+Prints one JSON object: counts per real server and per source, failures by kind, latency
+percentiles, and the longest outage (from the first failed request of a run of failures to the
+next success). --log FILE writes one line per request ("EPOCH_MS ok SERVER" / "EPOCH_MS fail
+KIND") so a test can count what failed after a given moment. Stdlib only; bounded by --count or
+--duration, never endless.
+"""
+import argparse
+import json
+import socket
+import threading
+import time
+
+
+def one_tcp(target, source, timeout):
+    s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    s.settimeout(timeout)
+    try:
+        if source:
+            s.bind((source, 0))
+        s.connect(target)
+        s.sendall(b"GET / HTTP/1.0\r\nHost: lab\r\n\r\n")
+        data = b""
+        while True:
+            chunk = s.recv(4096)
+            if not chunk:
+                break
+            data += chunk
+    finally:
+        s.close()
+    head, _, body = data.partition(b"\r\n\r\n")
+    status = head.split(b"\r\n", 1)[0]
+    if b" 200 " not in status + b" ":
+        raise ValueError("status " + status.decode(errors="replace"))
+    name = body.decode(errors="replace").strip()
+    if not name:
+        raise ValueError("empty answer")
+    return name
+
+
+def one_udp(target, source, timeout, seq):
+    s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    s.settimeout(timeout)
+    try:
+        if source:
+            s.bind((source, 0))
+        s.connect(target)
+        payload = b"lvsctl-%d" % seq
+        s.send(payload)
+        data = s.recv(2048)
+    finally:
+        s.close()
+    name, _, echoed = data.partition(b" ")
+    if echoed != payload:
+        raise ValueError("bad echo")
+    return name.decode(errors="replace")
+
+
+def kind_of(err):
+    if isinstance(err, socket.timeout):
+        return "timeout"
+    if isinstance(err, ConnectionRefusedError):
+        return "refused"
+    if isinstance(err, ConnectionResetError):
+        return "reset"
+    if isinstance(err, OSError):
+        return "oserror:%s" % (err.strerror or err.errno)
+    return "bad:%s" % err
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("--target", required=True, help="IP:PORT")
+    ap.add_argument("--udp", action="store_true")
+    ap.add_argument("--count", type=int, default=0, help="requests in all (or --duration)")
+    ap.add_argument("--duration", type=float, default=0.0, help="seconds to run")
+    ap.add_argument("--rate", type=float, default=0.0, help="requests per second in all (0 = as fast as possible)")
+    ap.add_argument("--concurrency", type=int, default=1)
+    ap.add_argument("--sources", default="", help="comma-separated source addresses, used round-robin")
+    ap.add_argument("--timeout", type=float, default=1.0)
+    ap.add_argument("--log", default="")
+    a = ap.parse_args()
+    if not a.count and not a.duration:
+        ap.error("give --count or --duration")
+    host, port = a.target.rsplit(":", 1)
+    target = (host, int(port))
+    sources = [s for s in a.sources.split(",") if s] or [None]
+
+    lock = threading.Lock()
+    seq = [0]
+    records = []  # (start_epoch_ms, latency_ms, source, server or None, failure kind or None)
+    t0 = time.time()
+    deadline = t0 + a.duration if a.duration else None
+    interval = a.concurrency / a.rate if a.rate else 0.0
+
+    def worker():
+        nxt = time.time()
+        while True:
+            with lock:
+                if a.count and seq[0] >= a.count:
+                    return
+                n = seq[0]
+                seq[0] += 1
+            now = time.time()
+            if deadline and now >= deadline:
+                return
+            src = sources[n % len(sources)]
+            start = time.time()
+            try:
+                name = one_udp(target, src, a.timeout, n) if a.udp else one_tcp(target, src, a.timeout)
+                rec = (start * 1000, (time.time() - start) * 1000, src, name, None)
+            except Exception as e:  # every failure is counted, none is retried
+                rec = (start * 1000, (time.time() - start) * 1000, src, None, kind_of(e))
+            with lock:
+                records.append(rec)
+            if interval:
+                nxt += interval
+                pause = nxt - time.time()
+                if pause > 0:
+                    time.sleep(pause)
+                else:
+                    nxt = time.time()
+
+    threads = [threading.Thread(target=worker) for _ in range(max(1, a.concurrency))]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    elapsed = time.time() - t0
+
+    records.sort()
+    by_server, by_source, errors = {}, {}, {}
+    lat = []
+    gap_ms, run_start, fail_runs = 0.0, None, 0
+    for start, ms, src, name, fail in records:
+        if fail is None:
+            by_server[name] = by_server.get(name, 0) + 1
+            per = by_source.setdefault(src or "-", {})
+            per[name] = per.get(name, 0) + 1
+            lat.append(ms)
+            if run_start is not None:
+                gap_ms = max(gap_ms, start - run_start)
+                run_start = None
+        else:
+            errors[fail] = errors.get(fail, 0) + 1
+            if run_start is None:
+                run_start = start
+                fail_runs += 1
+    if run_start is not None and records:
+        gap_ms = max(gap_ms, records[-1][0] + records[-1][1] - run_start)
+    lat.sort()
+
+    def pct(p):
+        return round(lat[min(len(lat) - 1, int(len(lat) * p))], 1) if lat else None
+
+    failed = sum(errors.values())
+    out = {
+        "target": a.target,
+        "protocol": "udp" if a.udp else "tcp",
+        "sent": len(records),
+        "ok": len(records) - failed,
+        "failed": failed,
+        "errors": errors,
+        "by_server": by_server,
+        "by_source": by_source,
+        "p50_ms": pct(0.50),
+        "p99_ms": pct(0.99),
+        "duration_s": round(elapsed, 2),
+        "rate": round(len(records) / elapsed, 1) if elapsed else 0,
+        "outage_s": round(gap_ms / 1000, 2),
+        "failure_runs": fail_runs,
+    }
+    if a.log:
+        with open(a.log, "w") as f:
+            for start, ms, src, name, fail in records:
+                f.write("%d %s %s\n" % (start, "ok" if fail is None else "fail", name or fail))
+    print(json.dumps(out, sort_keys=True))
+
+
+if __name__ == "__main__":
+    main()
