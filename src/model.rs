@@ -62,6 +62,9 @@ pub struct Vrrp {
     pub nopreempt: bool,
     pub preempt_delay: Option<u64>,
     pub unicast: bool,
+    /// Render `unicast_fault_no_peer` with unicast (keepalived >= 2.2.5 knows it; older ones
+    /// fall back to multicast silently when they lose their peers).
+    pub unicast_fault_no_peer: bool,
 }
 
 #[derive(Debug, Clone)]
@@ -293,7 +296,11 @@ impl Builder<'_> {
             nopreempt: spec.nopreempt.as_ref().is_some_and(|n| n.value),
             preempt_delay: spec.preempt_delay.as_ref().map(|p| p.value),
             unicast: spec.unicast.as_ref().is_some_and(|u| u.value),
+            unicast_fault_no_peer: spec.unicast_fault_no_peer.as_ref().is_none_or(|u| u.value),
         };
+        if let (Some(f), false) = (&spec.unicast_fault_no_peer, vrrp.unicast) {
+            d.warning(f.span.clone(), "`vrrp.unicast_fault_no_peer` is ignored without `vrrp.unicast: true`");
+        }
         Some((vrrp, priorities))
     }
 
@@ -379,6 +386,11 @@ impl Builder<'_> {
                 for d in &mut out {
                     d.state = VrrpState::Backup;
                 }
+            }
+            if v.unicast && out.len() == 1 {
+                let span = self.topo.vrrp.as_ref().and_then(|v| v.unicast.as_ref()).map_or(spec.span.clone(), |u| u.span.clone());
+                self.d.error(span, "`vrrp.unicast` needs a second director: a single director has no VRRP peer to send adverts to")
+                    .hint("remove `vrrp.unicast` (keepalived would put the instance in FAULT with `unicast_fault_no_peer`, or fall back to multicast without it)");
             }
             if v.unicast {
                 for d in &out {

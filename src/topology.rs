@@ -51,6 +51,7 @@ pub struct VrrpSpec {
     pub nopreempt: Option<Sp<bool>>,
     pub preempt_delay: Option<Sp<u64>>,
     pub unicast: Option<Sp<bool>>,
+    pub unicast_fault_no_peer: Option<Sp<bool>>,
 }
 
 #[derive(Debug, Clone)]
@@ -161,7 +162,7 @@ const DIRECTOR_KEYS: &[&str] =
     &["hosts", "engine", "interface", "notification_email", "notification_email_from", "smtp_server", "smtp_connect_timeout"];
 const VRRP_KEYS: &[&str] = &[
     "instance", "virtual_router_id", "advert_int", "auth_pass", "auth_pass_env", "priorities", "sync_group", "nopreempt",
-    "preempt_delay", "unicast",
+    "preempt_delay", "unicast", "unicast_fault_no_peer",
 ];
 const SERVICE_KEYS: &[&str] = &[
     "name", "vip", "port", "protocol", "mode", "scheduler", "persistence_timeout", "delay_loop", "check", "real_servers",
@@ -323,6 +324,7 @@ fn vrrp(m: &Map, d: &mut Diagnostics) -> VrrpSpec {
         nopreempt: m.bool("nopreempt", d),
         preempt_delay: m.uint("preempt_delay", 0, 1000, d),
         unicast: m.bool("unicast", d),
+        unicast_fault_no_peer: m.bool("unicast_fault_no_peer", d),
     }
 }
 
@@ -357,11 +359,39 @@ fn service(m: &Map, d: &mut Diagnostics) -> ServiceSpec {
         protocol: choice(m, "protocol", Protocol::ALL, Protocol::Tcp, d),
         mode: choice(m, "mode", Mode::ALL, Mode::Dr, d),
         scheduler: choice(m, "scheduler", Scheduler::ALL, Scheduler::Wlc, d),
-        persistence_timeout: m.uint("persistence_timeout", 0, 31_536_000, d),
+        persistence_timeout: persistence_timeout(m, d),
         delay_loop: m.uint("delay_loop", 1, 86_400, d),
         check,
         real_servers,
         real_servers_span: m.get("real_servers").map(|n| n.span(m.file)).unwrap_or_else(|| m.span()),
+    }
+}
+
+/// keepalived's own limit for `persistence_timeout` (LVS_MAX_TIMEOUT: 31 days).
+pub const MAX_PERSISTENCE_TIMEOUT: u64 = 2_678_400;
+
+/// `persistence_timeout` in seconds: keepalived refuses 0 and anything over 31 days (and
+/// `keepalived -t` fails), so both are refused here with what to write instead.
+fn persistence_timeout(m: &Map, d: &mut Diagnostics) -> Option<Sp<u64>> {
+    let node = m.get("persistence_timeout")?;
+    let what = m.key_path("persistence_timeout");
+    let span = node.span(m.file);
+    match &node.value {
+        crate::yaml::Value::Int(0) => {
+            d.error(span, format!("`{what}` is 0; keepalived accepts 1 to {MAX_PERSISTENCE_TIMEOUT} seconds"))
+                .hint("to turn persistence off, remove `persistence_timeout`");
+            None
+        }
+        crate::yaml::Value::Int(i) if (1..=MAX_PERSISTENCE_TIMEOUT as i64).contains(i) => Some(Sp { value: *i as u64, span }),
+        crate::yaml::Value::Int(i) => {
+            d.error(span, format!("`{what}` is {i} seconds; keepalived accepts 1 to {MAX_PERSISTENCE_TIMEOUT} (31 days)"))
+                .hint(format!("keepalived refuses a longer one (`keepalived -t` fails); write at most {MAX_PERSISTENCE_TIMEOUT}"));
+            None
+        }
+        _ => {
+            d.error(span, format!("`{what}` must be a whole number of seconds from 1 to {MAX_PERSISTENCE_TIMEOUT}, found {}", describe(node)));
+            None
+        }
     }
 }
 

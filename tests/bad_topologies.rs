@@ -1197,6 +1197,54 @@ all:
 "#)
             .error("10:45", "real server `web2` has no IPv4 address")
             .hint("set `address`"),
+        // ----- keepalived's own limits -----
+        Case::new("persistence_timeout 0", r#"
+directors: { hosts: [lvs1, lvs2], interface: eth0 }
+vrrp:
+  virtual_router_id: 51
+  auth_pass: s3cret
+  priorities: { lvs1: 150, lvs2: 100 }
+services:
+  - name: http
+    vip: 10.77.0.100
+    port: 80
+    persistence_timeout: 0
+    real_servers: [ { host: web1 }, { host: web2 } ]
+router: { host: gw, public_ip: 10.77.9.2, internal_network: 10.77.0.0/24, forwards: [ { port: 80, service: http } ] }
+"#)
+        .error("10:26", "`services[0].persistence_timeout` is 0; keepalived accepts 1 to 2678400 seconds")
+        .hint("to turn persistence off, remove `persistence_timeout`"),
+        Case::new("persistence_timeout over 31 days", r#"
+directors: { hosts: [lvs1, lvs2], interface: eth0 }
+vrrp:
+  virtual_router_id: 51
+  auth_pass: s3cret
+  priorities: { lvs1: 150, lvs2: 100 }
+services:
+  - name: http
+    vip: 10.77.0.100
+    port: 80
+    persistence_timeout: 2678401
+    real_servers: [ { host: web1 }, { host: web2 } ]
+router: { host: gw, public_ip: 10.77.9.2, internal_network: 10.77.0.0/24, forwards: [ { port: 80, service: http } ] }
+"#)
+        .error("10:26", "`services[0].persistence_timeout` is 2678401 seconds; keepalived accepts 1 to 2678400 (31 days)")
+        .hint("write at most 2678400"),
+        Case::new("unicast VRRP with a single director", r#"
+directors: { hosts: [lvs1], interface: eth0 }
+vrrp:
+  virtual_router_id: 51
+  auth_pass: s3cret
+  unicast: true
+services:
+  - name: http
+    vip: 10.77.0.100
+    port: 80
+    real_servers: [ { host: web1 }, { host: web2 } ]
+router: { host: gw, public_ip: 10.77.9.2, internal_network: 10.77.0.0/24, forwards: [ { port: 80, service: http } ] }
+"#)
+        .error("5:12", "`vrrp.unicast` needs a second director")
+        .hint("remove `vrrp.unicast`"),
     ]
 }
 

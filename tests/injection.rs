@@ -89,7 +89,7 @@ fn structure(path: &str, text: &str) -> Vec<String> {
     let mut out = Vec::new();
     if path.ends_with("keepalived.conf") {
         // Blocks whose lines are items (values), not keywords.
-        const LISTS: &[&str] = &["group", "virtual_ipaddress", "notification_email", "unicast_peer"];
+        const LISTS: &[&str] = &["group", "virtual_ipaddress", "virtual_ipaddress_excluded", "notification_email", "unicast_peer", "track_interface"];
         let mut blocks: Vec<String> = Vec::new();
         for line in text.lines() {
             let code = line.split(['!', '#']).next().unwrap_or("");

@@ -28,6 +28,8 @@ struct Instance<'a> {
     name: String,
     state: VrrpState,
     interface: &'a str,
+    /// Interfaces whose failure faults the instance besides its own.
+    track_interfaces: Vec<&'a str>,
     virtual_router_id: u8,
     priority: u8,
     advert_int: u64,
@@ -36,6 +38,7 @@ struct Instance<'a> {
     auth_pass: Option<&'a str>,
     unicast_src_ip: Option<String>,
     unicast_peers: Vec<String>,
+    unicast_fault_no_peer: bool,
     addresses: Vec<String>,
     /// VIPs beyond `MAX_ADVERTISED_VIPS`: `virtual_ipaddress_excluded`.
     excluded_addresses: Vec<String>,
@@ -148,6 +151,7 @@ pub(super) fn plan(cluster: &Cluster, d: &Director, templates: &Templates, p: &m
                     name: v.instance.clone(),
                     state: d.state,
                     interface: &d.interface,
+                    track_interfaces: Vec::new(),
                     virtual_router_id: v.virtual_router_id,
                     priority: d.priority,
                     advert_int: v.advert_int,
@@ -156,22 +160,35 @@ pub(super) fn plan(cluster: &Cluster, d: &Director, templates: &Templates, p: &m
                     auth_pass: v.auth_pass.as_deref(),
                     unicast_src_ip: if unicast { d.address.map(|a| a.to_string()) } else { None },
                     unicast_peers: if unicast { peers.clone() } else { Vec::new() },
+                    unicast_fault_no_peer: unicast && v.unicast_fault_no_peer,
                     addresses: vips.iter().take(MAX_ADVERTISED_VIPS).cloned().collect(),
                     excluded_addresses: vips.iter().skip(MAX_ADVERTISED_VIPS).cloned().collect(),
                 });
                 if let (Some(n), Some(gw)) = (nat, nat.and_then(|n| n.gateway.as_ref())) {
+                    // With unicast, the gateway instance talks to the peers the same way as the
+                    // VIP instance: from the director's address on its interface (the inventory
+                    // knows no internal addresses), holding the gateway on the internal
+                    // interface and faulting when that interface goes down. With multicast it
+                    // advertises on the internal interface itself, as before.
+                    let (interface, track_interfaces) = if unicast {
+                        (d.interface.as_str(), vec![n.internal_interface.as_str()])
+                    } else {
+                        (n.internal_interface.as_str(), Vec::new())
+                    };
                     instances.push(Instance {
                         name: format!("{}_GW", v.instance),
                         state: d.state,
-                        interface: &n.internal_interface,
+                        interface,
+                        track_interfaces,
                         virtual_router_id: gw.virtual_router_id,
                         priority: d.priority,
                         advert_int: v.advert_int,
                         nopreempt: v.nopreempt,
                         preempt_delay: v.preempt_delay,
                         auth_pass: v.auth_pass.as_deref(),
-                        unicast_src_ip: None,
-                        unicast_peers: Vec::new(),
+                        unicast_src_ip: if unicast { d.address.map(|a| a.to_string()) } else { None },
+                        unicast_peers: if unicast { peers.clone() } else { Vec::new() },
+                        unicast_fault_no_peer: unicast && v.unicast_fault_no_peer,
                         addresses: vec![format!("{}/{} dev {}", gw.vip, gw.prefix, n.internal_interface)],
                         excluded_addresses: Vec::new(),
                     });
