@@ -4,8 +4,9 @@
 //! `Cluster::build` is the one place where cross-key rules live (the rules in
 //! shared/notes/lvs.md): hosts exist, priorities differ and the MASTER's is highest, VRRP ids
 //! and passwords are in range, DR/TUN real servers keep the service port, a NAT pair has a
-//! floating gateway, no VIP equals a host address, nothing unsafe reaches a config file. It
-//! reports every problem it finds and returns a model only when there is no error, so later
+//! floating gateway, no VIP equals a host address, nothing unsafe reaches a config file, and
+//! nothing `keepalived -t` would refuse (a quorum above the real servers' total weight, a
+//! sorry server on another port outside NAT, `ops` on TCP, ...). It reports every problem it finds and returns a model only when there is no error, so later
 //! stages never see an invalid cluster. It reads the environment only for `auth_pass_env`.
 
 use std::collections::{BTreeMap, BTreeSet};
@@ -13,8 +14,8 @@ use std::net::Ipv4Addr;
 
 use crate::diagnostic::{did_you_mean, Diagnostics, Span};
 use crate::inventory::{Host, Inventory};
-use crate::token::{check_identifier, check_interface, check_token};
-use crate::topology::{CheckKind, Cidr, Engine, Mode, Protocol, Scheduler, Topology};
+use crate::token::{check_identifier, check_interface, check_script_path, check_token};
+use crate::topology::{CheckKind, Cidr, Engine, Mode, Protocol, Scheduler, ServiceSpec, Topology};
 use crate::yaml::Sp;
 
 #[derive(Debug, Clone)]
@@ -84,9 +85,37 @@ pub struct VirtualService {
     pub mode: Mode,
     pub scheduler: Scheduler,
     pub persistence_timeout: Option<u64>,
+    /// Only with `persistence_timeout`.
+    pub persistence_granularity: Option<Ipv4Addr>,
+    /// One-packet scheduling; UDP services only.
+    pub ops: bool,
     pub delay_loop: u64,
+    /// keepalived-only from here on (refused with `engine: ipvsadm`).
+    pub alpha: bool,
+    pub omega: bool,
+    pub inhibit_on_failure: bool,
+    /// At most the real servers' total weight; keepalived's default is 1.
+    pub quorum: Option<u64>,
+    /// Less than the quorum.
+    pub hysteresis: Option<u64>,
+    pub quorum_up: Option<String>,
+    pub quorum_down: Option<String>,
+    pub sorry_server: Option<SorryServer>,
     pub check: Check,
     pub real_servers: Vec<RealServer>,
+}
+
+/// Where IPVS sends a service's traffic while its quorum is lost.
+#[derive(Debug, Clone)]
+pub struct SorryServer {
+    /// The inventory host, when given by `host:` (lvsctl then sets it up like a real server).
+    pub host: Option<String>,
+    pub address: Ipv4Addr,
+    pub port: u16,
+    /// `sorry_server_lvs_method`, the service's mode unless set.
+    pub mode: Mode,
+    /// `sorry_server_inhibit`.
+    pub inhibit: bool,
 }
 
 #[derive(Debug, Clone)]
@@ -106,6 +135,8 @@ pub struct RealServer {
     pub address: Ipv4Addr,
     pub port: u16,
     pub weight: u64,
+    /// Overrides the service's `inhibit_on_failure` when set.
+    pub inhibit_on_failure: Option<bool>,
 }
 
 #[derive(Debug, Clone)]
@@ -166,6 +197,20 @@ impl Cluster {
     pub fn has_mode(&self, mode: Mode) -> bool {
         self.services.iter().any(|s| s.mode == mode)
     }
+}
+
+/// What `Builder::service_options` returns, to be put in the `VirtualService`.
+struct ServiceOptions {
+    persistence_granularity: Option<Ipv4Addr>,
+    ops: bool,
+    alpha: bool,
+    omega: bool,
+    inhibit_on_failure: bool,
+    quorum: Option<u64>,
+    hysteresis: Option<u64>,
+    quorum_up: Option<String>,
+    quorum_down: Option<String>,
+    sorry_server: Option<SorryServer>,
 }
 
 struct Builder<'a> {
@@ -520,8 +565,15 @@ impl Builder<'_> {
                         "real server `{}` has weight 0: it gets no new connections (drained)", host.name
                     ));
                 }
-                real_servers.push(RealServer { host: host.name.clone(), address, port: rs_port as u16, weight });
+                real_servers.push(RealServer {
+                    host: host.name.clone(),
+                    address,
+                    port: rs_port as u16,
+                    weight,
+                    inhibit_on_failure: rs.inhibit_on_failure.as_ref().map(|i| i.value),
+                });
             }
+            let options = self.service_options(&path, &name, s, &real_servers);
             out.push(VirtualService {
                 name,
                 vip: vip.value,
@@ -530,7 +582,17 @@ impl Builder<'_> {
                 mode: s.mode.value,
                 scheduler: s.scheduler.value,
                 persistence_timeout: s.persistence_timeout.as_ref().map(|p| p.value),
+                persistence_granularity: options.persistence_granularity,
+                ops: options.ops,
                 delay_loop: s.delay_loop.as_ref().map_or(6, |l| l.value),
+                alpha: options.alpha,
+                omega: options.omega,
+                inhibit_on_failure: options.inhibit_on_failure,
+                quorum: options.quorum,
+                hysteresis: options.hysteresis,
+                quorum_up: options.quorum_up,
+                quorum_down: options.quorum_down,
+                sorry_server: options.sorry_server,
                 check,
                 real_servers,
             });
@@ -542,6 +604,190 @@ impl Builder<'_> {
             }
         }
         out
+    }
+
+    /// The virtual-server options beyond address, scheduler and checks: persistence
+    /// granularity, one-packet scheduling, keepalived's quorum, sorry server, alpha/omega and
+    /// inhibit_on_failure. Each is checked against the keys it depends on, and against what
+    /// `keepalived -t` refuses (a quorum above the real servers' total weight, a hysteresis
+    /// not below the quorum, a sorry server on another port outside NAT, ...).
+    fn service_options(&mut self, path: &str, name: &str, s: &ServiceSpec, real_servers: &[RealServer]) -> ServiceOptions {
+        let engine = self.topo.directors.as_ref().map_or(Engine::Keepalived, |d| d.engine.value);
+        let flag = |f: &Option<Sp<bool>>| f.as_ref().is_some_and(|f| f.value);
+        if let (Some(g), None) = (&s.persistence_granularity, &s.persistence_timeout) {
+            self.d.error(g.span.clone(), format!("`{path}.persistence_granularity` needs `persistence_timeout`"))
+                .hint("set `persistence_timeout: SECONDS` (keepalived would silently make the service persistent for 360 s)");
+        }
+        if let (Some(o), Protocol::Tcp) = (&s.ops, s.protocol.value) {
+            if o.value {
+                self.d.error(o.span.clone(), format!("`{path}.ops` (one-packet scheduling) works only for UDP, but service `{name}` is TCP"))
+                    .hint("remove `ops`, or set `protocol: udp` (keepalived turns it off for TCP and `keepalived -t` fails)");
+            }
+        }
+        if engine == Engine::Ipvsadm {
+            let rs_inhibit = s.real_servers.iter().filter_map(|r| r.inhibit_on_failure.as_ref().map(|i| ("real_servers[].inhibit_on_failure", i.span.clone())));
+            let keys = [
+                ("alpha", s.alpha.as_ref().map(|v| v.span.clone())),
+                ("omega", s.omega.as_ref().map(|v| v.span.clone())),
+                ("inhibit_on_failure", s.inhibit_on_failure.as_ref().map(|v| v.span.clone())),
+                ("quorum", s.quorum.as_ref().map(|v| v.span.clone())),
+                ("hysteresis", s.hysteresis.as_ref().map(|v| v.span.clone())),
+                ("quorum_up", s.quorum_up.as_ref().map(|v| v.span.clone())),
+                ("quorum_down", s.quorum_down.as_ref().map(|v| v.span.clone())),
+                ("sorry_server", s.sorry_server.as_ref().map(|v| v.span.clone())),
+                ("sorry_server_inhibit", s.sorry_server_inhibit.as_ref().map(|v| v.span.clone())),
+                ("sorry_server_lvs_method", s.sorry_server_lvs_method.as_ref().map(|v| v.span.clone())),
+            ];
+            for (key, span) in keys.into_iter().filter_map(|(k, sp)| sp.map(|sp| (k, sp))).chain(rs_inhibit) {
+                self.d.error(span, format!("`{path}.{key}` needs `engine: keepalived`"))
+                    .hint("plain ipvsadm rules have no health checks, so no quorum, sorry server, alpha/omega or inhibit_on_failure");
+            }
+        } else {
+            self.quorum(path, name, s);
+        }
+        if s.check.kind.value == CheckKind::None {
+            for (key, f) in [("alpha", &s.alpha), ("inhibit_on_failure", &s.inhibit_on_failure)] {
+                if let Some(f) = f.as_ref().filter(|f| f.value) {
+                    self.d.warning(f.span.clone(), format!("`{path}.{key}` has no effect with `check: {{ type: none }}`: nothing ever marks a real server down"));
+                }
+            }
+        }
+        let quorum_script = |b: &mut Self, key: &str, v: &Option<Sp<String>>| {
+            v.as_ref().filter(|p| check_script_path(p, &format!("{path}.{key}"), b.d)).map(|p| p.value.clone())
+        };
+        let quorum_up = quorum_script(self, "quorum_up", &s.quorum_up);
+        let quorum_down = quorum_script(self, "quorum_down", &s.quorum_down);
+        let inhibit_on_failure = flag(&s.inhibit_on_failure);
+        let sorry_server = self.sorry_server(path, s, inhibit_on_failure, real_servers);
+        ServiceOptions {
+            persistence_granularity: s.persistence_granularity.as_ref().map(|g| g.value),
+            ops: flag(&s.ops),
+            alpha: flag(&s.alpha),
+            omega: flag(&s.omega),
+            inhibit_on_failure,
+            quorum: s.quorum.as_ref().map(|q| q.value),
+            hysteresis: s.hysteresis.as_ref().map(|h| h.value),
+            quorum_up,
+            quorum_down,
+            sorry_server,
+        }
+    }
+
+    /// keepalived refuses a quorum above the real servers' total weight and a hysteresis not
+    /// below the quorum (it "corrects" both with a config error, so `keepalived -t` fails).
+    /// The total is taken from the topology, so a real server missing from the inventory does
+    /// not add a second, misleading error.
+    fn quorum(&mut self, path: &str, name: &str, s: &ServiceSpec) {
+        let total: u64 = s.real_servers.iter().filter(|r| r.host.is_some()).map(|r| r.weight.as_ref().map_or(1, |w| w.value)).sum();
+        let quorum = s.quorum.as_ref().map_or(1, |q| q.value);
+        if quorum > total {
+            match &s.quorum {
+                Some(q) => {
+                    self.d.error(q.span.clone(), format!(
+                        "`{path}.quorum` is {quorum}, more than the total weight {total} of the real servers of `{name}`"
+                    )).hint("the quorum is the summed weight of the live real servers, so this service could never be up (keepalived -t refuses it)");
+                }
+                None if !s.real_servers.is_empty() => {
+                    self.d.error(s.real_servers_span.clone(), format!("every real server of service `{name}` has weight 0"))
+                        .hint("keepalived refuses a virtual server whose real servers weigh less than its quorum (1): keep one real server with a weight, or remove the service");
+                }
+                None => {} // no real servers: reported with the service
+            }
+        }
+        if let Some(h) = &s.hysteresis {
+            if h.value >= quorum {
+                self.d.error(h.span.clone(), format!("`{path}.hysteresis` is {}; it must be less than the quorum {quorum}", h.value))
+                    .hint("the service goes up at quorum + hysteresis and down below quorum - hysteresis (keepalived -t refuses a larger one)");
+            }
+        }
+    }
+
+    fn sorry_server(&mut self, path: &str, s: &ServiceSpec, inhibit_on_failure: bool, real_servers: &[RealServer]) -> Option<SorryServer> {
+        let Some(spec) = &s.sorry_server else {
+            for (key, span) in [
+                ("sorry_server_inhibit", s.sorry_server_inhibit.as_ref().map(|v| v.span.clone())),
+                ("sorry_server_lvs_method", s.sorry_server_lvs_method.as_ref().map(|v| v.span.clone())),
+            ] {
+                if let Some(span) = span {
+                    self.d.error(span, format!("`{path}.{key}` needs `sorry_server`"))
+                        .hint("add `sorry_server: { host: NAME }` or `{ address: IP, port: PORT }`, or remove the key");
+                }
+            }
+            return None;
+        };
+        let what = format!("{path}.sorry_server");
+        let service_port = s.port.as_ref().map_or(0, |p| p.value);
+        let mode = s.sorry_server_lvs_method.as_ref().map_or(s.mode.value, |m| m.value);
+        let directors: Vec<&str> = self.topo.directors.iter().flat_map(|d| d.hosts.iter().map(|h| h.value.as_str())).collect();
+        let (host, address) = match (&spec.host, &spec.address) {
+            (Some(_), Some(a)) => {
+                self.d.error(a.span.clone(), format!("set either `{what}.host` or `{what}.address`, not both"))
+                    .hint("`host` names an inventory host lvsctl sets up; `address` is a server lvsctl does not manage");
+                return None;
+            }
+            (None, None) => {
+                self.d.error(spec.span.clone(), format!("`{what}` needs `host` or `address`"))
+                    .hint("write `sorry_server: { host: NAME }` (an inventory host) or `{ address: IP, port: PORT }`");
+                return None;
+            }
+            (Some(h), None) => {
+                if directors.contains(&h.value.as_str()) {
+                    self.d.error(h.span.clone(), format!("`{}` is a director and cannot be the sorry server", h.value))
+                        .hint("a BACKUP director would pass the traffic back into its own IPVS table; for a sorry page served by whichever director is MASTER, write `address: 127.0.0.1`");
+                    return None;
+                }
+                let host = self.host(h, "sorry server")?;
+                let Some(address) = host.address else {
+                    self.d.error(h.span.clone(), format!("sorry server `{}` has no IPv4 address", host.name))
+                        .hint("set `address` (or an IP as `ansible_host`) for it in the inventory");
+                    return None;
+                };
+                (Some(host.name), address)
+            }
+            (None, Some(a)) => {
+                let owner = self.inv.hosts.values().find(|h| h.address == Some(a.value));
+                if let Some(o) = owner.filter(|o| directors.contains(&o.name.as_str())) {
+                    self.d.error(a.span.clone(), format!("sorry server {} is the address of director `{}`", a.value, o.name))
+                        .hint("a BACKUP director would pass the traffic back into its own IPVS table; for a sorry page served by whichever director is MASTER, write `address: 127.0.0.1`");
+                    return None;
+                }
+                if s.vip.as_ref().is_some_and(|v| v.value == a.value) {
+                    self.d.error(a.span.clone(), format!("sorry server {} is the service's own VIP", a.value));
+                    return None;
+                }
+                if let Some(o) = owner {
+                    self.d.warning(a.span.clone(), format!("sorry server {} is the address of host `{}`", a.value, o.name))
+                        .hint(format!("write `sorry_server: {{ host: {} }}` so lvsctl sets it up like a real server", o.name));
+                } else if mode != Mode::Nat && !a.value.is_loopback() {
+                    self.d.warning(a.span.clone(), format!(
+                        "lvsctl does not set up sorry server {}: in {} mode it must hold the VIP itself and not answer ARP for it",
+                        a.value, mode.as_str().to_uppercase()
+                    )).hint("name an inventory host with `host:` to have it set up like a real server");
+                }
+                (None, a.value)
+            }
+        };
+        let port = spec.port.as_ref().map_or(service_port, |p| p.value);
+        if let Some(p) = spec.port.as_ref().filter(|p| p.value != service_port && mode != Mode::Nat) {
+            self.d.error(p.span.clone(), format!(
+                "sorry server port {} differs from the service port {service_port} in {} mode",
+                p.value, mode.as_str().to_uppercase()
+            )).hint("DR and TUN forward packets unchanged, so the sorry server must listen on the service port; only NAT can remap ports");
+        }
+        let inhibit = s.sorry_server_inhibit.as_ref().is_some_and(|i| i.value);
+        // keepalived keeps a sorry server that is also a real server as one IPVS destination,
+        // and refuses the two when their inhibit_on_failure settings differ.
+        if let Some(rs) = real_servers.iter().find(|r| r.address == address && u64::from(r.port) == port) {
+            let rs_inhibit = rs.inhibit_on_failure.unwrap_or(inhibit_on_failure);
+            if rs_inhibit != inhibit {
+                let span = s.sorry_server_inhibit.as_ref().map_or(spec.span.clone(), |i| i.span.clone());
+                self.d.error(span, format!(
+                    "the sorry server is real server `{}`, but `sorry_server_inhibit` is {inhibit} and its `inhibit_on_failure` is {rs_inhibit}",
+                    rs.host
+                )).hint("keepalived keeps them as one server and refuses different settings: make them agree");
+            }
+        }
+        Some(SorryServer { host, address, port: port as u16, mode, inhibit })
     }
 
     fn check(&mut self, path: &str, s: &crate::topology::ServiceSpec) -> Check {
@@ -585,12 +831,19 @@ impl Builder<'_> {
     }
 
     fn nat(&mut self, services: &[VirtualService], directors: &Option<Vec<Director>>, vrrp: Option<&(Vrrp, BTreeMap<String, Sp<i64>>)>) -> Option<Nat> {
-        let uses_nat = services.iter().any(|s| s.mode == Mode::Nat);
+        // A NAT sorry server needs the same as a NAT service: directors that route, and a
+        // gateway for the server's replies.
+        let uses_nat = services.iter().any(|s| s.mode == Mode::Nat || s.sorry_server.as_ref().is_some_and(|ss| ss.mode == Mode::Nat));
         let spec = self.topo.nat.as_ref();
         let Some(spec) = spec else {
             if uses_nat {
-                let span = self.topo.services.iter().find(|s| s.mode.value == Mode::Nat).map(|s| s.mode.span.clone()).unwrap_or_else(|| self.topo.span.clone());
-                self.d.error(span, "a NAT service needs a `nat` section")
+                let nat_service = self.topo.services.iter().find(|s| s.mode.value == Mode::Nat).map(|s| s.mode.span.clone());
+                let nat_sorry = || {
+                    self.topo.services.iter().find_map(|s| s.sorry_server_lvs_method.as_ref().filter(|m| m.value == Mode::Nat).map(|m| m.span.clone()))
+                };
+                let what = if nat_service.is_some() { "a NAT service" } else { "a NAT sorry server" };
+                let span = nat_service.or_else(nat_sorry).unwrap_or_else(|| self.topo.span.clone());
+                self.d.error(span, format!("{what} needs a `nat` section"))
                     .hint("add `nat: { internal_interface: eth1, gateway_vip: 10.0.1.254 }`");
             }
             return None;

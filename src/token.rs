@@ -65,6 +65,36 @@ pub fn check_interface(value: &Sp<String>, what: &str, d: &mut Diagnostics) -> b
     true
 }
 
+/// A script keepalived runs (`quorum_up`, `quorum_down`): an absolute path, one word, of
+/// characters that mean nothing to keepalived's parser or a shell. Arguments are refused
+/// rather than quoted: keepalived splits the line itself, so a wrapper script is the safe way.
+pub fn check_script_path(value: &Sp<String>, what: &str, d: &mut Diagnostics) -> bool {
+    let v = &value.value;
+    if v.contains(' ') || v.contains('\t') {
+        d.error(value.span.clone(), format!("`{what}` contains a blank: lvsctl takes the path of a script, without arguments"))
+            .hint("put the command and its arguments in an executable script and give its absolute path");
+        return false;
+    }
+    if !check_token(value, what, d) {
+        return false;
+    }
+    if !v.starts_with('/') {
+        d.error(value.span.clone(), format!("`{what}`: `{v}` is not an absolute path"))
+            .hint("write the full path, e.g. /etc/keepalived/scripts/quorum-up.sh: keepalived resolves a bare name through its own PATH");
+        return false;
+    }
+    if !v.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '/' | '.' | '_' | '-' | '+')) {
+        d.error(value.span.clone(), format!("`{what}`: `{v}` may hold only letters, digits and `/ . _ - +`"))
+            .hint("keepalived runs the script through its own parser and may hand it to a shell: keep the path plain");
+        return false;
+    }
+    if v.ends_with('/') || v.len() > 4095 {
+        d.error(value.span.clone(), format!("`{what}`: `{v}` is not the path of a file"));
+        return false;
+    }
+    true
+}
+
 /// A name used as a keepalived identifier (instance, sync group, cluster).
 pub fn check_identifier(value: &Sp<String>, what: &str, d: &mut Diagnostics) -> bool {
     if !check_token(value, what, d) {
@@ -100,6 +130,18 @@ mod tests {
         assert!(!check_interface(&sp("averyveryverylongname"), "v", &mut d));
         for bad in ["a=b", "a|b", "eth0:1", "a*", "-x", "a&b"] {
             assert!(!check_interface(&sp(bad), "v", &mut Diagnostics::default()), "{bad} accepted");
+        }
+    }
+
+    #[test]
+    fn script_paths_are_absolute_plain_single_words() {
+        for good in ["/etc/keepalived/quorum-up.sh", "/usr/local/bin/notify_v2+x"] {
+            assert!(check_script_path(&sp(good), "v", &mut Diagnostics::default()), "{good} refused");
+        }
+        for bad in ["notify.sh", "/bin/notify.sh UP", "/bin/a;reboot", "/bin/$X", "/bin/a}", "/bin/a\nb", "/etc/", "/bin/a*", "/bin/a:b", "/bin/a=b", "/bin/a\tb"] {
+            let mut d = Diagnostics::default();
+            assert!(!check_script_path(&sp(bad), "v", &mut d), "{bad:?} accepted");
+            assert!(d.has_errors());
         }
     }
 }

@@ -64,10 +64,34 @@ pub struct ServiceSpec {
     pub mode: Sp<Mode>,
     pub scheduler: Sp<Scheduler>,
     pub persistence_timeout: Option<Sp<u64>>,
+    /// Netmask grouping clients for persistence (keepalived `persistence_granularity`).
+    pub persistence_granularity: Option<Sp<Ipv4Addr>>,
+    /// One-packet scheduling (UDP only).
+    pub ops: Option<Sp<bool>>,
     pub delay_loop: Option<Sp<u64>>,
+    pub alpha: Option<Sp<bool>>,
+    pub omega: Option<Sp<bool>>,
+    pub inhibit_on_failure: Option<Sp<bool>>,
+    pub quorum: Option<Sp<u64>>,
+    pub hysteresis: Option<Sp<u64>>,
+    pub quorum_up: Option<Sp<String>>,
+    pub quorum_down: Option<Sp<String>>,
+    pub sorry_server: Option<SorryServerSpec>,
+    pub sorry_server_inhibit: Option<Sp<bool>>,
+    pub sorry_server_lvs_method: Option<Sp<Mode>>,
     pub check: CheckSpec,
     pub real_servers: Vec<RealServerSpec>,
     pub real_servers_span: Span,
+}
+
+/// The server IPVS sends a service's traffic to when its quorum is lost: an inventory host
+/// (which lvsctl then sets up like a real server) or a bare address.
+#[derive(Debug, Clone)]
+pub struct SorryServerSpec {
+    pub span: Span,
+    pub host: Option<Sp<String>>,
+    pub address: Option<Sp<Ipv4Addr>>,
+    pub port: Option<Sp<u64>>,
 }
 
 #[derive(Debug, Clone)]
@@ -88,6 +112,8 @@ pub struct RealServerSpec {
     pub host: Option<Sp<String>>,
     pub weight: Option<Sp<u64>>,
     pub port: Option<Sp<u64>>,
+    /// Overrides the service's `inhibit_on_failure` for this real server.
+    pub inhibit_on_failure: Option<Sp<bool>>,
 }
 
 #[derive(Debug, Clone)]
@@ -165,11 +191,14 @@ const VRRP_KEYS: &[&str] = &[
     "preempt_delay", "unicast", "unicast_fault_no_peer",
 ];
 const SERVICE_KEYS: &[&str] = &[
-    "name", "vip", "port", "protocol", "mode", "scheduler", "persistence_timeout", "delay_loop", "check", "real_servers",
+    "name", "vip", "port", "protocol", "mode", "scheduler", "persistence_timeout", "persistence_granularity", "ops", "delay_loop",
+    "alpha", "omega", "inhibit_on_failure", "quorum", "hysteresis", "quorum_up", "quorum_down", "sorry_server",
+    "sorry_server_inhibit", "sorry_server_lvs_method", "check", "real_servers",
 ];
 const CHECK_KEYS: &[&str] =
     &["type", "connect_timeout", "retry", "delay_before_retry", "connect_port", "path", "status_code"];
-const REAL_SERVER_KEYS: &[&str] = &["host", "weight", "port"];
+const REAL_SERVER_KEYS: &[&str] = &["host", "weight", "port", "inhibit_on_failure"];
+const SORRY_SERVER_KEYS: &[&str] = &["host", "address", "port"];
 const NAT_KEYS: &[&str] = &["internal_interface", "gateway_vip", "gateway_prefix", "virtual_router_id"];
 const ROUTER_KEYS: &[&str] = &["host", "public_ip", "internal_network", "forwards"];
 const FORWARD_KEYS: &[&str] = &["port", "service"];
@@ -186,6 +215,9 @@ const KEEPALIVED_HABITS: &[(&str, &str)] = &[
     ("lync_sync_daemon_interface", "not needed; lvsctl does not configure the connection sync daemon"),
     ("lvs_sync_daemon_interface", "not needed; lvsctl does not configure the connection sync daemon"),
     ("nat_mask", "not needed; keepalived ignores `nat_mask` for DR and NAT alike"),
+    ("virtual_ipaddress_excluded", "not needed; lvsctl moves the VIPs an advert cannot carry there itself"),
+    ("sorry_server_lb_kind", "write `sorry_server_lvs_method`"),
+    ("one_packet_scheduling", "write `ops: true`"),
 ];
 
 impl Topology {
@@ -348,6 +380,7 @@ fn service(m: &Map, d: &mut Diagnostics) -> ServiceSpec {
                 host: rm.str("host", d),
                 weight: rm.uint("weight", 0, 65535, d),
                 port: rm.uint("port", 1, 65535, d),
+                inhibit_on_failure: flag(&rm, "inhibit_on_failure", d),
             });
         }
     }
@@ -360,11 +393,82 @@ fn service(m: &Map, d: &mut Diagnostics) -> ServiceSpec {
         mode: choice(m, "mode", Mode::ALL, Mode::Dr, d),
         scheduler: choice(m, "scheduler", Scheduler::ALL, Scheduler::Wlc, d),
         persistence_timeout: persistence_timeout(m, d),
+        persistence_granularity: netmask(m, "persistence_granularity", d),
+        ops: flag(m, "ops", d),
         delay_loop: m.uint("delay_loop", 1, 86_400, d),
+        alpha: flag(m, "alpha", d),
+        omega: flag(m, "omega", d),
+        inhibit_on_failure: flag(m, "inhibit_on_failure", d),
+        // keepalived reads both as unsigned 32-bit numbers; quorum 0 is refused.
+        quorum: m.uint("quorum", 1, u32::MAX as u64, d),
+        hysteresis: m.uint("hysteresis", 0, u32::MAX as u64, d),
+        quorum_up: m.str("quorum_up", d),
+        quorum_down: m.str("quorum_down", d),
+        sorry_server: sorry_server(m, d),
+        sorry_server_inhibit: flag(m, "sorry_server_inhibit", d),
+        sorry_server_lvs_method: m.get("sorry_server_lvs_method").map(|_| choice(m, "sorry_server_lvs_method", Mode::ALL, Mode::Dr, d)),
         check,
         real_servers,
         real_servers_span: m.get("real_servers").map(|n| n.span(m.file)).unwrap_or_else(|| m.span()),
     }
+}
+
+/// A boolean that keepalived writes as a bare keyword (`alpha`, `ops`, ...): `alpha:` with no
+/// value is that habit, so it gets a hint instead of being silently read as absent.
+fn flag(m: &Map, key: &str, d: &mut Diagnostics) -> Option<Sp<bool>> {
+    if let (Some(k), None) = (m.key_node(key), m.get(key)) {
+        d.error(k.span(m.file), format!("`{}` has no value", m.key_path(key)))
+            .hint(format!("write `{key}: true` (keepalived's bare `{key}` keyword) or `{key}: false`"));
+        return None;
+    }
+    m.bool(key, d)
+}
+
+/// A dotted IPv4 netmask with contiguous ones (`255.255.255.0`), as keepalived and ipvsadm
+/// `-M` take it. A prefix length (`24`, `/24`) is the common slip: the hint gives the mask.
+fn netmask(m: &Map, key: &str, d: &mut Diagnostics) -> Option<Sp<Ipv4Addr>> {
+    let s = m.str(key, d)?;
+    let what = m.key_path(key);
+    if let Some(prefix) = s.value.strip_prefix('/').unwrap_or(&s.value).parse::<u8>().ok().filter(|p| (1..=32).contains(p)) {
+        d.error(s.span.clone(), format!("`{what}`: `{}` is a prefix length; keepalived wants a netmask", s.value))
+            .hint(format!("write `{key}: {}`", Ipv4Addr::from(u32::MAX << (32 - prefix))));
+        return None;
+    }
+    let Ok(mask) = s.value.parse::<Ipv4Addr>() else {
+        d.error(s.span.clone(), format!("`{what}`: `{}` is not a netmask", s.value))
+            .hint("write a dotted netmask, e.g. 255.255.255.0 to keep clients of one /24 on the same real server");
+        return None;
+    };
+    let bits = u32::from(mask);
+    if bits == 0 || bits.leading_ones() + bits.trailing_zeros() != 32 {
+        let why = if bits == 0 { "groups every client together" } else { "is not a contiguous netmask" };
+        d.error(s.span.clone(), format!("`{what}`: `{}` {why}", s.value))
+            .hint("write a netmask such as 255.255.255.0 (ones, then zeros)");
+        return None;
+    }
+    Some(Sp { value: mask, span: s.span })
+}
+
+/// `sorry_server: { host: NAME | address: IP, port: P }`. keepalived's one-line habit
+/// (`sorry_server: 10.0.0.9 80`) gets the mapping to write instead.
+fn sorry_server(m: &Map, d: &mut Diagnostics) -> Option<SorryServerSpec> {
+    let node = m.get("sorry_server")?;
+    let what = m.key_path("sorry_server");
+    if let Some(text) = node.text() {
+        let words: Vec<&str> = text.split_whitespace().collect();
+        let target = |w: &str| if w.parse::<Ipv4Addr>().is_ok() { format!("address: {w}") } else { format!("host: {w}") };
+        let suggestion = match words.as_slice() {
+            [server, port] if port.parse::<u16>().is_ok() => format!("{{ {}, port: {port} }}", target(server)),
+            [server] => format!("{{ {} }}", target(server)),
+            _ => "{ host: NAME } or { address: IP, port: PORT }".to_string(),
+        };
+        d.error(node.span(m.file), format!("`{what}` must be a mapping, found `{text}`"))
+            .hint(format!("write `sorry_server: {suggestion}` (keepalived's `sorry_server IP PORT` line is a mapping here)"));
+        return None;
+    }
+    let sm = Map::new(m.file, what, node, d)?;
+    deny_unknown(&sm, SORRY_SERVER_KEYS, d);
+    Some(SorryServerSpec { span: sm.span(), host: sm.str("host", d), address: sm.ipv4("address", d), port: sm.uint("port", 1, 65535, d) })
 }
 
 /// keepalived's own limit for `persistence_timeout` (LVS_MAX_TIMEOUT: 31 days).

@@ -1245,6 +1245,429 @@ router: { host: gw, public_ip: 10.77.9.2, internal_network: 10.77.0.0/24, forwar
 "#)
         .error("5:12", "`vrrp.unicast` needs a second director")
         .hint("remove `vrrp.unicast`"),
+        // ----- the virtual-server vocabulary -----
+        Case::new("sorry_server written as keepalived's one line", r#"
+directors: { hosts: [lvs1, lvs2], interface: eth0 }
+vrrp:
+  virtual_router_id: 51
+  auth_pass: s3cret
+  priorities: { lvs1: 150, lvs2: 100 }
+services:
+  - name: http
+    vip: 10.77.0.100
+    port: 80
+    sorry_server: 10.77.0.30 80
+    real_servers: [ { host: web1 }, { host: web2 } ]
+router: { host: gw, public_ip: 10.77.9.2, internal_network: 10.77.0.0/24, forwards: [ { port: 80, service: http } ] }
+"#)
+        .error("10:19", "`services[0].sorry_server` must be a mapping, found `10.77.0.30 80`")
+        .hint("write `sorry_server: { address: 10.77.0.30, port: 80 }`"),
+        Case::new("unknown key in sorry_server", r#"
+directors: { hosts: [lvs1, lvs2], interface: eth0 }
+vrrp:
+  virtual_router_id: 51
+  auth_pass: s3cret
+  priorities: { lvs1: 150, lvs2: 100 }
+services:
+  - name: http
+    vip: 10.77.0.100
+    port: 80
+    sorry_server: { hots: web2 }
+    real_servers: [ { host: web1 }, { host: web2 } ]
+router: { host: gw, public_ip: 10.77.9.2, internal_network: 10.77.0.0/24, forwards: [ { port: 80, service: http } ] }
+"#)
+        .error("10:21", "unknown key `services[0].sorry_server.hots`")
+        .hint("did you mean `host`?"),
+        Case::new("sorry_server with both host and address", r#"
+directors: { hosts: [lvs1, lvs2], interface: eth0 }
+vrrp:
+  virtual_router_id: 51
+  auth_pass: s3cret
+  priorities: { lvs1: 150, lvs2: 100 }
+services:
+  - name: http
+    vip: 10.77.0.100
+    port: 80
+    sorry_server: { host: web2, address: 10.77.0.30 }
+    real_servers: [ { host: web1 }, { host: web2 } ]
+router: { host: gw, public_ip: 10.77.9.2, internal_network: 10.77.0.0/24, forwards: [ { port: 80, service: http } ] }
+"#)
+        .error("10:42", "set either `services[0].sorry_server.host` or `services[0].sorry_server.address`, not both"),
+        Case::new("sorry_server with neither host nor address", r#"
+directors: { hosts: [lvs1, lvs2], interface: eth0 }
+vrrp:
+  virtual_router_id: 51
+  auth_pass: s3cret
+  priorities: { lvs1: 150, lvs2: 100 }
+services:
+  - name: http
+    vip: 10.77.0.100
+    port: 80
+    sorry_server: { port: 80 }
+    real_servers: [ { host: web1 }, { host: web2 } ]
+router: { host: gw, public_ip: 10.77.9.2, internal_network: 10.77.0.0/24, forwards: [ { port: 80, service: http } ] }
+"#)
+        .error("10:19", "`services[0].sorry_server` needs `host` or `address`")
+        .hint("sorry_server: { host: NAME }"),
+        Case::new("sorry server host missing from the inventory", r#"
+directors: { hosts: [lvs1, lvs2], interface: eth0 }
+vrrp:
+  virtual_router_id: 51
+  auth_pass: s3cret
+  priorities: { lvs1: 150, lvs2: 100 }
+services:
+  - name: http
+    vip: 10.77.0.100
+    port: 80
+    sorry_server: { host: web9 }
+    real_servers: [ { host: web1 }, { host: web2 } ]
+router: { host: gw, public_ip: 10.77.9.2, internal_network: 10.77.0.0/24, forwards: [ { port: 80, service: http } ] }
+"#)
+        .error("10:27", "sorry server `web9` is not in the inventory"),
+        Case::new("sorry server that is a director", r#"
+directors: { hosts: [lvs1, lvs2], interface: eth0 }
+vrrp:
+  virtual_router_id: 51
+  auth_pass: s3cret
+  priorities: { lvs1: 150, lvs2: 100 }
+services:
+  - name: http
+    vip: 10.77.0.100
+    port: 80
+    sorry_server: { host: lvs2 }
+    real_servers: [ { host: web1 }, { host: web2 } ]
+router: { host: gw, public_ip: 10.77.9.2, internal_network: 10.77.0.0/24, forwards: [ { port: 80, service: http } ] }
+"#)
+        .error("10:27", "`lvs2` is a director and cannot be the sorry server")
+        .hint("write `address: 127.0.0.1`"),
+        Case::new("sorry server at a director's address", r#"
+directors: { hosts: [lvs1, lvs2], interface: eth0 }
+vrrp:
+  virtual_router_id: 51
+  auth_pass: s3cret
+  priorities: { lvs1: 150, lvs2: 100 }
+services:
+  - name: http
+    vip: 10.77.0.100
+    port: 80
+    sorry_server: { address: 10.77.0.12 }
+    real_servers: [ { host: web1 }, { host: web2 } ]
+router: { host: gw, public_ip: 10.77.9.2, internal_network: 10.77.0.0/24, forwards: [ { port: 80, service: http } ] }
+"#)
+        .error("10:30", "sorry server 10.77.0.12 is the address of director `lvs2`"),
+        Case::new("sorry server at the service VIP", r#"
+directors: { hosts: [lvs1, lvs2], interface: eth0 }
+vrrp:
+  virtual_router_id: 51
+  auth_pass: s3cret
+  priorities: { lvs1: 150, lvs2: 100 }
+services:
+  - name: http
+    vip: 10.77.0.100
+    port: 80
+    sorry_server: { address: 10.77.0.100 }
+    real_servers: [ { host: web1 }, { host: web2 } ]
+router: { host: gw, public_ip: 10.77.9.2, internal_network: 10.77.0.0/24, forwards: [ { port: 80, service: http } ] }
+"#)
+        .error("10:30", "sorry server 10.77.0.100 is the service's own VIP"),
+        Case::new("sorry server on another port in DR mode", r#"
+directors: { hosts: [lvs1, lvs2], interface: eth0 }
+vrrp:
+  virtual_router_id: 51
+  auth_pass: s3cret
+  priorities: { lvs1: 150, lvs2: 100 }
+services:
+  - name: http
+    vip: 10.77.0.100
+    port: 80
+    sorry_server: { address: 10.77.0.30, port: 8080 }
+    real_servers: [ { host: web1 }, { host: web2 } ]
+router: { host: gw, public_ip: 10.77.9.2, internal_network: 10.77.0.0/24, forwards: [ { port: 80, service: http } ] }
+"#)
+        .error("10:48", "sorry server port 8080 differs from the service port 80 in DR mode")
+        .hint("only NAT can remap ports"),
+        Case::new("sorry_server_inhibit without sorry_server", r#"
+directors: { hosts: [lvs1, lvs2], interface: eth0 }
+vrrp:
+  virtual_router_id: 51
+  auth_pass: s3cret
+  priorities: { lvs1: 150, lvs2: 100 }
+services:
+  - name: http
+    vip: 10.77.0.100
+    port: 80
+    sorry_server_inhibit: true
+    real_servers: [ { host: web1 }, { host: web2 } ]
+router: { host: gw, public_ip: 10.77.9.2, internal_network: 10.77.0.0/24, forwards: [ { port: 80, service: http } ] }
+"#)
+        .error("10:27", "`services[0].sorry_server_inhibit` needs `sorry_server`"),
+        Case::new("unknown sorry_server_lvs_method", r#"
+directors: { hosts: [lvs1, lvs2], interface: eth0 }
+vrrp:
+  virtual_router_id: 51
+  auth_pass: s3cret
+  priorities: { lvs1: 150, lvs2: 100 }
+services:
+  - name: http
+    vip: 10.77.0.100
+    port: 80
+    sorry_server: { address: 10.77.0.30 }
+    sorry_server_lvs_method: fullnat
+    real_servers: [ { host: web1 }, { host: web2 } ]
+router: { host: gw, public_ip: 10.77.9.2, internal_network: 10.77.0.0/24, forwards: [ { port: 80, service: http } ] }
+"#)
+        .error("11:30", "`services[0].sorry_server_lvs_method`: unknown value `fullnat`")
+        .hint("one of: dr, nat, tun"),
+        Case::new("NAT sorry server without a nat section", r#"
+directors: { hosts: [lvs1, lvs2], interface: eth0 }
+vrrp:
+  virtual_router_id: 51
+  auth_pass: s3cret
+  priorities: { lvs1: 150, lvs2: 100 }
+services:
+  - name: http
+    vip: 10.77.0.100
+    port: 80
+    sorry_server: { address: 10.77.0.30, port: 8080 }
+    sorry_server_lvs_method: NAT
+    real_servers: [ { host: web1 }, { host: web2 } ]
+router: { host: gw, public_ip: 10.77.9.2, internal_network: 10.77.0.0/24, forwards: [ { port: 80, service: http } ] }
+"#)
+        .error("11:30", "a NAT sorry server needs a `nat` section"),
+        Case::new("sorry server that is a real server with another inhibit setting", r#"
+directors: { hosts: [lvs1, lvs2], interface: eth0 }
+vrrp:
+  virtual_router_id: 51
+  auth_pass: s3cret
+  priorities: { lvs1: 150, lvs2: 100 }
+services:
+  - name: http
+    vip: 10.77.0.100
+    port: 80
+    inhibit_on_failure: true
+    sorry_server: { host: web2 }
+    real_servers: [ { host: web1 }, { host: web2 } ]
+router: { host: gw, public_ip: 10.77.9.2, internal_network: 10.77.0.0/24, forwards: [ { port: 80, service: http } ] }
+"#)
+        .error("11:19", "the sorry server is real server `web2`, but `sorry_server_inhibit` is false and its `inhibit_on_failure` is true")
+        .hint("make them agree"),
+        Case::new("quorum above the real servers' total weight", r#"
+directors: { hosts: [lvs1, lvs2], interface: eth0 }
+vrrp:
+  virtual_router_id: 51
+  auth_pass: s3cret
+  priorities: { lvs1: 150, lvs2: 100 }
+services:
+  - name: http
+    vip: 10.77.0.100
+    port: 80
+    quorum: 3
+    real_servers: [ { host: web1 }, { host: web2 } ]
+router: { host: gw, public_ip: 10.77.9.2, internal_network: 10.77.0.0/24, forwards: [ { port: 80, service: http } ] }
+"#)
+        .error("10:13", "`services[0].quorum` is 3, more than the total weight 2 of the real servers of `http`")
+        .hint("could never be up"),
+        Case::new("hysteresis not below the quorum", r#"
+directors: { hosts: [lvs1, lvs2], interface: eth0 }
+vrrp:
+  virtual_router_id: 51
+  auth_pass: s3cret
+  priorities: { lvs1: 150, lvs2: 100 }
+services:
+  - name: http
+    vip: 10.77.0.100
+    port: 80
+    quorum: 2
+    hysteresis: 2
+    real_servers: [ { host: web1 }, { host: web2 } ]
+router: { host: gw, public_ip: 10.77.9.2, internal_network: 10.77.0.0/24, forwards: [ { port: 80, service: http } ] }
+"#)
+        .error("11:17", "`services[0].hysteresis` is 2; it must be less than the quorum 2")
+        .hint("down below quorum - hysteresis"),
+        Case::new("quorum 0", r#"
+directors: { hosts: [lvs1, lvs2], interface: eth0 }
+vrrp:
+  virtual_router_id: 51
+  auth_pass: s3cret
+  priorities: { lvs1: 150, lvs2: 100 }
+services:
+  - name: http
+    vip: 10.77.0.100
+    port: 80
+    quorum: 0
+    real_servers: [ { host: web1 }, { host: web2 } ]
+router: { host: gw, public_ip: 10.77.9.2, internal_network: 10.77.0.0/24, forwards: [ { port: 80, service: http } ] }
+"#)
+        .error("10:13", "`services[0].quorum` is 0, outside 1..4294967295"),
+        Case::new("every real server drained", r#"
+directors: { hosts: [lvs1, lvs2], interface: eth0 }
+vrrp:
+  virtual_router_id: 51
+  auth_pass: s3cret
+  priorities: { lvs1: 150, lvs2: 100 }
+services:
+  - name: http
+    vip: 10.77.0.100
+    port: 80
+    real_servers: [ { host: web1, weight: 0 }, { host: web2, weight: 0 } ]
+router: { host: gw, public_ip: 10.77.9.2, internal_network: 10.77.0.0/24, forwards: [ { port: 80, service: http } ] }
+"#)
+        .error("10:19", "every real server of service `http` has weight 0")
+        .hint("keep one real server with a weight"),
+        Case::new("quorum_up not an absolute path", r#"
+directors: { hosts: [lvs1, lvs2], interface: eth0 }
+vrrp:
+  virtual_router_id: 51
+  auth_pass: s3cret
+  priorities: { lvs1: 150, lvs2: 100 }
+services:
+  - name: http
+    vip: 10.77.0.100
+    port: 80
+    quorum_up: notify.sh
+    real_servers: [ { host: web1 }, { host: web2 } ]
+router: { host: gw, public_ip: 10.77.9.2, internal_network: 10.77.0.0/24, forwards: [ { port: 80, service: http } ] }
+"#)
+        .error("10:16", "`services[0].quorum_up`: `notify.sh` is not an absolute path")
+        .hint("write the full path"),
+        Case::new("quorum_down with arguments", r#"
+directors: { hosts: [lvs1, lvs2], interface: eth0 }
+vrrp:
+  virtual_router_id: 51
+  auth_pass: s3cret
+  priorities: { lvs1: 150, lvs2: 100 }
+services:
+  - name: http
+    vip: 10.77.0.100
+    port: 80
+    quorum_down: "/usr/local/bin/notify.sh DOWN"
+    real_servers: [ { host: web1 }, { host: web2 } ]
+router: { host: gw, public_ip: 10.77.9.2, internal_network: 10.77.0.0/24, forwards: [ { port: 80, service: http } ] }
+"#)
+        .error("10:18", "`services[0].quorum_down` contains a blank: lvsctl takes the path of a script, without arguments")
+        .hint("executable script"),
+        Case::new("semicolon in quorum_up", r#"
+directors: { hosts: [lvs1, lvs2], interface: eth0 }
+vrrp:
+  virtual_router_id: 51
+  auth_pass: s3cret
+  priorities: { lvs1: 150, lvs2: 100 }
+services:
+  - name: http
+    vip: 10.77.0.100
+    port: 80
+    quorum_up: /bin/true;reboot
+    real_servers: [ { host: web1 }, { host: web2 } ]
+router: { host: gw, public_ip: 10.77.9.2, internal_network: 10.77.0.0/24, forwards: [ { port: 80, service: http } ] }
+"#)
+        .error("10:16", "`services[0].quorum_up` contains `;`, which would change the structure of the generated config"),
+        Case::new("persistence_granularity without persistence_timeout", r#"
+directors: { hosts: [lvs1, lvs2], interface: eth0 }
+vrrp:
+  virtual_router_id: 51
+  auth_pass: s3cret
+  priorities: { lvs1: 150, lvs2: 100 }
+services:
+  - name: http
+    vip: 10.77.0.100
+    port: 80
+    persistence_granularity: 255.255.255.0
+    real_servers: [ { host: web1 }, { host: web2 } ]
+router: { host: gw, public_ip: 10.77.9.2, internal_network: 10.77.0.0/24, forwards: [ { port: 80, service: http } ] }
+"#)
+        .error("10:30", "`services[0].persistence_granularity` needs `persistence_timeout`")
+        .hint("set `persistence_timeout: SECONDS`"),
+        Case::new("persistence_granularity written as a prefix length", r#"
+directors: { hosts: [lvs1, lvs2], interface: eth0 }
+vrrp:
+  virtual_router_id: 51
+  auth_pass: s3cret
+  priorities: { lvs1: 150, lvs2: 100 }
+services:
+  - name: http
+    vip: 10.77.0.100
+    port: 80
+    persistence_timeout: 300
+    persistence_granularity: 24
+    real_servers: [ { host: web1 }, { host: web2 } ]
+router: { host: gw, public_ip: 10.77.9.2, internal_network: 10.77.0.0/24, forwards: [ { port: 80, service: http } ] }
+"#)
+        .error("11:30", "`services[0].persistence_granularity`: `24` is a prefix length; keepalived wants a netmask")
+        .hint("write `persistence_granularity: 255.255.255.0`"),
+        Case::new("persistence_granularity not a contiguous netmask", r#"
+directors: { hosts: [lvs1, lvs2], interface: eth0 }
+vrrp:
+  virtual_router_id: 51
+  auth_pass: s3cret
+  priorities: { lvs1: 150, lvs2: 100 }
+services:
+  - name: http
+    vip: 10.77.0.100
+    port: 80
+    persistence_timeout: 300
+    persistence_granularity: 255.0.255.0
+    real_servers: [ { host: web1 }, { host: web2 } ]
+router: { host: gw, public_ip: 10.77.9.2, internal_network: 10.77.0.0/24, forwards: [ { port: 80, service: http } ] }
+"#)
+        .error("11:30", "`services[0].persistence_granularity`: `255.0.255.0` is not a contiguous netmask"),
+        Case::new("ops on a TCP service", r#"
+directors: { hosts: [lvs1, lvs2], interface: eth0 }
+vrrp:
+  virtual_router_id: 51
+  auth_pass: s3cret
+  priorities: { lvs1: 150, lvs2: 100 }
+services:
+  - name: http
+    vip: 10.77.0.100
+    port: 80
+    ops: true
+    real_servers: [ { host: web1 }, { host: web2 } ]
+router: { host: gw, public_ip: 10.77.9.2, internal_network: 10.77.0.0/24, forwards: [ { port: 80, service: http } ] }
+"#)
+        .error("10:10", "`services[0].ops` (one-packet scheduling) works only for UDP, but service `http` is TCP")
+        .hint("set `protocol: udp`"),
+        Case::new("alpha written as a bare keyword", r#"
+directors: { hosts: [lvs1, lvs2], interface: eth0 }
+vrrp:
+  virtual_router_id: 51
+  auth_pass: s3cret
+  priorities: { lvs1: 150, lvs2: 100 }
+services:
+  - name: http
+    vip: 10.77.0.100
+    port: 80
+    alpha:
+    real_servers: [ { host: web1 }, { host: web2 } ]
+router: { host: gw, public_ip: 10.77.9.2, internal_network: 10.77.0.0/24, forwards: [ { port: 80, service: http } ] }
+"#)
+        .error("10:5", "`services[0].alpha` has no value")
+        .hint("write `alpha: true`"),
+        Case::new("real server inhibit_on_failure that is not a boolean", r#"
+directors: { hosts: [lvs1, lvs2], interface: eth0 }
+vrrp:
+  virtual_router_id: 51
+  auth_pass: s3cret
+  priorities: { lvs1: 150, lvs2: 100 }
+services:
+  - name: http
+    vip: 10.77.0.100
+    port: 80
+    real_servers: [ { host: web1, inhibit_on_failure: sometimes }, { host: web2 } ]
+router: { host: gw, public_ip: 10.77.9.2, internal_network: 10.77.0.0/24, forwards: [ { port: 80, service: http } ] }
+"#)
+        .error("10:55", "`services[0].real_servers[0].inhibit_on_failure` must be true or false, found `sometimes`"),
+        Case::new("quorum with the ipvsadm engine", r#"
+directors: { hosts: [lvs1], engine: ipvsadm, interface: eth0 }
+services:
+  - name: http
+    vip: 10.77.0.100
+    port: 80
+    quorum: 1
+    real_servers: [ { host: web1 }, { host: web2 } ]
+router: { host: gw, public_ip: 10.77.9.2, internal_network: 10.77.0.0/24, forwards: [ { port: 80, service: http } ] }
+"#)
+        .error("6:13", "`services[0].quorum` needs `engine: keepalived`")
+        .hint("no quorum, sorry server"),
     ]
 }
 

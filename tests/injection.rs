@@ -36,6 +36,9 @@ services:
     vip: 10.77.0.100
     port: 80
     check: { type: http_get, path: "@path@" }
+    quorum_up: "@qup@"
+    quorum_down: "@qdown@"
+    sorry_server: { address: 127.0.0.1 }
     real_servers: [ { host: web1 }, { host: web2 } ]
   - name: natsvc
     vip: 10.77.0.101
@@ -67,6 +70,8 @@ const FIELDS: &[(&str, &str)] = &[
     ("service", "http"),
     ("path", "/healthz"),
     ("rsif", "eth0"),
+    ("qup", "/etc/keepalived/quorum-up.sh"),
+    ("qdown", "/etc/keepalived/quorum-down.sh"),
 ];
 
 const ALPHABET: &[&str] = &[

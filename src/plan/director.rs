@@ -66,6 +66,15 @@ struct RealServerCtx {
     address: String,
     port: u16,
     weight: u64,
+    inhibit_on_failure: Option<bool>,
+}
+
+#[derive(Serialize)]
+struct SorryServerCtx {
+    address: String,
+    port: u16,
+    kind: &'static str,
+    inhibit: bool,
 }
 
 #[derive(Serialize)]
@@ -79,7 +88,17 @@ struct VirtualServerCtx<'a> {
     proto_flag: &'static str,
     method_flag: &'static str,
     persistence_timeout: Option<u64>,
+    persistence_granularity: Option<String>,
+    ops: bool,
     delay_loop: u64,
+    alpha: bool,
+    omega: bool,
+    inhibit_on_failure: bool,
+    quorum: Option<u64>,
+    hysteresis: Option<u64>,
+    quorum_up: Option<&'a str>,
+    quorum_down: Option<&'a str>,
+    sorry_server: Option<SorryServerCtx>,
     check: CheckCtx<'a>,
     real_servers: Vec<RealServerCtx>,
 }
@@ -241,11 +260,7 @@ fn virtual_server(s: &VirtualService) -> VirtualServerCtx<'_> {
         vip: s.vip.to_string(),
         port: s.port,
         scheduler: s.scheduler.as_str(),
-        kind: match s.mode {
-            Mode::Dr => "DR",
-            Mode::Nat => "NAT",
-            Mode::Tun => "TUN",
-        },
+        kind: lvs_method(s.mode),
         protocol: match s.protocol {
             Protocol::Tcp => "TCP",
             Protocol::Udp => "UDP",
@@ -260,7 +275,22 @@ fn virtual_server(s: &VirtualService) -> VirtualServerCtx<'_> {
             Mode::Tun => "-i",
         },
         persistence_timeout: s.persistence_timeout,
+        persistence_granularity: s.persistence_granularity.map(|g| g.to_string()),
+        ops: s.ops,
         delay_loop: s.delay_loop,
+        alpha: s.alpha,
+        omega: s.omega,
+        inhibit_on_failure: s.inhibit_on_failure,
+        quorum: s.quorum,
+        hysteresis: s.hysteresis,
+        quorum_up: s.quorum_up.as_deref(),
+        quorum_down: s.quorum_down.as_deref(),
+        sorry_server: s.sorry_server.as_ref().map(|ss| SorryServerCtx {
+            address: ss.address.to_string(),
+            port: ss.port,
+            kind: lvs_method(ss.mode),
+            inhibit: ss.inhibit,
+        }),
         check: CheckCtx {
             kind: s.check.kind.as_str(),
             connect_port: s.check.connect_port,
@@ -270,6 +300,19 @@ fn virtual_server(s: &VirtualService) -> VirtualServerCtx<'_> {
             path: &s.check.path,
             status_code: s.check.status_code,
         },
-        real_servers: s.real_servers.iter().map(|r| RealServerCtx { address: r.address.to_string(), port: r.port, weight: r.weight }).collect(),
+        real_servers: s
+            .real_servers
+            .iter()
+            .map(|r| RealServerCtx { address: r.address.to_string(), port: r.port, weight: r.weight, inhibit_on_failure: r.inhibit_on_failure })
+            .collect(),
+    }
+}
+
+/// keepalived's name of an LVS forwarding method.
+fn lvs_method(mode: Mode) -> &'static str {
+    match mode {
+        Mode::Dr => "DR",
+        Mode::Nat => "NAT",
+        Mode::Tun => "TUN",
     }
 }

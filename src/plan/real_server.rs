@@ -2,7 +2,8 @@
 //! the real server never answers or announces ARP for the VIP (the classic DR ARP problem).
 //! TUN: the VIPs on tunl0 and reverse-path filtering off for decapsulated packets. NAT: a
 //! default route through the directors' gateway. ARP sysctls come first in the plan: they
-//! must be set before the VIP is bound, or the VIP is announced in between.
+//! must be set before the VIP is bound, or the VIP is announced in between. A sorry server
+//! named by `host:` gets the same, for its own forwarding method.
 
 use std::collections::BTreeMap;
 use std::net::Ipv4Addr;
@@ -27,9 +28,10 @@ struct Needs {
 pub(super) fn plan_all(cluster: &Cluster, templates: &Templates, plans: &mut BTreeMap<String, HostPlan>) -> Result<()> {
     let mut needs: BTreeMap<&str, Needs> = BTreeMap::new();
     for s in &cluster.services {
-        for rs in &s.real_servers {
-            let n = needs.entry(rs.host.as_str()).or_default();
-            let list = match s.mode {
+        let sorry = s.sorry_server.as_ref().and_then(|ss| ss.host.as_deref().map(|h| (h, ss.mode)));
+        for (host, mode) in s.real_servers.iter().map(|rs| (rs.host.as_str(), s.mode)).chain(sorry) {
+            let n = needs.entry(host).or_default();
+            let list = match mode {
                 Mode::Dr => &mut n.dr_vips,
                 Mode::Tun => &mut n.tun_vips,
                 Mode::Nat => {
