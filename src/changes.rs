@@ -4,11 +4,21 @@
 //! apply performs them (files, then sysctls with the ARP ones first, then addresses, routes,
 //! firewall chains, services). Diffs are computed on the real contents and shown masked
 //! (`Secrets`), so a secret never reaches the output even when it is what changed.
+//!
+//! A director whose kernel IPVS table drifted from the topology (`ipvs::compare`: unexpected
+//! or different, not health-check removals) gets the action that rebuilds the table, in
+//! place of a plain reload: keepalived is *restarted* (a reload compares the old and new
+//! configuration, never the kernel, so it leaves a hand-edited table as it is; a stop removes
+//! keepalived's services and a start adds them back), the ipvsadm rules are loaded again
+//! (`ipvsadm-restore` clears the table first). A service in the kernel that the topology
+//! lacks is no reason for a keepalived restart, which would not remove it (keepalived only
+//! removes its own services): `live::fact_warnings` says how to remove it.
 
 use serde::Serialize;
 
 use crate::diff::unified;
-use crate::facts::Facts;
+use crate::facts::{Facts, IpvsFact};
+use crate::ipvs;
 use crate::plan::{Address, HostPlan, Role, Route, Secrets};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -24,6 +34,7 @@ pub enum FileAction {
 pub enum ServiceAction {
     Start,
     Reload,
+    Restart,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -62,6 +73,13 @@ pub enum Change {
     Service {
         name: String,
         action: ServiceAction,
+    },
+    /// The kernel's IPVS table differs from the topology: `action` on `service` rebuilds it.
+    IpvsTable {
+        service: String,
+        action: ServiceAction,
+        /// What differs, one finding a line (`TCP 10.77.0.100:80 wlc: scheduler rr (want wlc)`).
+        differences: Vec<String>,
     },
 }
 
@@ -148,9 +166,176 @@ pub fn compute(plan: &HostPlan, facts: &Facts, secrets: &Secrets) -> HostChanges
         let running = facts.services.get(&svc.name).copied().unwrap_or(false);
         if !running {
             changes.push(Change::Service { name: svc.name.clone(), action: ServiceAction::Start });
+        } else if let Some((action, differences)) = ipvs_rebuild(plan, facts, &svc.name) {
+            changes.push(Change::IpvsTable { service: svc.name.clone(), action, differences });
         } else if svc.reload_on.iter().any(|f| changed_files.contains(f)) {
             changes.push(Change::Service { name: svc.name.clone(), action: ServiceAction::Reload });
         }
     }
     HostChanges { host: plan.host.clone(), roles: plan.roles.clone(), changes }
+}
+
+/// The action of `service` (running) that rebuilds a drifted IPVS table, with the differences
+/// it fixes; none when the table is as planned, unknown, or `service` does not own it.
+fn ipvs_rebuild(plan: &HostPlan, facts: &Facts, service: &str) -> Option<(ServiceAction, Vec<String>)> {
+    let IpvsFact::Table(table) = &facts.ipvs else { return None };
+    if plan.ipvs.is_empty() {
+        return None;
+    }
+    let cmp = ipvs::compare(&plan.ipvs, table);
+    let (action, fixed): (ServiceAction, Vec<&ipvs::Finding>) = match service {
+        "keepalived" => (ServiceAction::Restart, cmp.differs.iter().chain(cmp.unexpected.iter().filter(|f| f.real_server.is_some())).collect()),
+        "ipvsadm" => (ServiceAction::Reload, cmp.differs.iter().chain(&cmp.unexpected).collect()),
+        _ => return None,
+    };
+    (!fixed.is_empty()).then(|| (action, fixed.iter().map(|f| f.to_string()).collect()))
+}
+
+#[cfg(test)]
+mod tests {
+    //! The IPVS part of the change computation: which drift gets which action, and a converged
+    //! director gets none (the rest of `compute` is covered by the probe and CLI tests).
+
+    use super::*;
+    use crate::facts::FileFact;
+    use crate::ipvs::testing::{as_planned, example};
+    use crate::render::Templates;
+
+    fn director(playbook: &str) -> HostPlan {
+        let plans = crate::plan::build(&example(playbook), &Templates::new(None).unwrap()).unwrap();
+        plans.into_iter().find(|p| p.host == "lvs1").unwrap()
+    }
+
+    /// A host exactly as `plan` wants it, its IPVS table included.
+    fn converged(plan: &HostPlan) -> Facts {
+        let mut f = Facts::default();
+        for file in &plan.files {
+            f.files.insert(file.path.clone(), FileFact { content: file.content.clone(), mode: file.mode, owner: file.owner.clone(), group: file.group.clone() });
+        }
+        f.sysctls = plan.sysctls.iter().map(|s| (s.key.clone(), s.value.clone())).collect();
+        f.addresses = plan.addresses.clone();
+        f.routes = plan.routes.clone();
+        f.nat_chains = plan.nat_chains.clone();
+        f.services = plan.services.iter().map(|s| (s.name.clone(), true)).collect();
+        f.keepalived.installed = true;
+        f.ipvs = IpvsFact::Table(as_planned(&plan.ipvs));
+        f
+    }
+
+    fn table(f: &mut Facts) -> &mut ipvs::Table {
+        match &mut f.ipvs {
+            IpvsFact::Table(t) => t,
+            other => panic!("{other:?}"),
+        }
+    }
+
+    fn foreign_service() -> ipvs::Service {
+        ipvs::Service {
+            protocol: ipvs::Protocol::Tcp,
+            vip: Some("10.77.0.200".parse().unwrap()),
+            port: Some(443),
+            fwmark: None,
+            scheduler: "rr".into(),
+            persistent: false,
+            persistence_timeout: None,
+            flags: vec![],
+            real_servers: vec![],
+        }
+    }
+
+    fn compute_for(plan: &HostPlan, facts: &Facts) -> Vec<Change> {
+        compute(plan, facts, &Secrets::default()).changes
+    }
+
+    #[test]
+    fn a_converged_director_has_nothing_to_do_even_with_a_real_server_down() {
+        let plan = director("dr-keepalived-router.yml");
+        let mut facts = converged(&plan);
+        assert!(compute_for(&plan, &facts).is_empty());
+        // web2 removed by its health check: the cluster at work, nothing to fix.
+        table(&mut facts).services[0].real_servers.pop();
+        assert!(compute_for(&plan, &facts).is_empty());
+        // No IPVS in the kernel (the netns lab): nothing to compare, nothing to do.
+        facts.ipvs = IpvsFact::NoIpvs;
+        assert!(compute_for(&plan, &facts).is_empty());
+    }
+
+    #[test]
+    fn drift_restarts_keepalived_instead_of_reloading_it() {
+        let plan = director("dr-keepalived-router.yml");
+        let mut facts = converged(&plan);
+        table(&mut facts).services[0].scheduler = "rr".into();
+        table(&mut facts).services[0].real_servers[0].weight = 7;
+        let changes = compute_for(&plan, &facts);
+        assert_eq!(changes.len(), 1, "{changes:?}");
+        assert!(
+            matches!(&changes[0], Change::IpvsTable { service, action: ServiceAction::Restart, differences }
+                if service == "keepalived" && differences == &["TCP 10.77.0.100:80 wlc: scheduler rr (want wlc)", "TCP 10.77.0.100:80 wlc: web1 10.77.0.21:80 weight 7 (want 1)"]),
+            "{changes:?}"
+        );
+        // With keepalived.conf changed too: one restart, no reload besides.
+        facts.files.get_mut(crate::plan::director::KEEPALIVED_CONF).unwrap().content.push_str("# edited\n");
+        let changes = compute_for(&plan, &facts);
+        assert!(matches!(&changes[0], Change::File { action: FileAction::Update, .. }), "{changes:?}");
+        assert!(matches!(&changes[1], Change::IpvsTable { action: ServiceAction::Restart, .. }), "{changes:?}");
+        assert_eq!(changes.len(), 2, "{changes:?}");
+        // keepalived stopped: starting it programs the table; no restart on top.
+        facts.services.insert("keepalived".into(), false);
+        let changes = compute_for(&plan, &facts);
+        assert!(matches!(changes.last(), Some(Change::Service { action: ServiceAction::Start, .. })), "{changes:?}");
+        assert!(!changes.iter().any(|c| matches!(c, Change::IpvsTable { .. })), "{changes:?}");
+    }
+
+    #[test]
+    fn a_service_missing_from_the_kernel_or_an_unexpected_real_server_restarts_keepalived() {
+        let plan = director("dr-keepalived-router.yml");
+        let mut facts = converged(&plan);
+        let extra = ipvs::RealServer { address: "10.77.0.29".parse().unwrap(), port: 80, forward: ipvs::Forward::Route, weight: 1, active_conn: 0, inact_conn: 0 };
+        table(&mut facts).services[0].real_servers.push(extra);
+        assert!(matches!(compute_for(&plan, &facts).as_slice(), [Change::IpvsTable { action: ServiceAction::Restart, .. }]));
+        table(&mut facts).services.clear();
+        let changes = compute_for(&plan, &facts);
+        assert!(matches!(changes.as_slice(), [Change::IpvsTable { differences, .. }] if differences == &["TCP 10.77.0.100:80 wlc: not in the kernel's table"]), "{changes:?}");
+    }
+
+    /// keepalived only removes services of its own configuration: a restart would not remove
+    /// a foreign one, so none is planned (fact_warnings says how to remove it).
+    #[test]
+    fn a_foreign_service_is_no_reason_to_restart_keepalived() {
+        let plan = director("dr-keepalived-router.yml");
+        let mut facts = converged(&plan);
+        table(&mut facts).services.push(foreign_service());
+        assert!(compute_for(&plan, &facts).is_empty());
+        let warnings = crate::live::fact_warnings(&plan, &facts);
+        assert_eq!(
+            warnings,
+            vec!["the kernel's IPVS table has TCP 10.77.0.200:443 rr, which no service of the topology is: keepalived leaves it alone (remove it with `ipvsadm -D -t 10.77.0.200:443`)"]
+        );
+    }
+
+    /// The ipvsadm engine: loading the rules (ipvsadm-restore clears the table first) fixes
+    /// every drift, a foreign service included.
+    #[test]
+    fn the_ipvsadm_rules_are_loaded_again_on_any_drift() {
+        let plan = director("nat-director.yml");
+        let mut facts = converged(&plan);
+        assert!(compute_for(&plan, &facts).is_empty());
+        table(&mut facts).services.push(foreign_service());
+        let changes = compute_for(&plan, &facts);
+        assert!(
+            matches!(changes.as_slice(), [Change::IpvsTable { service, action: ServiceAction::Reload, differences }]
+                if service == "ipvsadm" && differences == &["TCP 10.77.0.200:443 rr: not in the topology (0 real servers)"]),
+            "{changes:?}"
+        );
+        // Nothing checks health with plain rules: a missing real server is drift too.
+        table(&mut facts).services.pop();
+        table(&mut facts).services[0].real_servers.pop();
+        let changes = compute_for(&plan, &facts);
+        assert!(
+            matches!(changes.as_slice(), [Change::IpvsTable { differences, .. }]
+                if differences == &["TCP 10.77.0.100:80 rr: web2 10.77.1.22:8080 missing (nothing checks its health: removed by hand?)"]),
+            "{changes:?}"
+        );
+        assert!(crate::live::fact_warnings(&plan, &facts).is_empty());
+    }
 }

@@ -46,6 +46,21 @@ pub struct KeepalivedFact {
     pub pid: Option<u32>,
 }
 
+/// A director's IPVS table as the probe found it.
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize)]
+#[serde(tag = "state", rename_all = "snake_case")]
+pub enum IpvsFact {
+    /// Not asked for (not a director), or offline.
+    #[default]
+    NotProbed,
+    /// /proc/net/ip_vs is absent: the kernel has no IPVS (not built, or the module not
+    /// loaded yet, which keepalived or ipvsadm-restore do on first use). Not an error: the
+    /// netns lab's kernel has none.
+    NoIpvs,
+    /// The table (possibly empty).
+    Table(crate::ipvs::Table),
+}
+
 /// A sysctl file other than ours that sets a key we manage: at boot, whichever file loads
 /// last wins, so the operator must know.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
@@ -72,6 +87,8 @@ pub struct Facts {
     /// `ID` and `ID_LIKE` of /etc/os-release, e.g. "debian" or "rhel fedora".
     pub os_family: Option<String>,
     pub sysctl_overrides: Vec<SysctlOverride>,
+    /// Directors: the kernel's IPVS table.
+    pub ipvs: IpvsFact,
 }
 
 impl Facts {

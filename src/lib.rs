@@ -16,6 +16,7 @@ pub mod diff;
 pub mod error;
 pub mod facts;
 pub mod inventory;
+pub mod ipvs;
 pub mod live;
 pub mod model;
 pub mod plan;

@@ -8,7 +8,8 @@ use std::sync::Arc;
 use std::time::Instant;
 
 use crate::changes::{self, HostChanges};
-use crate::facts::Facts;
+use crate::facts::{Facts, IpvsFact};
+use crate::ipvs;
 use crate::model::Cluster;
 use crate::plan::{HostPlan, Role, Secrets, SYSCTL_FILE};
 use crate::probe::{self, ProbeRequest};
@@ -97,8 +98,16 @@ pub fn fact_warnings(plan: &HostPlan, facts: &Facts) -> Vec<String> {
         let ours = plan.sysctls.iter().find(|s| s.key == o.key).map_or("", |s| s.value.as_str());
         w.push(format!("{} sets {} = {} and loads after {SYSCTL_FILE}: at boot it overrides lvsctl's {ours}", o.file, o.key, o.value));
     }
-    if plan.services.iter().any(|s| s.name == "keepalived") && !facts.keepalived.installed {
+    let keepalived = plan.services.iter().any(|s| s.name == "keepalived");
+    if keepalived && !facts.keepalived.installed {
         w.push("keepalived is not installed: install it (apt-get install keepalived / dnf install keepalived) before apply".into());
+    }
+    // Services keepalived did not configure survive its restart: the operator removes them.
+    if let (true, IpvsFact::Table(table), false) = (keepalived, &facts.ipvs, plan.ipvs.is_empty()) {
+        for f in ipvs::compare(&plan.ipvs, table).foreign_services() {
+            let delete = table.services.iter().find(|s| s.label() == f.service).map(ipvs::delete_command).unwrap_or_default();
+            w.push(format!("the kernel's IPVS table has {}, which no service of the topology is: keepalived leaves it alone (remove it with `{delete}`)", f.service));
+        }
     }
     w
 }

@@ -9,8 +9,10 @@
 //!
 //! What the script must not do: write anything on the host. No temporary files, no `sysctl -w`,
 //! no iptables other than `iptables-save`, no service commands: it only reads files, /proc and
-//! the output of `ip`, `iptables-save` and `keepalived --version`. (With the legacy iptables
-//! backend, `iptables-save -t nat` may make the kernel load `iptable_nat`; nft does not.) It runs
+//! the output of `ip`, `iptables-save`, `ipvsadm -Ln` and `keepalived --version`. (With the
+//! legacy iptables backend, `iptables-save -t nat` may make the kernel load `iptable_nat`; nft
+//! does not. ipvsadm runs `modprobe ip_vs` when it cannot reach IPVS, so it only runs where
+//! /proc/net/ip_vs shows IPVS is already there.) It runs
 //! under dash and busybox sh: no bashisms, and no subshell per file or sysctl (sysctls are read
 //! from /proc/sys with the `read` builtin).
 //!
@@ -38,7 +40,11 @@
 //! @@lvsctl keepalived version LINE      first line of `keepalived --version`
 //! @@lvsctl proc PID PPID COMM           a process whose name is keepalived or a requested service
 //! @@lvsctl pidfile PID                  /run/keepalived.pid
-//! @@lvsctl ipvs COUNT / noipvs          virtual services in /proc/net/ip_vs (service `ipvsadm`)
+//! @@lvsctl ipvsadm                      directors: `ipvsadm -Ln` follows, verbatim
+//! @@lvsctl ipvsadmfailed                ipvsadm is installed but `ipvsadm -Ln` failed (not root?)
+//! @@lvsctl ipvsproc                     ... so /proc/net/ip_vs follows instead (also without ipvsadm)
+//! @@lvsctl ipvshz HZ                    the kernel's CONFIG_HZ (/proc gives persistence in ticks)
+//! @@lvsctl noipvs                       no /proc/net/ip_vs: no IPVS in the kernel
 //! @@lvsctl os ID=... / os ID_LIKE=...   lines of /etc/os-release
 //! @@lvsctl sysctlfile PATH              a sysctl.d file (or /etc/sysctl.conf) that exists
 //! @@lvsctl sysctllink TARGET            ... and is a symlink to TARGET
@@ -50,6 +56,10 @@
 //! which is no daemon, counts as running when the kernel's IPVS table holds a virtual service.
 //! keepalived is always probed: installed, version, running, and its parent's pid.
 //!
+//! The IPVS table (directors; `ProbeRequest::ipvs`) is parsed strictly by `ipvs_table`, from
+//! `ipvsadm -Ln` or, when ipvsadm is missing or fails, /proc/net/ip_vs. No /proc/net/ip_vs is
+//! `IpvsFact::NoIpvs`, not an error. Asked for and not printed is an error.
+//!
 //! Which sysctl.d settings win at boot is decided here, in Rust, from the files and lines the
 //! script lists: systemd-sysctl's order (basenames sorted, /etc masking /run, /usr/local/lib,
 //! /usr/lib and /lib), /etc/sysctl.conf last. A setting of a managed key is an override when its
@@ -60,7 +70,9 @@
 use std::collections::{BTreeMap, BTreeSet};
 use std::net::Ipv4Addr;
 
-use crate::facts::{parse_sysctl_file, Facts, FileFact, Manifest, SysctlOverride, MANIFEST_PATH};
+mod ipvs_table;
+
+use crate::facts::{parse_sysctl_file, Facts, FileFact, IpvsFact, Manifest, SysctlOverride, MANIFEST_PATH};
 use crate::plan::{Address, HostPlan, Route, SYSCTL_FILE};
 
 /// The plain list of files lvsctl applied, one absolute path a line, written by apply next to
@@ -88,9 +100,16 @@ pub struct ProbeRequest {
     /// is no override worth a warning. A key missing here is compared with our sysctl file on the
     /// host instead, and reported whatever its value when that file is absent too.
     pub sysctl_values: BTreeMap<String, String>,
+    /// Read the kernel's IPVS table (directors; also whenever `services` has `ipvsadm`).
+    pub ipvs: bool,
 }
 
 impl ProbeRequest {
+    /// The IPVS table is read for directors, and wherever the ipvsadm "service" is asked about.
+    pub fn wants_ipvs(&self) -> bool {
+        self.ipvs || self.services.iter().any(|s| s == "ipvsadm")
+    }
+
     pub fn for_plan(plan: &HostPlan) -> ProbeRequest {
         let mut req = ProbeRequest::default();
         for f in &plan.files {
@@ -109,6 +128,7 @@ impl ProbeRequest {
                 req.services.push(s.name.clone());
             }
         }
+        req.ipvs = !plan.ipvs.is_empty();
         req
     }
 }
@@ -118,9 +138,10 @@ pub fn script(req: &ProbeRequest) -> String {
     script_at(req, "")
 }
 
-/// The script with every fixed host path (state dir, os-release, sysctl.d dirs, pid file) under
-/// `root`: "" on a host; tests point it at a fixture tree. Files named in the request and the
-/// managed-files list, /proc and /proc/sys are never rerooted.
+/// The script with every fixed host path (state dir, os-release, sysctl.d dirs, pid file, and
+/// /proc/net/ip_vs and /boot, so a test can fake a kernel with IPVS) under `root`: "" on a
+/// host; tests point it at a fixture tree. Files named in the request and the managed-files
+/// list, /proc/sys and the rest of /proc are never rerooted.
 fn script_at(req: &ProbeRequest, root: &str) -> String {
     let mut s = String::with_capacity(4096);
     s.push_str("# lvsctl facts probe: reads this host's state and writes nothing (see src/probe.rs).\n");
@@ -166,8 +187,8 @@ fn script_at(req: &ProbeRequest, root: &str) -> String {
     }
     let patterns: Vec<String> = names.iter().map(|n| format!("-e {}", sq(n))).collect();
     s.push_str(&PROCESSES.replace("PATTERNS", &patterns.join(" ")));
-    if req.services.iter().any(|s| s == "ipvsadm") {
-        s.push_str("if [ -r /proc/net/ip_vs ]; then\n  printf '@@lvsctl ipvs %s\\n' \"$(grep -c -E '^(TCP|UDP|SCTP|FWM) ' /proc/net/ip_vs)\"\nelse\n  echo '@@lvsctl noipvs'\nfi\n");
+    if req.wants_ipvs() {
+        s.push_str(IPVS);
     }
     s.push_str(OS);
 
@@ -241,6 +262,26 @@ done
 v=
 { read -r v <"$R/run/keepalived.pid"; } 2>/dev/null
 if [ -n "$v" ]; then printf '@@lvsctl pidfile %s\n' "$v"; fi
+"#;
+
+const IPVS: &str = r#"# The kernel's IPVS table, where the kernel has IPVS (ipvsadm would modprobe it otherwise).
+if [ -r "$R/proc/net/ip_vs" ]; then
+  t=
+  if command -v ipvsadm >/dev/null 2>&1; then
+    t=$(ipvsadm -Ln 2>/dev/null) || { t=; echo '@@lvsctl ipvsadmfailed'; }
+  fi
+  if [ -n "$t" ]; then
+    echo '@@lvsctl ipvsadm'
+    printf '%s\n' "$t"
+  else
+    echo '@@lvsctl ipvsproc'
+    cat "$R/proc/net/ip_vs"
+    h=$(grep '^CONFIG_HZ=' "$R/boot/config-$(uname -r)" 2>/dev/null)
+    [ -z "$h" ] || printf '@@lvsctl ipvshz %s\n' "${h#CONFIG_HZ=}"
+  fi
+else
+  echo '@@lvsctl noipvs'
+fi
 "#;
 
 const OS: &str = r#"for o in "$R/etc/os-release" "$R/usr/lib/os-release"; do
@@ -328,6 +369,8 @@ pub enum ProbeError {
     Unreadable { path: String },
     #[error("`{tool}` is not on the host's PATH; the probe needs it to read files")]
     MissingTool { tool: String },
+    #[error("the probe printed no IPVS table (`@@lvsctl ipvsadm`, `ipvsproc` or `noipvs`) although it was asked for one")]
+    NoIpvsRecord,
 }
 
 /// One record of the output: a marker line and, for `file` and `manifest`, the lines after it.
@@ -352,9 +395,9 @@ impl Record<'_> {
     }
 }
 
-const PAYLOAD_KINDS: [&str; 2] = ["file", "manifest"];
+const PAYLOAD_KINDS: [&str; 4] = ["file", "manifest", "ipvsadm", "ipvsproc"];
 
-fn clip(s: &str) -> String {
+pub(crate) fn clip(s: &str) -> String {
     const MAX: usize = 200;
     if s.len() <= MAX {
         return s.to_string();
@@ -430,7 +473,8 @@ pub fn parse(stdout: &str, req: &ProbeRequest) -> Result<(Facts, Vec<String>), P
     let mut nat_lines: Vec<&str> = Vec::new();
     let mut procs: Vec<Proc> = Vec::new();
     let mut pidfile: Option<u32> = None;
-    let mut ipvs: Option<u64> = None;
+    let mut ipvs_proc: Option<&Record> = None;
+    let mut ipvs_hz: Option<u64> = None;
     let (mut os_id, mut os_like) = (None, None);
     let mut sysctl_files: Vec<(String, Option<String>)> = Vec::new();
     let mut sysctl_lines: Vec<(usize, &str)> = Vec::new();
@@ -501,8 +545,15 @@ pub fn parse(stdout: &str, req: &ProbeRequest) -> Result<(Facts, Vec<String>), P
                 Ok(pid) => pidfile = Some(pid),
                 Err(_) => warnings.push(format!("{KEEPALIVED_PIDFILE} holds `{}`, not a pid", clip(r.arg))),
             },
-            "ipvs" => ipvs = Some(r.arg.trim().parse().map_err(|_| r.malformed("expected `ipvs COUNT`"))?),
-            "noipvs" => ipvs = Some(0),
+            "ipvsadm" | "ipvsproc" | "noipvs" if facts.ipvs != IpvsFact::NotProbed || ipvs_proc.is_some() => {
+                return Err(r.malformed("a second IPVS table"));
+            }
+            "ipvsadm" => facts.ipvs = IpvsFact::Table(ipvs_table::parse_ipvsadm(r.line, &r.payload)?),
+            // Parsed after the loop: its `ipvshz` record comes after it.
+            "ipvsproc" => ipvs_proc = Some(r),
+            "noipvs" => facts.ipvs = IpvsFact::NoIpvs,
+            "ipvsadmfailed" => warnings.push("`ipvsadm -Ln` failed on the host (not root?): the IPVS table was read from /proc/net/ip_vs instead".into()),
+            "ipvshz" => ipvs_hz = Some(r.arg.trim().parse().map_err(|_| r.malformed("expected `ipvshz HZ`"))?),
             "os" => match r.arg.split_once('=') {
                 Some(("ID", v)) => os_id = Some(unquote(v)),
                 Some(("ID_LIKE", v)) => os_like = Some(unquote(v)),
@@ -544,6 +595,18 @@ pub fn parse(stdout: &str, req: &ProbeRequest) -> Result<(Facts, Vec<String>), P
     facts.nat_chains = chains;
     warnings.extend(nat_warnings);
 
+    // The IPVS table from /proc: persistence in ticks, seconds only with the kernel's HZ.
+    if let Some(r) = ipvs_proc {
+        let table = ipvs_table::parse_proc(r.line, &r.payload, ipvs_hz)?;
+        if ipvs_hz.is_none() && table.services.iter().any(|s| s.persistent) {
+            warnings.push("the IPVS table was read from /proc/net/ip_vs, which gives persistence timeouts in kernel ticks, and the kernel's HZ is unknown (no /boot/config-*): persistence timeouts are not compared (install ipvsadm)".into());
+        }
+        facts.ipvs = IpvsFact::Table(table);
+    }
+    if req.wants_ipvs() && facts.ipvs == IpvsFact::NotProbed {
+        return Err(ProbeError::NoIpvsRecord);
+    }
+
     // keepalived and the other services.
     let keepalived: Vec<&Proc> = procs.iter().filter(|p| p.comm == "keepalived").collect();
     facts.keepalived.running = !keepalived.is_empty();
@@ -557,7 +620,7 @@ pub fn parse(stdout: &str, req: &ProbeRequest) -> Result<(Facts, Vec<String>), P
     for svc in &req.services {
         let running = if svc == "ipvsadm" {
             // ipvsadm is no daemon: "running" is the kernel's IPVS table holding virtual services.
-            ipvs.unwrap_or(0) > 0
+            matches!(&facts.ipvs, IpvsFact::Table(t) if !t.services.is_empty())
         } else {
             let comm = comm_name(svc);
             procs.iter().any(|p| p.comm == comm)
@@ -783,12 +846,14 @@ mod tests {
             sysctls: sysctls.iter().map(|(k, _)| k.to_string()).collect(),
             services: strings(services),
             sysctl_values: sysctls.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect(),
+            ipvs: false,
         }
     }
 
     const IFCFG_LO0: &str = "/etc/sysconfig/network-scripts/ifcfg-lo:0";
     const KEEPALIVED_CONF: &str = "/etc/keepalived/keepalived.conf";
     const RULES: &str = "/etc/lvsctl/router-nat.rules";
+    const IPVSADM_RULES: &str = "/etc/sysconfig/ipvsadm";
 
     fn real_server() -> ProbeRequest {
         request(
@@ -799,11 +864,48 @@ mod tests {
     }
 
     fn director() -> ProbeRequest {
-        request(
-            &[KEEPALIVED_CONF, SYSCTL_FILE],
-            &[("net.ipv4.conf.all.send_redirects", "0"), ("net.ipv4.conf.default.send_redirects", "0"), ("net.ipv4.conf.eth0.send_redirects", "0")],
-            &["keepalived"],
-        )
+        ProbeRequest {
+            ipvs: true,
+            ..request(
+                &[KEEPALIVED_CONF, SYSCTL_FILE],
+                &[("net.ipv4.conf.all.send_redirects", "0"), ("net.ipv4.conf.default.send_redirects", "0"), ("net.ipv4.conf.eth0.send_redirects", "0")],
+                &["keepalived"],
+            )
+        }
+    }
+
+    /// The one director of playbooks/dr-ipvsadm-single.yml.
+    fn ipvsadm_director() -> ProbeRequest {
+        ProbeRequest {
+            ipvs: true,
+            ..request(
+                &[IPVSADM_RULES, "/etc/sysconfig/network-scripts/ifcfg-eth0:0", SYSCTL_FILE],
+                &[("net.ipv4.conf.all.send_redirects", "0"), ("net.ipv4.conf.default.send_redirects", "0"), ("net.ipv4.conf.eth0.send_redirects", "0")],
+                &["ipvsadm"],
+            )
+        }
+    }
+
+    /// A service of the kernel's table: (protocol, vip, port, scheduler, persistence timeout), real servers.
+    fn ipvs_service(target: (&str, u16), scheduler: &str, persistence: Option<u64>, real_servers: Vec<(&str, u16, i64, u64, u64)>) -> crate::ipvs::Service {
+        crate::ipvs::Service {
+            protocol: crate::ipvs::Protocol::Tcp,
+            vip: Some(target.0.parse().unwrap()),
+            port: Some(target.1),
+            fwmark: None,
+            scheduler: scheduler.into(),
+            persistent: persistence.is_some(),
+            persistence_timeout: persistence,
+            flags: vec![],
+            real_servers: real_servers
+                .into_iter()
+                .map(|(a, port, weight, active, inact)| crate::ipvs::RealServer { address: a.parse().unwrap(), port, forward: crate::ipvs::Forward::Route, weight, active_conn: active, inact_conn: inact })
+                .collect(),
+        }
+    }
+
+    fn ipvs_table(source: crate::ipvs::Source, services: Vec<crate::ipvs::Service>) -> IpvsFact {
+        IpvsFact::Table(crate::ipvs::Table { source, services })
     }
 
     fn router() -> ProbeRequest {
@@ -842,6 +944,7 @@ mod tests {
         assert_eq!(got.keepalived, want.keepalived, "{case}: keepalived");
         assert_eq!(got.os_family, want.os_family, "{case}: os_family");
         assert_eq!(got.sysctl_overrides, want.sysctl_overrides, "{case}: sysctl_overrides");
+        assert_eq!(got.ipvs, want.ipvs, "{case}: ipvs");
     }
 
     fn manifest(json: &str) -> Manifest {
@@ -899,6 +1002,47 @@ mod tests {
                     manifest: manifest(include_str!("../tests/probe/files/director-manifest.json")),
                     keepalived: KeepalivedFact { installed: true, version: Some("2.2.8".into()), running: true, pid: Some(1402) },
                     os_family: Some("rocky rhel centos fedora".into()),
+                    // web2 removed by its health check.
+                    ipvs: ipvs_table(crate::ipvs::Source::Ipvsadm, vec![ipvs_service(("10.77.0.100", 80), "wlc", Some(60), vec![("10.77.0.21", 80, 1, 4, 17)])]),
+                    ..Facts::default()
+                },
+                warnings: vec![],
+            },
+            Case {
+                name: "director-proc: keepalived BACKUP without ipvsadm, the table from /proc/net/ip_vs (ticks at HZ=1000)",
+                output: include_str!("../tests/probe/director-proc.out"),
+                request: director(),
+                want: Facts {
+                    files: [
+                        (KEEPALIVED_CONF.to_string(), file(include_str!("../tests/probe/files/director-keepalived.conf"), 0o640)),
+                        (SYSCTL_FILE.to_string(), file(include_str!("../tests/probe/files/director-sysctl.conf"), 0o644)),
+                    ]
+                    .into(),
+                    sysctls: sysctls(&[("net.ipv4.conf.all.send_redirects", "0"), ("net.ipv4.conf.default.send_redirects", "0"), ("net.ipv4.conf.eth0.send_redirects", "0")]),
+                    addresses: debian_lo_eth0("10.77.0.12"),
+                    routes: vec![route("10.77.0.2", "eth0")],
+                    services: services(&[("keepalived", true)]),
+                    keepalived: KeepalivedFact { installed: true, version: Some("2.2.7".into()), running: true, pid: Some(733) },
+                    os_family: Some("debian".into()),
+                    ipvs: ipvs_table(crate::ipvs::Source::Proc, vec![ipvs_service(("10.77.0.100", 80), "wlc", Some(60), vec![("10.77.0.21", 80, 1, 0, 0), ("10.77.0.22", 80, 1, 0, 0)])]),
+                    ..Facts::default()
+                },
+                warnings: vec![],
+            },
+            Case {
+                name: "ipvsadm-engine: the scheduler changed and a real server added by hand",
+                output: include_str!("../tests/probe/ipvsadm-engine.out"),
+                request: ipvsadm_director(),
+                want: Facts {
+                    sysctls: sysctls(&[("net.ipv4.conf.all.send_redirects", "1"), ("net.ipv4.conf.default.send_redirects", "1"), ("net.ipv4.conf.eth0.send_redirects", "1")]),
+                    addresses: vec![addr("127.0.0.1", 8, "lo", None), addr("10.77.0.11", 24, "eth0", None), addr("10.77.0.100", 32, "eth0", Some("eth0:0"))],
+                    // ipvsadm is no daemon: "running" is a table with services.
+                    services: services(&[("keepalived", false), ("ipvsadm", true)]),
+                    os_family: Some("debian".into()),
+                    ipvs: ipvs_table(
+                        crate::ipvs::Source::Ipvsadm,
+                        vec![ipvs_service(("10.77.0.100", 80), "rr", None, vec![("10.77.0.21", 80, 1, 0, 0), ("10.77.0.22", 80, 1, 0, 0), ("10.77.0.29", 80, 1, 0, 0)])],
+                    ),
                     ..Facts::default()
                 },
                 warnings: vec![],
@@ -1083,8 +1227,10 @@ mod tests {
             @@lvsctl keepalived version keepalived: error while loading shared libraries: libnl-3.so.200\n\
             @@lvsctl proc 900 1 keepalived\n\
             @@lvsctl pidfile 812\n\
+            @@lvsctl noipvs\n\
             @@lvsctl end\n";
         let (facts, warnings) = parse(out, &director()).unwrap();
+        assert_eq!(facts.ipvs, IpvsFact::NoIpvs);
         assert_eq!(facts.manifest.files, vec!["/etc/old.conf"]);
         assert_eq!((facts.keepalived.running, facts.keepalived.pid, facts.keepalived.version.clone()), (true, Some(900), None));
         assert_eq!(
@@ -1097,6 +1243,66 @@ mod tests {
                 "/run/keepalived.pid names pid 812, which is not a running keepalived (a stale pid file: reloads through it will fail)",
             ]
         );
+    }
+
+    /// A director's IPVS section: no IPVS is a fact, not an error; a table asked for and not
+    /// printed, or printed twice, is an error; /proc without ipvsadm or HZ is said.
+    #[test]
+    fn ipvs_records() {
+        let head = "@@lvsctl probe 1\n@@lvsctl nolist\n@@lvsctl nomanifest\n";
+        let proc = "@@lvsctl ipvsproc\nIP Virtual Server version 1.2.1 (size=4096)\nProt LocalAddress:Port Scheduler Flags\n  -> RemoteAddress:Port Forward Weight ActiveConn InActConn\nTCP  0A4D0064:0050 wlc  persistent 15000 FFFFFFFF\n";
+        let (facts, warnings) = parse(&format!("{head}@@lvsctl noipvs\n@@lvsctl end\n"), &director()).unwrap();
+        assert_eq!((facts.ipvs, warnings.len()), (IpvsFact::NoIpvs, 0));
+        // Not asked for (a real server), not printed: not probed.
+        let (facts, _) = parse(&format!("{head}@@lvsctl end\n"), &real_server()).unwrap();
+        assert_eq!(facts.ipvs, IpvsFact::NotProbed);
+        let err = parse(&format!("{head}@@lvsctl end\n"), &director()).unwrap_err();
+        assert!(matches!(err, ProbeError::NoIpvsRecord), "{err:?}");
+        let err = parse(&format!("{head}@@lvsctl noipvs\n{proc}@@lvsctl end\n"), &director()).unwrap_err();
+        assert!(err.to_string().contains("line 5: a second IPVS table"), "{err}");
+        // ipvsadm failed, the kernel's HZ unknown: a table all the same, persistence unknown.
+        let (facts, warnings) = parse(&format!("{head}@@lvsctl ipvsadmfailed\n{proc}@@lvsctl end\n"), &director()).unwrap();
+        let IpvsFact::Table(t) = &facts.ipvs else { panic!("{:?}", facts.ipvs) };
+        assert_eq!((t.source, t.services[0].persistent, t.services[0].persistence_timeout), (crate::ipvs::Source::Proc, true, None));
+        assert_eq!(
+            warnings,
+            vec![
+                "`ipvsadm -Ln` failed on the host (not root?): the IPVS table was read from /proc/net/ip_vs instead",
+                "the IPVS table was read from /proc/net/ip_vs, which gives persistence timeouts in kernel ticks, and the kernel's HZ is unknown (no /boot/config-*): persistence timeouts are not compared (install ipvsadm)",
+            ]
+        );
+        let (facts, warnings) = parse(&format!("{head}{proc}@@lvsctl ipvshz 250\n@@lvsctl end\n"), &director()).unwrap();
+        let IpvsFact::Table(t) = &facts.ipvs else { panic!("{:?}", facts.ipvs) };
+        assert_eq!((t.services[0].persistence_timeout, warnings.len()), (Some(60), 0));
+        let err = parse(&format!("{head}{proc}@@lvsctl ipvshz 250Hz\n@@lvsctl end\n"), &director()).unwrap_err();
+        assert!(err.to_string().contains("expected `ipvshz HZ`"), "{err}");
+        // A malformed table names its line in the whole output.
+        let err = parse(&format!("{head}{}@@lvsctl end\n", proc.replace("wlc  persistent", "wlc  sticky")), &director()).unwrap_err();
+        assert!(err.to_string().starts_with("malformed probe output at line 8: unknown word `sticky`"), "{err}");
+    }
+
+    /// The probe and the change computation together: a hand-edited IPVS table on the ipvsadm
+    /// engine's director is rebuilt by loading the rules again.
+    #[test]
+    fn a_hand_edited_ipvsadm_table_is_reloaded() {
+        let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+        let mut d = crate::diagnostic::Diagnostics::default();
+        let topo = crate::topology::Topology::load(&root.join("playbooks/dr-ipvsadm-single.yml"), &mut d).unwrap();
+        let inv = crate::inventory::Inventory::load(&topo.inventory.as_ref().unwrap().value, &mut d).unwrap();
+        let cluster = crate::model::Cluster::build(&topo, &inv, &mut d).unwrap();
+        let plans = crate::plan::build(&cluster, &crate::render::Templates::new(None).unwrap()).unwrap();
+        let plan = plans.iter().find(|p| p.host == "lvs1").unwrap();
+        let req = ProbeRequest::for_plan(plan);
+        assert_eq!(req, ipvsadm_director());
+        let (facts, _) = parse(include_str!("../tests/probe/ipvsadm-engine.out"), &req).unwrap();
+        let changes = changes::compute(plan, &facts, &Secrets::default()).changes;
+        let last = changes.last().unwrap();
+        assert!(
+            matches!(last, Change::IpvsTable { service, action: crate::changes::ServiceAction::Reload, differences }
+                if service == "ipvsadm" && differences == &["TCP 10.77.0.100:80 wrr: scheduler rr (want wrr)", "TCP 10.77.0.100:80 wrr: 10.77.0.29:80 not in the topology (Route weight 1)"]),
+            "{changes:?}"
+        );
+        assert!(!changes.iter().any(|c| matches!(c, Change::Service { .. })), "one action loads the rules: {changes:?}");
     }
 
     #[test]
@@ -1229,6 +1435,7 @@ mod tests {
             routes: vec![],
             nat_chains: vec![],
             services: vec![],
+            ipvs: vec![],
         }
     }
 
@@ -1400,6 +1607,83 @@ mod tests {
             "{tag}"
         );
         drop(tree);
+    }
+
+    /// The IPVS section run by `shell` against a pretend kernel: none (no /proc/net/ip_vs),
+    /// one read through `ipvsadm -Ln`, one read from /proc/net/ip_vs after ipvsadm failed.
+    /// ipvsadm is a shell function here (`command -v` finds functions too): the real one
+    /// would try to load the ip_vs module.
+    fn run_ipvs_here(tag: &str, shell: &[&str], path_prefix: Option<&std::path::Path>) {
+        let dir = std::env::temp_dir().join(format!("lvsctl-probe-ipvs-{tag}-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        let tree = Tree { dir: dir.clone() };
+        let recorded_adm = include_str!("../tests/probe/ipvs/ipvsadm-Ln.txt");
+        let recorded_proc = include_str!("../tests/probe/ipvs/proc-net-ip_vs.txt");
+        let req = ProbeRequest { ipvs: true, ..ProbeRequest::default() };
+        let run = |root: &std::path::Path, ipvsadm: &str| -> (Facts, Vec<String>) {
+            let script = format!("ipvsadm() {{ {ipvsadm}; }}\n{}", script_at(&req, &root.to_string_lossy()));
+            let mut cmd = std::process::Command::new(shell[0]);
+            cmd.args(&shell[1..]).stdin(std::process::Stdio::piped()).stdout(std::process::Stdio::piped()).stderr(std::process::Stdio::piped());
+            if let Some(prefix) = path_prefix {
+                cmd.env("PATH", format!("{}:{}", prefix.display(), std::env::var("PATH").unwrap_or_default()));
+            }
+            let mut child = cmd.spawn().unwrap();
+            {
+                use std::io::Write;
+                child.stdin.take().unwrap().write_all(script.as_bytes()).unwrap();
+            }
+            let out = child.wait_with_output().unwrap();
+            let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
+            assert!(out.status.success() && out.stderr.is_empty(), "{tag}: {:?}\n{}", out.status, String::from_utf8_lossy(&out.stderr));
+            parse(&stdout, &req).unwrap_or_else(|e| panic!("{tag}: {e}\n{stdout}"))
+        };
+        let table = |text: &str, source| {
+            let lines: Vec<(usize, &str)> = text.lines().enumerate().collect();
+            IpvsFact::Table(match source {
+                crate::ipvs::Source::Ipvsadm => ipvs_table::parse_ipvsadm(0, &lines).unwrap(),
+                crate::ipvs::Source::Proc => ipvs_table::parse_proc(0, &lines, Some(250)).unwrap(),
+            })
+        };
+
+        let none = dir.join("no-ipvs");
+        std::fs::create_dir_all(&none).unwrap();
+        let (facts, warnings) = run(&none, "echo 'ipvsadm must not run without IPVS'; return 1");
+        assert_eq!((facts.ipvs, warnings.len()), (IpvsFact::NoIpvs, 0), "{tag}");
+
+        let root = dir.join("ipvs");
+        write(&root.join("proc/net/ip_vs"), recorded_proc.as_bytes(), 0o444);
+        let release = command_output("uname", &["-r"]).unwrap();
+        write(&root.join(format!("boot/config-{release}")), b"CONFIG_HZ_250=y\nCONFIG_HZ=250\n", 0o644);
+        let fake = dir.join("ipvsadm-Ln.txt");
+        write(&fake, recorded_adm.as_bytes(), 0o644);
+        let (facts, warnings) = run(&root, &format!("[ \"$*\" = -Ln ] && cat {}", sq(&fake.to_string_lossy())));
+        assert_eq!(facts.ipvs, table(recorded_adm, crate::ipvs::Source::Ipvsadm), "{tag}: through ipvsadm");
+        assert!(warnings.is_empty(), "{tag}: {warnings:?}");
+
+        let (facts, warnings) = run(&root, "echo 'Can'\\''t initialize ipvs: Permission denied' >&2; return 2");
+        assert_eq!(facts.ipvs, table(recorded_proc, crate::ipvs::Source::Proc), "{tag}: from /proc with HZ 250");
+        assert_eq!(warnings, vec!["`ipvsadm -Ln` failed on the host (not root?): the IPVS table was read from /proc/net/ip_vs instead"], "{tag}");
+        drop(tree);
+    }
+
+    #[test]
+    fn the_ipvs_section_runs_under_dash_and_busybox() {
+        if let Some(dash) = ["/usr/bin/dash", "/bin/dash"].into_iter().find(|p| std::path::Path::new(p).exists()) {
+            run_ipvs_here("dash", &[dash, "-s"], None);
+        } else {
+            run_ipvs_here("sh", &["sh", "-s"], None);
+        }
+        let Some(busybox) = ["/usr/bin/busybox", "/bin/busybox"].into_iter().find(|p| std::path::Path::new(p).exists()) else {
+            eprintln!("busybox skipped: not installed (apt-get install busybox)");
+            return;
+        };
+        let bin = std::env::temp_dir().join(format!("lvsctl-probe-ipvs-busybox-bin-{}", std::process::id()));
+        std::fs::create_dir_all(&bin).unwrap();
+        let _cleanup = Tree { dir: bin.clone() };
+        for tool in ["sh", "cat", "grep", "uname"] {
+            let _ = std::os::unix::fs::symlink(busybox, bin.join(tool));
+        }
+        run_ipvs_here("busybox", &[busybox, "sh", "-s"], Some(&bin));
     }
 
     #[test]

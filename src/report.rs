@@ -76,13 +76,23 @@ pub fn change_line(c: &Change) -> String {
             format!("{} route {} via {} dev {}", sigil(c), route.destination, route.via, route.dev)
         }
         Change::NatRules { chains } => format!("{} iptables nat: load chains {}", sigil(c), chains.join(", ")),
-        Change::Service { name, action } => {
-            let a = match action {
-                ServiceAction::Start => "start",
-                ServiceAction::Reload => "reload",
+        Change::Service { name, action } => format!("{} service {name} {}", sigil(c), action_word(*action)),
+        Change::IpvsTable { service, action, .. } => {
+            let how = match service.as_str() {
+                "keepalived" => "a reload would leave the kernel's table as it is",
+                "ipvsadm" => "ipvsadm-restore clears the table and loads the rules file",
+                _ => "",
             };
-            format!("{} service {name} {a}", sigil(c))
+            format!("{} service {service} {}: the IPVS table drifted from the topology ({how})", sigil(c), action_word(*action))
         }
+    }
+}
+
+fn action_word(action: ServiceAction) -> &'static str {
+    match action {
+        ServiceAction::Start => "start",
+        ServiceAction::Reload => "reload",
+        ServiceAction::Restart => "restart",
     }
 }
 
@@ -93,8 +103,14 @@ pub fn host_changes(h: &HostChanges, with_diffs: bool) -> String {
     let _ = writeln!(out, "{} ({}): {status}", style(&h.host).bold(), roles.join(", "));
     for c in &h.changes {
         let _ = writeln!(out, "  {}", change_line(c));
-        if let (true, Change::File { diff, .. }) = (with_diffs, c) {
-            out.push_str(&colored_diff(diff, "      "));
+        match (with_diffs, c) {
+            (true, Change::File { diff, .. }) => out.push_str(&colored_diff(diff, "      ")),
+            (true, Change::IpvsTable { differences, .. }) => {
+                for d in differences {
+                    let _ = writeln!(out, "      {d}");
+                }
+            }
+            _ => {}
         }
     }
     out

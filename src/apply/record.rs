@@ -74,6 +74,9 @@ impl GenerationRecord {
             routes: self.routes.clone(),
             nat_chains: self.nat_chains.clone(),
             services: self.services.iter().map(|s| Service { name: s.name.clone(), reload_on: s.reload_on.clone() }).collect(),
+            // Not recorded: a rollback restores files and runtime state, and leaves comparing
+            // the kernel's IPVS table with a topology to plan and status.
+            ipvs: Vec::new(),
         }
     }
 

@@ -24,7 +24,7 @@ use sha2::{Digest, Sha256};
 use crate::changes::{Change, FileAction, ServiceAction};
 use crate::facts::{Facts, Manifest};
 use crate::plan::HostPlan;
-use crate::plan::{director::KEEPALIVED_CONF, router::RULES_FILE};
+use crate::plan::{director::IPVSADM_RULES, director::KEEPALIVED_CONF, router::RULES_FILE};
 use crate::probe::proc_sys_path;
 
 pub const STATE_DIR: &str = "/var/lib/lvsctl";
@@ -52,6 +52,7 @@ pub fn transaction(plan: &HostPlan, facts: &Facts, changes: &[Change], o: &TxnOp
     let mut s = String::with_capacity(16 * 1024);
     s.push_str(PRELUDE);
     let _ = writeln!(s, "HOLDER={}", sq(o.holder));
+    let _ = writeln!(s, "IPVSADM_RULES={}", sq(IPVSADM_RULES));
     let _ = writeln!(s, "BREAK_LOCK={}", u8::from(o.break_lock));
     s.push_str(LOCK);
 
@@ -158,10 +159,12 @@ pub fn transaction(plan: &HostPlan, facts: &Facts, changes: &[Change], o: &TxnOp
             Change::NatRules { chains } => {
                 let _ = writeln!(s, "nat_load {} {}", sq(RULES_FILE), chains.iter().map(|c| sq(c)).collect::<Vec<_>>().join(" "));
             }
-            Change::Service { name, action } => {
+            // A drifted IPVS table is rebuilt by its service's action (see changes.rs).
+            Change::Service { name, action } | Change::IpvsTable { service: name, action, .. } => {
                 let a = match action {
                     ServiceAction::Start => "start",
                     ServiceAction::Reload => "reload",
+                    ServiceAction::Restart => "restart",
                 };
                 let _ = writeln!(s, "service_do {} {a}", sq(name));
             }
@@ -288,7 +291,14 @@ backup() {
   fi
 }
 service_do() {
-  if [ -d /run/systemd/system ]; then systemctl "$2" "$1"
+  # ipvsadm is no daemon: start, reload and restart all load the rules file with
+  # ipvsadm-restore (which clears the table first), the live table saved for a rollback. Not
+  # through an init script: RHEL's unit has no reload and saves the live table over the rules
+  # file when stopped; Debian's reads another file.
+  if [ "$1" = ipvsadm ]; then
+    [ -f "$G/ipvs.before" ] || ipvsadm-save -n >"$G/ipvs.before" 2>/dev/null
+    ipvsadm-restore <"$IPVSADM_RULES"
+  elif [ -d /run/systemd/system ]; then systemctl "$2" "$1"
   elif command -v service >/dev/null 2>&1; then service "$1" "$2"
   else "/etc/init.d/$1" "$2"; fi </dev/null >>"$G/log" 2>&1 || { STEP=activate; fail "service $1 $2 failed (see $G/log)"; }
   echo "$1 $2" >>"$G/services"
@@ -335,6 +345,9 @@ rollback() {
     fi
   fi
   if [ -f "$G/services" ]; then
+    if grep -q '^ipvsadm ' "$G/services" && [ -f "$G/ipvs.before" ]; then
+      ipvsadm-restore <"$G/ipvs.before" >>"$G/log" 2>&1
+    fi
     before=$(cat "$G/keepalived.before")
     if grep -q '^keepalived ' "$G/services"; then
       if [ "$before" = stopped ]; then

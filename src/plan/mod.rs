@@ -105,6 +105,9 @@ pub struct HostPlan {
     /// iptables nat chains lvsctl owns on this host.
     pub nat_chains: Vec<String>,
     pub services: Vec<Service>,
+    /// Directors: the IPVS table keepalived (or the ipvsadm rules) must program into the
+    /// kernel. Not a file: compared with the kernel's table by `changes` and `status`.
+    pub ipvs: Vec<crate::ipvs::ExpectedService>,
 }
 
 impl HostPlan {
@@ -118,6 +121,7 @@ impl HostPlan {
             routes: Vec::new(),
             nat_chains: Vec::new(),
             services: Vec::new(),
+            ipvs: Vec::new(),
         }
     }
 
@@ -214,6 +218,7 @@ pub fn build(cluster: &Cluster, templates: &Templates) -> Result<Vec<HostPlan>> 
         let p = plans.get_mut(&d.host).expect("every director is a cluster host");
         p.roles.push(if d.is_master { Role::MasterDirector } else { Role::BackupDirector });
         director::plan(cluster, d, templates, p)?;
+        p.ipvs = crate::ipvs::expected(cluster);
     }
     real_server::plan_all(cluster, templates, &mut plans)?;
     if let Some(r) = &cluster.router {

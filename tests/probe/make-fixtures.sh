@@ -1,6 +1,6 @@
 #!/bin/bash
-# Writes the crafted probe outputs in tests/probe (director, real-server-drift, alpine-busybox,
-# router-iptables-legacy, bad-manifest) from the file contents in tests/probe/files, in the
+# Writes the crafted probe outputs in tests/probe (director, director-proc, ipvsadm-engine,
+# real-server-drift, alpine-busybox, router-iptables-legacy, bad-manifest) from the file contents in tests/probe/files, in the
 # format src/probe.rs documents. Not written here: lab-web1-fresh.out (recorded over ssh from
 # the lab's web1) and overrides.out (its sysctl records are the script's real output against a
 # tree of sysctl files; see README.md). Needs coreutils base64 and busybox.
@@ -34,6 +34,14 @@ cat <<'EOF'
 @@lvsctl proc 1403 1402 keepalived
 @@lvsctl proc 1404 1402 keepalived
 @@lvsctl pidfile 1402
+EOF
+# The MASTER's IPVS table: web2 removed by its health check (ipvsadm 1.31's printf formats).
+echo '@@lvsctl ipvsadm'
+printf 'IP Virtual Server version 1.2.1 (size=4096)\nProt LocalAddress:Port Scheduler Flags\n'
+printf '  -> RemoteAddress:Port           Forward Weight ActiveConn InActConn\n'
+printf '%-4s %s %s persistent %u\n' TCP 10.77.0.100:80 wlc 60
+printf '  -> %-28s %-7s %-6d %-10u %-10u\n' 10.77.0.21:80 Route 1 4 17
+cat <<'EOF'
 @@lvsctl os ID="rocky"
 @@lvsctl os ID_LIKE="rhel centos fedora"
 @@lvsctl sysctlfile /etc/sysctl.d/99-sysctl.conf
@@ -152,3 +160,68 @@ cat <<'EOF'
 @@lvsctl end
 EOF
 } > "$OUT/bad-manifest.out"
+
+# A keepalived BACKUP without ipvsadm: its IPVS table from /proc/net/ip_vs (hex, persistence
+# in ticks; the kernel's printf formats), with the HZ of its kernel config.
+{
+echo '@@lvsctl probe 1'
+file 640 root root /etc/keepalived/keepalived.conf; cat "$F/director-keepalived.conf" | b64; echo
+file 644 root root /etc/sysctl.d/90-lvsctl.conf; cat "$F/director-sysctl.conf" | b64; echo
+cat <<'EOF'
+@@lvsctl nolist
+@@lvsctl nomanifest
+@@lvsctl sysctl net.ipv4.conf.all.send_redirects 0
+@@lvsctl sysctl net.ipv4.conf.default.send_redirects 0
+@@lvsctl sysctl net.ipv4.conf.eth0.send_redirects 0
+@@lvsctl addr 1: lo    inet 127.0.0.1/8 scope host lo\       valid_lft forever preferred_lft forever
+@@lvsctl addr 2: eth0    inet 10.77.0.12/24 brd 10.77.0.255 scope global eth0\       valid_lft forever preferred_lft forever
+@@lvsctl route default via 10.77.0.2 dev eth0 
+@@lvsctl keepalived installed
+@@lvsctl keepalived version Keepalived v2.2.7 (01/16,2022)
+@@lvsctl proc 733 1 keepalived
+@@lvsctl proc 734 733 keepalived
+@@lvsctl proc 735 733 keepalived
+@@lvsctl pidfile 733
+@@lvsctl ipvsproc
+EOF
+printf 'IP Virtual Server version 1.2.1 (size=4096)\nProt LocalAddress:Port Scheduler Flags\n'
+printf '  -> RemoteAddress:Port Forward Weight ActiveConn InActConn\n'
+printf '%s  %08X:%04X %s %s ' TCP $((0x0A4D0064)) 80 wlc ''; printf 'persistent %d %08X\n' 60000 $((0xFFFFFFFF))
+printf '  -> %08X:%04X      %-7s %-6d %-10d %-10d\n' $((0x0A4D0016)) 80 Route 1 0 0
+printf '  -> %08X:%04X      %-7s %-6d %-10d %-10d\n' $((0x0A4D0015)) 80 Route 1 0 0
+cat <<'EOF'
+@@lvsctl ipvshz 1000
+@@lvsctl os ID=debian
+@@lvsctl end
+EOF
+} > "$OUT/director-proc.out"
+
+# The ipvsadm engine's one director: someone ran `ipvsadm -E -t 10.77.0.100:80 -s rr` and
+# added a real server by hand; the rules file is absent (lvsctl never applied here).
+{
+echo '@@lvsctl probe 1'
+cat <<'EOF'
+@@lvsctl nofile /etc/sysconfig/ipvsadm
+@@lvsctl nofile /etc/sysconfig/network-scripts/ifcfg-eth0:0
+@@lvsctl nofile /etc/sysctl.d/90-lvsctl.conf
+@@lvsctl nolist
+@@lvsctl nomanifest
+@@lvsctl sysctl net.ipv4.conf.all.send_redirects 1
+@@lvsctl sysctl net.ipv4.conf.default.send_redirects 1
+@@lvsctl sysctl net.ipv4.conf.eth0.send_redirects 1
+@@lvsctl addr 1: lo    inet 127.0.0.1/8 scope host lo\       valid_lft forever preferred_lft forever
+@@lvsctl addr 2: eth0    inet 10.77.0.11/24 brd 10.77.0.255 scope global eth0\       valid_lft forever preferred_lft forever
+@@lvsctl addr 2: eth0    inet 10.77.0.100/32 scope global eth0:0\       valid_lft forever preferred_lft forever
+@@lvsctl ipvsadm
+EOF
+printf 'IP Virtual Server version 1.2.1 (size=4096)\nProt LocalAddress:Port Scheduler Flags\n'
+printf '  -> RemoteAddress:Port           Forward Weight ActiveConn InActConn\n'
+printf '%-4s %s %s\n' TCP 10.77.0.100:80 rr
+printf '  -> %-28s %-7s %-6d %-10u %-10u\n' 10.77.0.21:80 Route 1 0 0
+printf '  -> %-28s %-7s %-6d %-10u %-10u\n' 10.77.0.22:80 Route 1 0 0
+printf '  -> %-28s %-7s %-6d %-10u %-10u\n' 10.77.0.29:80 Route 1 0 0
+cat <<'EOF'
+@@lvsctl os ID=debian
+@@lvsctl end
+EOF
+} > "$OUT/ipvsadm-engine.out"
