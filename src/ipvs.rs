@@ -7,14 +7,16 @@
 //! per real server its data-plane address (`address`, else `ansible_host`), port and weight.
 //!
 //! `compare` sorts what differs into three kinds, because they mean different things:
-//! - **missing**: a real server of the topology absent from the kernel's table. keepalived's
-//!   health check removes a failing real server (lvsctl never sets `inhibit_on_failure`), so
-//!   this is the cluster at work, not drift. Where nothing checks health (the ipvsadm engine,
-//!   `check: { type: none }`) only a hand removes one: that is drift, reported as `differs`.
-//!   A weight-0 real server is not removed: keepalived keeps it with weight 0.
+//! - **missing**: a real server of the topology absent from the kernel's table, or kept there
+//!   with weight 0 under `inhibit_on_failure`: keepalived's health check took it out, which is
+//!   the cluster at work, not drift (so is a sorry server serving after the quorum was lost).
+//!   Where nothing checks health (the ipvsadm engine, `check: { type: none }`) only a hand
+//!   removes one: that is drift, reported as `differs`. A real server with weight 0 in the
+//!   topology is not removed: keepalived keeps it with weight 0.
 //! - **unexpected**: a real server or a whole service in the kernel that the topology lacks.
 //! - **differs**: a service of the topology missing from the kernel, or its scheduler,
-//!   persistence or flags, a real server's forwarding method or weight not as planned.
+//!   persistence, flags (`ops`, a persistence granularity's `mask`), a real server's
+//!   forwarding method or weight, or a sorry server not as planned.
 //!
 //! Pure: nothing here reads a host. Live numbers (connection counts) are in the table for
 //! display and never in a finding, so findings are stable between a plan and its apply.
@@ -170,10 +172,16 @@ pub struct ExpectedService {
     pub scheduler: String,
     pub persistence_timeout: Option<u64>,
     pub forward: Forward,
+    /// The kernel's flags, as `Service::flags` words them: `mask 255.255.255.0` for a
+    /// persistence granularity, `ops` for one-packet scheduling.
+    pub flags: Vec<String>,
     /// Something removes failing real servers (keepalived with a check): a missing one is
     /// health checking at work, not drift.
     pub health_checked: bool,
     pub real_servers: Vec<ExpectedRealServer>,
+    /// keepalived adds it when the quorum is lost (and keeps it with weight 0 before, with
+    /// `sorry_server_inhibit`).
+    pub sorry_server: Option<ExpectedSorryServer>,
 }
 
 impl ExpectedService {
@@ -190,6 +198,18 @@ pub struct ExpectedRealServer {
     pub address: Ipv4Addr,
     pub port: u16,
     pub weight: u64,
+    /// A failing check leaves it in the table with weight 0 instead of removing it.
+    pub inhibit_on_failure: bool,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct ExpectedSorryServer {
+    /// The inventory host, when the topology names one.
+    pub host: Option<String>,
+    pub address: Ipv4Addr,
+    pub port: u16,
+    pub forward: Forward,
+    pub inhibit: bool,
 }
 
 /// The table every director of `cluster` should have, in topology order.
@@ -208,11 +228,26 @@ pub fn expected(cluster: &Cluster) -> Vec<ExpectedService> {
             scheduler: s.scheduler.as_str().to_string(),
             persistence_timeout: s.persistence_timeout,
             forward: Forward::of(s.mode),
+            flags: s
+                .persistence_granularity
+                .filter(|g| *g != Ipv4Addr::BROADCAST)
+                .map(|g| format!("mask {g}"))
+                .into_iter()
+                .chain(s.ops.then(|| "ops".to_string()))
+                .collect(),
             health_checked: cluster.engine == Engine::Keepalived && s.check.kind != CheckKind::None,
-            real_servers: s.real_servers.iter().map(|r| ExpectedRealServer { host: r.host.clone(), address: r.address, port: r.port, weight: r.weight }).collect(),
+            real_servers: s
+                .real_servers
+                .iter()
+                .map(|r| ExpectedRealServer { host: r.host.clone(), address: r.address, port: r.port, weight: r.weight, inhibit_on_failure: r.inhibit_on_failure.unwrap_or(s.inhibit_on_failure) })
+                .collect(),
+            sorry_server: s.sorry_server.as_ref().map(|ss| ExpectedSorryServer { host: ss.host.clone(), address: ss.address, port: ss.port, forward: Forward::of(ss.mode), inhibit: ss.inhibit }),
         })
         .collect()
 }
+
+/// The detail of the finding that says a service's sorry server is serving.
+const SORRY_SERVING: &str = "sorry server serving (the quorum is lost)";
 
 /// One difference between the kernel's table and the topology.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -268,7 +303,7 @@ impl Comparison {
 
     /// The hosts of the missing real servers, for a short summary.
     pub fn missing_hosts(&self) -> Vec<&str> {
-        self.missing.iter().map(|f| f.host.as_deref().or(f.real_server.as_deref()).unwrap_or("?")).collect()
+        self.missing.iter().filter(|f| f.detail != SORRY_SERVING).map(|f| f.host.as_deref().or(f.real_server.as_deref()).unwrap_or("?")).collect()
     }
 }
 
@@ -303,8 +338,14 @@ pub fn compare(expected: &[ExpectedService], live: &Table) -> Comparison {
             (Some(w), true, Some(t)) if w == t => {}
             (Some(w), true, Some(t)) => c.differs.push(finding(None, format!("persistence_timeout {t} (want {w})"))),
         }
-        if !have.flags.is_empty() {
-            c.differs.push(finding(None, format!("flags {} (want none)", have.flags.join(", "))));
+        let sorted = |v: &[String]| {
+            let mut v = v.to_vec();
+            v.sort();
+            v
+        };
+        if sorted(&have.flags) != sorted(&want.flags) {
+            let list = |v: &[String]| if v.is_empty() { "none".to_string() } else { v.join(", ") };
+            c.differs.push(finding(None, format!("flags {} (want {})", list(&have.flags), list(&want.flags))));
         }
         let mut rs_matched = vec![false; have.real_servers.len()];
         for rs in &want.real_servers {
@@ -317,21 +358,45 @@ pub fn compare(expected: &[ExpectedService], live: &Table) -> Comparison {
                 continue;
             };
             rs_matched[j] = true;
-            c.real_servers_present += 1;
             let h = &have.real_servers[j];
             if h.forward != want.forward {
                 c.differs.push(finding(Some(rs), format!("forwarding {} (want {})", h.forward.as_str(), want.forward.as_str())));
             }
+            if h.weight == 0 && rs.weight != 0 && rs.inhibit_on_failure && want.health_checked {
+                c.missing.push(finding(Some(rs), "weight 0 (health check failing, inhibit_on_failure)".into()));
+                continue;
+            }
+            c.real_servers_present += 1;
             if i64::try_from(rs.weight).ok() != Some(h.weight) {
                 c.differs.push(finding(Some(rs), format!("weight {} (want {})", h.weight, rs.weight)));
             }
         }
+        let mut sorry_seen = false;
         for (h, _) in have.real_servers.iter().zip(&rs_matched).filter(|(_, m)| !**m) {
+            if let Some(ss) = want.sorry_server.as_ref().filter(|ss| h.address == IpAddr::V4(ss.address) && h.port == ss.port) {
+                sorry_seen = true;
+                let sorry = |detail: String| Finding { service: label.clone(), real_server: Some(addr_port(h.address, h.port)), host: ss.host.clone(), detail };
+                if h.forward != ss.forward {
+                    c.differs.push(sorry(format!("sorry server forwarding {} (want {})", h.forward.as_str(), ss.forward.as_str())));
+                }
+                if h.weight != 0 {
+                    c.missing.push(sorry(SORRY_SERVING.into()));
+                }
+                continue;
+            }
             c.unexpected.push(Finding {
                 service: label.clone(),
                 real_server: Some(addr_port(h.address, h.port)),
                 host: None,
                 detail: format!("not in the topology ({} weight {})", h.forward.as_str(), h.weight),
+            });
+        }
+        if let Some(ss) = want.sorry_server.as_ref().filter(|ss| ss.inhibit && !sorry_seen) {
+            c.differs.push(Finding {
+                service: label.clone(),
+                real_server: Some(format!("{}:{}", ss.address, ss.port)),
+                host: ss.host.clone(),
+                detail: "sorry server not in the kernel's table (sorry_server_inhibit keeps it there with weight 0)".into(),
             });
         }
     }
@@ -393,11 +458,12 @@ pub(crate) mod testing {
                 scheduler: e.scheduler.clone(),
                 persistent: e.persistence_timeout.is_some(),
                 persistence_timeout: e.persistence_timeout,
-                flags: vec![],
+                flags: e.flags.clone(),
                 real_servers: e
                     .real_servers
                     .iter()
                     .map(|r| RealServer { address: IpAddr::V4(r.address), port: r.port, forward: e.forward, weight: r.weight as i64, active_conn: 0, inact_conn: 0 })
+                    .chain(e.sorry_server.as_ref().filter(|ss| ss.inhibit).map(|ss| RealServer { address: IpAddr::V4(ss.address), port: ss.port, forward: ss.forward, weight: 0, active_conn: 0, inact_conn: 0 }))
                     .collect(),
             })
             .collect();
@@ -411,7 +477,7 @@ mod tests {
     use super::*;
 
     fn rs(host: &str, address: &str, port: u16, weight: u64) -> ExpectedRealServer {
-        ExpectedRealServer { host: host.into(), address: address.parse().unwrap(), port, weight }
+        ExpectedRealServer { host: host.into(), address: address.parse().unwrap(), port, weight, inhibit_on_failure: false }
     }
 
     /// (scheduler, persistence, forward, health checked, real servers) of each playbook's one
@@ -430,6 +496,7 @@ mod tests {
             ("nat-director.yml", Protocol::Tcp, "10.77.0.100", 80, "rr", None, Forward::Masq, false, vec![rs("web1", "10.77.1.21", 8080, 1), rs("web2", "10.77.1.22", 8080, 1)]),
             ("nat-keepalived-pair.yml", Protocol::Tcp, "10.77.0.100", 80, "wlc", None, Forward::Masq, true, vec![rs("web1", "10.77.1.21", 8080, 1), rs("web2", "10.77.1.22", 8080, 1)]),
             ("tun-keepalived.yml", Protocol::Udp, "10.77.0.53", 53, "sh", None, Forward::Tunnel, true, vec![rs("web1", "10.77.0.21", 53, 1), rs("web2", "10.77.0.22", 53, 1)]),
+            ("nat-keepalived-pair-unicast.yml", Protocol::Tcp, "10.77.0.100", 80, "wlc", None, Forward::Masq, true, vec![rs("web1", "10.77.1.21", 8080, 1), rs("web2", "10.77.1.22", 8080, 1)]),
         ];
         for (pb, protocol, vip, port, scheduler, persistence, forward, checked, real_servers) in cases {
             let got = expected(&cluster(pb));
@@ -438,7 +505,76 @@ mod tests {
             assert_eq!((s.protocol, s.vip, s.port, s.scheduler.as_str()), (protocol, vip.parse().unwrap(), port, scheduler), "{pb}");
             assert_eq!((s.persistence_timeout, s.forward, s.health_checked), (persistence, forward, checked), "{pb}");
             assert_eq!(s.real_servers, real_servers, "{pb}");
+            assert_eq!((s.flags.len(), &s.sorry_server), (0, &None), "{pb}");
         }
+    }
+
+    /// keepalived's virtual-server vocabulary: granularity and ops are kernel flags,
+    /// inhibit_on_failure is per real server, the sorry server has its own method.
+    #[test]
+    fn the_expected_table_of_the_sorry_server_and_quorum_playbook() {
+        let got = expected(&cluster("dr-keepalived-sorry-quorum.yml"));
+        let labels: Vec<String> = got.iter().map(|s| s.label()).collect();
+        assert_eq!(labels, ["TCP 10.77.0.100:80 wlc", "TCP 10.77.0.101:443 wlc", "UDP 10.77.0.102:53 rr"]);
+        let (http, https, dns) = (&got[0], &got[1], &got[2]);
+        assert_eq!((http.persistence_timeout, http.flags.as_slice()), (Some(600), &["mask 255.255.255.0".to_string()][..]));
+        let inhibit: Vec<bool> = http.real_servers.iter().map(|r| r.inhibit_on_failure).collect();
+        assert_eq!(inhibit, [true, false], "web2 overrides the service's inhibit_on_failure");
+        assert_eq!(http.sorry_server, Some(ExpectedSorryServer { host: None, address: Ipv4Addr::LOCALHOST, port: 80, forward: Forward::Route, inhibit: true }));
+        assert_eq!(https.sorry_server, Some(ExpectedSorryServer { host: Some("web2".into()), address: "10.77.0.22".parse().unwrap(), port: 443, forward: Forward::Route, inhibit: false }));
+        assert_eq!((https.persistence_timeout, https.flags.len()), (Some(3600), 0));
+        assert_eq!((dns.protocol, dns.flags.as_slice()), (Protocol::Udp, &["ops".to_string()][..]));
+        assert_eq!(dns.real_servers, [rs("web1", "10.77.0.21", 53, 1), rs("web2", "10.77.0.22", 53, 1)]);
+        // Programmed as planned (the inhibited sorry server idle with weight 0): nothing to say.
+        let c = compare(&got, &testing::as_planned(&got));
+        assert_eq!(c, Comparison { real_servers_present: 5, real_servers_expected: 5, ..Comparison::default() });
+    }
+
+    #[test]
+    fn inhibited_real_servers_and_sorry_servers_are_health_checking_at_work() {
+        let want = expected(&cluster("dr-keepalived-sorry-quorum.yml"));
+        let mut t = testing::as_planned(&want);
+        // The quorum is lost: keepalived took web1 out (weight 0, inhibited) and web2 out
+        // (removed), and the sorry server serves.
+        let http = &mut t.services[0];
+        http.real_servers[0].weight = 0;
+        http.real_servers.remove(1);
+        http.real_servers[1].weight = 1;
+        let c = compare(&want, &t);
+        assert_eq!(
+            lines(&c.missing),
+            [
+                "TCP 10.77.0.100:80 wlc: web1 10.77.0.21:80 weight 0 (health check failing, inhibit_on_failure)",
+                "TCP 10.77.0.100:80 wlc: web2 10.77.0.22:80 missing (health check failing)",
+                "TCP 10.77.0.100:80 wlc: 127.0.0.1:80 sorry server serving (the quorum is lost)",
+            ]
+        );
+        assert_eq!(c.missing_hosts(), ["web1", "web2"]);
+        assert_eq!((c.real_servers_present, c.drift()), (3, false));
+        // web2 does not inhibit: weight 0 is drift there. And the inhibited sorry server gone is drift.
+        let mut t = testing::as_planned(&want);
+        t.services[0].real_servers[1].weight = 0;
+        t.services[0].real_servers.pop();
+        assert_eq!(
+            lines(&compare(&want, &t).differs),
+            [
+                "TCP 10.77.0.100:80 wlc: web2 10.77.0.22:80 weight 0 (want 2)",
+                "TCP 10.77.0.100:80 wlc: 127.0.0.1:80 sorry server not in the kernel's table (sorry_server_inhibit keeps it there with weight 0)",
+            ]
+        );
+        // Flags: the granularity's mask missing, ops on the wrong service.
+        let mut t = testing::as_planned(&want);
+        t.services[0].flags.clear();
+        t.services[2].flags.clear();
+        t.services[1].flags.push("ops".into());
+        assert_eq!(
+            lines(&compare(&want, &t).differs),
+            [
+                "TCP 10.77.0.100:80 wlc: flags none (want mask 255.255.255.0)",
+                "TCP 10.77.0.101:443 wlc: flags ops (want none)",
+                "UDP 10.77.0.102:53 rr: flags none (want ops)",
+            ]
+        );
     }
 
     fn want_http(checked: bool) -> Vec<ExpectedService> {
@@ -450,8 +586,10 @@ mod tests {
             scheduler: "wlc".into(),
             persistence_timeout: Some(60),
             forward: Forward::Route,
+            flags: vec![],
             health_checked: checked,
             real_servers: vec![rs("web1", "10.77.0.21", 80, 1), rs("web2", "10.77.0.22", 80, 0)],
+            sorry_server: None,
         }]
     }
 
