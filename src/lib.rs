@@ -5,6 +5,8 @@
 //! `yaml` (spanned YAML) -> `inventory` + `topology` (as written) -> `model` (validated
 //! cluster) -> `plan` (per-host desired state, rendered through `render`) -> `facts` (what a
 //! host has) -> `changes` (what it takes). Everything up to `changes` is offline and pure.
+//! `ipvs` says what a director's kernel IPVS table should hold and compares it with the
+//! probed one (for `changes` and `status`).
 //! `commands` run the stages for one subcommand; `report` draws the results.
 
 pub mod apply;

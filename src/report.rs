@@ -176,3 +176,33 @@ impl Summary {
         )
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::plan::Role;
+
+    /// A drifted IPVS table: the action that fixes it, why, then each difference.
+    #[test]
+    fn ipvs_drift_is_drawn_with_its_fix_and_differences() {
+        console::set_colors_enabled(false);
+        let h = HostChanges {
+            host: "lvs1".into(),
+            roles: vec![Role::MasterDirector],
+            changes: vec![Change::IpvsTable {
+                service: "keepalived".into(),
+                action: ServiceAction::Restart,
+                differences: vec!["TCP 10.77.0.100:80 wlc: scheduler rr (want wlc)".into()],
+            }],
+        };
+        assert_eq!(
+            host_changes(&h, true),
+            "lvs1 (master director): 1 change(s)\n  \
+             ~ service keepalived restart: the IPVS table drifted from the topology (a reload would leave the kernel's table as it is)\n      \
+             TCP 10.77.0.100:80 wlc: scheduler rr (want wlc)\n"
+        );
+        let reload = Change::IpvsTable { service: "ipvsadm".into(), action: ServiceAction::Reload, differences: vec![] };
+        assert_eq!(change_line(&reload), "~ service ipvsadm reload: the IPVS table drifted from the topology (ipvsadm-restore clears the table and loads the rules file)");
+        assert_eq!(Summary::of(&[h]).runtime, 1);
+    }
+}
