@@ -404,3 +404,34 @@ echo applied >"$G/status"
 unlock
 out "@@done $N"
 "#;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The ipvsadm engine's director with a drifted table: the transaction loads the rules with
+    /// ipvsadm-restore (through `service_do`), and the script is valid sh for dash and busybox.
+    #[test]
+    fn an_ipvs_rebuild_is_one_service_action_in_a_valid_script() {
+        let cluster = crate::ipvs::testing::example("dr-ipvsadm-single.yml");
+        let plans = crate::plan::build(&cluster, &crate::render::Templates::new(None).unwrap()).unwrap();
+        let plan = plans.iter().find(|p| p.host == "lvs1").unwrap();
+        let changes = vec![Change::IpvsTable { service: "ipvsadm".into(), action: ServiceAction::Reload, differences: vec!["TCP 10.77.0.100:80 wrr: scheduler rr (want wrr)".into()] }];
+        let o = TxnOptions { holder: "test", break_lock: false, record_json: "{}", cluster: "web" };
+        let script = transaction(plan, &Facts::default(), &changes, &o);
+        assert!(script.contains("IPVSADM_RULES='/etc/sysconfig/ipvsadm'\n"), "{script}");
+        assert!(script.contains("\nservice_do 'ipvsadm' reload\n"), "{script}");
+        for shell in [&["dash", "-n"][..], &["busybox", "sh", "-n"][..]] {
+            let Ok(mut child) = std::process::Command::new(shell[0]).args(&shell[1..]).stdin(std::process::Stdio::piped()).stderr(std::process::Stdio::piped()).spawn() else {
+                eprintln!("{} skipped: not installed", shell[0]);
+                continue;
+            };
+            {
+                use std::io::Write;
+                child.stdin.take().unwrap().write_all(script.as_bytes()).unwrap();
+            }
+            let out = child.wait_with_output().unwrap();
+            assert!(out.status.success(), "{shell:?}: {}", String::from_utf8_lossy(&out.stderr));
+        }
+    }
+}
