@@ -1436,6 +1436,7 @@ mod tests {
             nat_chains: vec![],
             services: vec![],
             ipvs: vec![],
+            kernel_modules: vec![],
         }
     }
 

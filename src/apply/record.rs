@@ -39,6 +39,9 @@ pub struct GenerationRecord {
     pub routes: Vec<Route>,
     pub nat_chains: Vec<String>,
     pub services: Vec<StoredService>,
+    /// Records written before lvsctl loaded modules have none.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub kernel_modules: Vec<String>,
 }
 
 impl GenerationRecord {
@@ -57,6 +60,7 @@ impl GenerationRecord {
             routes: p.routes.clone(),
             nat_chains: p.nat_chains.clone(),
             services: p.services.iter().map(|s| StoredService { name: s.name.clone(), reload_on: s.reload_on.clone() }).collect(),
+            kernel_modules: p.kernel_modules.clone(),
         }
     }
 
@@ -77,6 +81,7 @@ impl GenerationRecord {
             // Not recorded: a rollback restores files and runtime state, and leaves comparing
             // the kernel's IPVS table with a topology to plan and status.
             ipvs: Vec::new(),
+            kernel_modules: self.kernel_modules.clone(),
         }
     }
 

@@ -137,6 +137,11 @@ pub fn transaction(plan: &HostPlan, facts: &Facts, changes: &[Change], o: &TxnOp
     // 6. Activate: sysctls in plan order (ARP ones first), then addresses, routes, chains,
     // services. Changes are already in that order.
     s.push_str("step activate\n");
+    // Modules first: ipip creates tunl0, whose sysctls and addresses follow. Loading one is
+    // not undone by a rollback (an idle module changes nothing).
+    for m in &plan.kernel_modules {
+        let _ = writeln!(s, "[ -d /sys/module/{m} ] || run activate modprobe {m}", m = sq(m));
+    }
     for c in changes {
         match c {
             Change::Sysctl { key, to, .. } => {

@@ -108,6 +108,10 @@ pub struct HostPlan {
     /// Directors: the IPVS table keepalived (or the ipvsadm rules) must program into the
     /// kernel. Not a file: compared with the kernel's table by `changes` and `status`.
     pub ipvs: Vec<crate::ipvs::ExpectedService>,
+    /// Kernel modules activation loads before its sysctls and addresses (a TUN real server
+    /// needs `ipip`: it creates tunl0, whose rp_filter and VIPs come next). At boot
+    /// /etc/modules-load.d loads them.
+    pub kernel_modules: Vec<String>,
 }
 
 impl HostPlan {
@@ -122,6 +126,7 @@ impl HostPlan {
             nat_chains: Vec::new(),
             services: Vec::new(),
             ipvs: Vec::new(),
+            kernel_modules: Vec::new(),
         }
     }
 

@@ -72,6 +72,7 @@ fn plan(cluster: &Cluster, host: &str, n: &Needs, templates: &Templates, p: &mut
         let content = ifcfg(templates, cluster, "VIPs of an LVS-TUN real server", "tunl0", Some("IPIP"), None, &addrs)?;
         p.add_file(format!("{NETWORK_SCRIPTS}/ifcfg-tunl0"), content, 0o644, false);
         p.add_file(MODULES_FILE.into(), format!("# Managed by lvsctl (cluster {}): LVS-TUN needs IPIP\nipip\n", cluster.name), 0o644, false);
+        p.kernel_modules.push("ipip".into());
         for vip in &n.tun_vips {
             p.addresses.push(Address { ip: *vip, prefix: 32, dev: "tunl0".into(), label: None });
         }
