@@ -4,15 +4,21 @@
 #
 # Tests that need root (network namespaces, real keepalived -t, iptables-restore) skip with
 # a loud message when run as a normal user; under CI (CI set) they fail instead of skipping.
+#
+# Two phases: everything but the VM lab first (fast, parallel), then tests/vm_lab.rs alone
+# (User-Mode Linux VMs with real IPVS, CPU-bound on a small machine; each case takes the lab
+# exclusively). Extra arguments go to one single run instead (e.g. `bash tests/run.sh --test cli`).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 # command -> Debian package
 need=()
 for pair in keepalived:keepalived iptables-restore:iptables ip:iproute2 arping:iputils-arping \
-            sshd:openssh-server ssh:openssh-client ssh-keygen:openssh-client busybox:busybox; do
+            sshd:openssh-server ssh:openssh-client ssh-keygen:openssh-client busybox:busybox \
+            ipvsadm:ipvsadm linux.uml:user-mode-linux uml_mconsole:uml-utilities insmod:kmod \
+            mkfs.ext4:e2fsprogs /usr/bin/python3:python3 /lib/systemd/systemd:systemd; do
     cmd=${pair%%:*} pkg=${pair#*:}
-    if ! command -v "$cmd" >/dev/null 2>&1 && [ ! -x "/usr/sbin/$cmd" ]; then
+    if ! command -v "$cmd" >/dev/null 2>&1 && [ ! -x "/usr/sbin/$cmd" ] && [ ! -x "$cmd" ]; then
         [[ " ${need[*]-} " == *" $pkg "* ]] || need+=("$pkg")
     fi
 done
@@ -37,14 +43,29 @@ fi
 if [ -n "${CI:-}" ]; then
     export LVSCTL_REQUIRE_ROOT=1
 fi
-# The lab tests bring the lab of SSH hosts up (tests/lab/lab.sh); leave nothing behind.
+# The lab tests bring the labs up (tests/lab/lab.sh, tests/vmlab/vmlab.sh); leave nothing behind.
 if [ "$(id -u)" = 0 ]; then
-    trap 'bash tests/lab/lab.sh down >/dev/null 2>&1 || true' EXIT
+    trap 'bash tests/lab/lab.sh down >/dev/null 2>&1 || true; bash tests/vmlab/vmlab.sh down >/dev/null 2>&1 || true' EXIT
 fi
 unset RUST_BACKTRACE
 
-if cargo nextest --version >/dev/null 2>&1; then
-    cargo nextest run --no-fail-fast "$@"
-else
-    cargo test --no-fail-fast "$@"
+if ! cargo nextest --version >/dev/null 2>&1; then
+    exec cargo test --no-fail-fast "$@"
 fi
+if [ "$#" -gt 0 ]; then
+    exec cargo nextest run --no-fail-fast "$@"
+fi
+status=0
+t0=$SECONDS
+out=$(mktemp)
+cargo nextest run --no-fail-fast -E 'not binary(vm_lab)' 2>&1 | tee "$out" || status=1
+t1=$SECONDS
+echo "tests/run.sh: everything but the VM lab took $((t1 - t0)) s; now the VM lab (tests/vm_lab.rs)"
+cargo nextest run --no-fail-fast --test-threads 1 -E 'binary(vm_lab)' 2>&1 | tee -a "$out" || status=1
+echo "tests/run.sh: the VM lab took $((SECONDS - t1)) s; the whole run $((SECONDS - t0)) s"
+# One closing line for both phases, from nextest's two summaries.
+awk '/Summary \[/ { for (i = 1; i <= NF; i++) { w = $i; sub(/,$/, "", w)
+       if (w == "passed") p += $(i-1); if (w == "failed") f += $(i-1); if (w == "skipped") k += $(i-1) } }
+     END { printf "tests: %d passed, %d failed, %d skipped\n", p, f, k }' "$out"
+rm -f "$out"
+exit "$status"

@@ -2,6 +2,8 @@
 //! and create network namespaces for the tests that need real validators (root only).
 #![allow(dead_code)]
 
+pub mod vmlab;
+
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -236,14 +238,8 @@ impl Lab {
     }
 }
 
-impl Lab {
-    /// Everything lvsctl could change on a host, as text: files under its /etc overlay
-    /// (path + SHA-256), the sysctls lvsctl manages, IPv4 addresses, routes, nat rules, the
-    /// keepalived pid, lvsctl's lock. Two equal snapshots mean the host is exactly as it was.
-    pub fn snapshot(&self, host: &str) -> String {
-        self.sh(
-            host,
-            "cd /etc && find keepalived sysctl.d sysconfig lvsctl modules-load.d -type f 2>/dev/null | sort | xargs -r sha256sum; \
+/// The shell command behind `Lab::snapshot` (and the VM lab's, which adds the IPVS table).
+pub const SNAPSHOT: &str = "cd /etc && find keepalived sysctl.d sysconfig lvsctl modules-load.d -type f 2>/dev/null | sort | xargs -r sha256sum; \
              find keepalived sysctl.d sysconfig lvsctl modules-load.d -type f 2>/dev/null | sort | xargs -r stat -c '%a %U:%G %n'; \
              for k in all.arp_ignore all.arp_announce lo.arp_ignore lo.arp_announce all.send_redirects default.send_redirects eth0.send_redirects all.rp_filter; do \
                printf '%s=%s\\n' $k $(cat /proc/sys/net/ipv4/conf/${k%%.*}/${k#*.}); done; \
@@ -251,8 +247,14 @@ impl Lab {
              ip -o -4 addr show | awk '{print $2, $4, $NF}'; ip -4 route show; \
              iptables -t nat -S 2>/dev/null; \
              echo keepalived=$(cat /run/keepalived.pid 2>/dev/null || echo none); \
-             ls -d /var/lib/lvsctl/lock 2>/dev/null || echo unlocked",
-        )
+             ls -d /var/lib/lvsctl/lock 2>/dev/null || echo unlocked";
+
+impl Lab {
+    /// Everything lvsctl could change on a host, as text: files under its /etc overlay
+    /// (path + SHA-256), the sysctls lvsctl manages, IPv4 addresses, routes, nat rules, the
+    /// keepalived pid, lvsctl's lock. Two equal snapshots mean the host is exactly as it was.
+    pub fn snapshot(&self, host: &str) -> String {
+        self.sh(host, SNAPSHOT)
     }
 
     pub fn snapshots(&self) -> Vec<(String, String)> {

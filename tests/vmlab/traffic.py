@@ -13,10 +13,11 @@ Prints one JSON object: counts per real server and per source, failures by kind,
 percentiles, and the longest outage (from the first failed request of a run of failures to the
 next success). --log FILE writes one line per request ("EPOCH_MS ok SERVER" / "EPOCH_MS fail
 KIND") so a test can count what failed after a given moment. Stdlib only; bounded by --count or
---duration, never endless.
+--duration, never endless; SIGTERM or SIGINT ends it early and it still prints its counts.
 """
 import argparse
 import json
+import signal
 import socket
 import threading
 import time
@@ -99,6 +100,9 @@ def main():
     lock = threading.Lock()
     seq = [0]
     records = []  # (start_epoch_ms, latency_ms, source, server or None, failure kind or None)
+    stop = threading.Event()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(sig, lambda *_: stop.set())
     t0 = time.time()
     deadline = t0 + a.duration if a.duration else None
     interval = a.concurrency / a.rate if a.rate else 0.0
@@ -112,7 +116,7 @@ def main():
                 n = seq[0]
                 seq[0] += 1
             now = time.time()
-            if deadline and now >= deadline:
+            if stop.is_set() or (deadline and now >= deadline):
                 return
             src = sources[n % len(sources)]
             start = time.time()
@@ -127,7 +131,7 @@ def main():
                 nxt += interval
                 pause = nxt - time.time()
                 if pause > 0:
-                    time.sleep(pause)
+                    stop.wait(pause)
                 else:
                     nxt = time.time()
 
@@ -135,7 +139,8 @@ def main():
     for t in threads:
         t.start()
     for t in threads:
-        t.join()
+        while t.is_alive():
+            t.join(0.2)
     elapsed = time.time() - t0
 
     records.sort()

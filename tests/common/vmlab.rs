@@ -1,0 +1,225 @@
+//! The VM lab (tests/vmlab/vmlab.sh) from the tests: take it (exclusively, across test
+//! processes, with the netns lab's lock: both labs use the same addresses), reset it to fresh
+//! VMs, run commands in them, send client traffic from outside the cluster (the `vmlab-client`
+//! namespace, through tests/vmlab/traffic.py) and wait for conditions with deadlines.
+
+use std::path::PathBuf;
+use std::process::{Child, Command, Output, Stdio};
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+
+use super::{repo, run, stderr, stdout};
+
+pub const CLIENT_NS: &str = "vmlab-client";
+/// The client's source addresses (persistence and source hashing see eight clients).
+pub const SOURCES: [&str; 8] =
+    ["10.77.9.100", "10.77.9.101", "10.77.9.102", "10.77.9.103", "10.77.9.104", "10.77.9.105", "10.77.9.106", "10.77.9.107"];
+
+pub fn ip(host: &str) -> &'static str {
+    match host {
+        "gw" => "10.77.0.2",
+        "lvs1" => "10.77.0.11",
+        "lvs2" => "10.77.0.12",
+        "web1" => "10.77.0.21",
+        "web2" => "10.77.0.22",
+        _ => panic!("no VM lab host {host}"),
+    }
+}
+
+/// eth0's fixed MAC (tests/vmlab/vmlab.sh `mac`), as arping prints it.
+pub fn mac(host: &str) -> String {
+    let last: u8 = ip(host).rsplit('.').next().unwrap().parse().unwrap();
+    format!("02:1A:77:00:00:{last:02X}")
+}
+
+pub fn now_ms() -> f64 {
+    SystemTime::now().duration_since(UNIX_EPOCH).unwrap().as_secs_f64() * 1000.0
+}
+
+/// True when the VM lab can run here; in CI a missing piece is a failure, elsewhere a loud skip.
+pub fn vm_lab_or_skip(test: &str) -> bool {
+    if !super::root_or_skip(test) {
+        return false;
+    }
+    if std::path::Path::new("/usr/bin/linux.uml").exists() {
+        return true;
+    }
+    if std::env::var_os("CI").is_some() || std::env::var_os("LVSCTL_REQUIRE_ROOT").is_some() {
+        panic!("{test} needs User-Mode Linux for the VM lab: apt-get install -y user-mode-linux uml-utilities");
+    }
+    eprintln!("\n*** SKIPPED {test}: the VM lab needs User-Mode Linux (apt-get install -y user-mode-linux uml-utilities) ***\n");
+    false
+}
+
+pub struct VmLab {
+    _lock: std::fs::File,
+}
+
+fn script() -> PathBuf {
+    repo().join("tests/vmlab/vmlab.sh")
+}
+
+impl VmLab {
+    /// Take the lab (waiting for other lab tests) and reset it: every VM on a fresh disk.
+    pub fn fresh() -> VmLab {
+        let lock = std::fs::OpenOptions::new()
+            .create(true)
+            .truncate(false)
+            .write(true)
+            .open(std::env::temp_dir().join("lvsctl-lab.lock"))
+            .unwrap();
+        lock.lock().expect("lock the lab");
+        let t = Instant::now();
+        let o = Command::new("bash").arg(script()).arg("reset").output().expect("run vmlab.sh");
+        assert!(o.status.success(), "vmlab.sh reset failed:\n{}{}", stdout(&o), stderr(&o));
+        eprintln!("vmlab: fresh lab in {:.1} s", t.elapsed().as_secs_f64());
+        VmLab { _lock: lock }
+    }
+
+    /// vmlab.sh with arguments (reboot, crash, boot, stop), asserting success.
+    pub fn lab(&self, args: &[&str]) -> String {
+        let o = Command::new("bash").arg(script()).args(args).output().expect("run vmlab.sh");
+        assert!(o.status.success(), "vmlab.sh {args:?} failed:\n{}{}", stdout(&o), stderr(&o));
+        stderr(&o)
+    }
+
+    /// A shell command in a VM (OpenSSH, multiplexed through vmlab.sh's control sockets).
+    pub fn ssh(&self, host: &str, cmd: &str) -> Output {
+        Command::new("bash").arg(script()).args(["ssh", host, cmd]).output().expect("ssh")
+    }
+
+    pub fn sh(&self, host: &str, cmd: &str) -> String {
+        let o = self.ssh(host, cmd);
+        assert!(o.status.success(), "on {host}: `{cmd}` failed: {}{}", stdout(&o), stderr(&o));
+        stdout(&o)
+    }
+
+    /// The kernel's IPVS table on a director, as `ipvsadm -Sn` lines (sorted).
+    pub fn ipvs(&self, host: &str) -> Vec<String> {
+        let mut v: Vec<String> = self.sh(host, "ipvsadm -Sn").lines().map(str::to_string).collect();
+        v.sort();
+        v
+    }
+
+    /// Everything lvsctl could change on a host (the netns lab's snapshot) plus the kernel's
+    /// IPVS table: two equal snapshots mean the host is exactly as it was.
+    pub fn snapshot(&self, host: &str) -> String {
+        format!("{}\n{}", self.sh(host, super::SNAPSHOT), self.sh(host, "ipvsadm -Sn 2>/dev/null | sort"))
+    }
+
+    /// Whether `host` holds `vip` on any interface right now.
+    pub fn holds(&self, host: &str, vip: &str) -> bool {
+        let o = self.ssh(host, "ip -o -4 addr show");
+        o.status.success() && stdout(&o).contains(&format!(" inet {vip}/"))
+    }
+
+    /// keepalived's main pid on a director, if it runs.
+    pub fn keepalived_pid(&self, host: &str) -> Option<String> {
+        let o = self.ssh(host, "cat /run/keepalived.pid 2>/dev/null && kill -0 $(cat /run/keepalived.pid)");
+        o.status.success().then(|| stdout(&o).trim().to_string())
+    }
+
+    /// lvsctl against the VM lab.
+    pub fn lvsctl(&self, args: &[&str]) -> Output {
+        run(args)
+    }
+
+    /// Requests from the client, waited for; the parsed JSON summary.
+    pub fn traffic(&self, args: &[&str]) -> serde_json::Value {
+        let o = traffic_cmd(args).output().expect("traffic.py");
+        assert!(o.status.success(), "traffic.py {args:?} failed: {}", stderr(&o));
+        serde_json::from_str(stdout(&o).trim()).unwrap_or_else(|e| panic!("traffic.py output {e}: {}", stdout(&o)))
+    }
+
+    /// A request loop in the background (stopped by `Loop::stop`).
+    pub fn start_loop(&self, args: &[&str]) -> Loop {
+        let log = std::env::temp_dir().join(format!("lvsctl-vmlab-loop-{}-{}.log", std::process::id(), now_ms() as u64));
+        let mut full: Vec<String> = args.iter().map(|s| s.to_string()).collect();
+        full.extend(["--duration".into(), "600".into(), "--log".into(), log.display().to_string()]);
+        let refs: Vec<&str> = full.iter().map(String::as_str).collect();
+        let child = traffic_cmd(&refs).stdout(Stdio::piped()).stderr(Stdio::piped()).spawn().expect("spawn traffic.py");
+        std::thread::sleep(Duration::from_millis(300));
+        Loop { child: Some(child), log, started_ms: now_ms() }
+    }
+}
+
+fn traffic_cmd(args: &[&str]) -> Command {
+    let mut c = Command::new("ip");
+    c.args(["netns", "exec", CLIENT_NS, "python3"]).arg(repo().join("tests/vmlab/traffic.py")).args(args);
+    c
+}
+
+/// A background request loop of the client.
+pub struct Loop {
+    child: Option<Child>,
+    log: PathBuf,
+    pub started_ms: f64,
+}
+
+/// What a stopped loop saw: its summary, and every request as (epoch ms, ok, server or error).
+pub struct LoopResult {
+    pub summary: serde_json::Value,
+    pub requests: Vec<(f64, bool, String)>,
+}
+
+impl Loop {
+    pub fn stop(mut self) -> LoopResult {
+        let child = self.child.take().unwrap();
+        let _ = Command::new("kill").args(["-TERM", &child.id().to_string()]).status();
+        let out = child.wait_with_output().expect("wait for traffic.py");
+        let text = String::from_utf8_lossy(&out.stdout).to_string();
+        let summary: serde_json::Value =
+            serde_json::from_str(text.trim()).unwrap_or_else(|e| panic!("traffic.py loop output {e}: {text} {}", String::from_utf8_lossy(&out.stderr)));
+        let log = std::fs::read_to_string(&self.log).unwrap_or_default();
+        let _ = std::fs::remove_file(&self.log);
+        let requests = log
+            .lines()
+            .filter_map(|l| {
+                let mut w = l.splitn(3, ' ');
+                Some((w.next()?.parse().ok()?, w.next()? == "ok", w.next().unwrap_or("").to_string()))
+            })
+            .collect();
+        LoopResult { summary, requests }
+    }
+}
+
+impl Drop for Loop {
+    fn drop(&mut self) {
+        if let Some(mut c) = self.child.take() {
+            let _ = c.kill();
+            let _ = c.wait();
+            let _ = std::fs::remove_file(&self.log);
+        }
+    }
+}
+
+impl LoopResult {
+    pub fn failed_between(&self, from_ms: f64, to_ms: f64) -> usize {
+        self.requests.iter().filter(|(t, ok, _)| !ok && *t >= from_ms && *t < to_ms).count()
+    }
+    pub fn served_by_between(&self, server: &str, from_ms: f64, to_ms: f64) -> usize {
+        self.requests.iter().filter(|(t, ok, s)| *ok && s == server && *t >= from_ms && *t < to_ms).count()
+    }
+    pub fn failed(&self) -> u64 {
+        self.summary["failed"].as_u64().unwrap()
+    }
+    pub fn sent(&self) -> u64 {
+        self.summary["sent"].as_u64().unwrap()
+    }
+    pub fn outage_s(&self) -> f64 {
+        self.summary["outage_s"].as_f64().unwrap()
+    }
+}
+
+/// Poll `f` every 200 ms until it is true or `limit` passes; the seconds it took, or None.
+pub fn wait_until(limit: Duration, mut f: impl FnMut() -> bool) -> Option<f64> {
+    let t = Instant::now();
+    loop {
+        if f() {
+            return Some(t.elapsed().as_secs_f64());
+        }
+        if t.elapsed() > limit {
+            return None;
+        }
+        std::thread::sleep(Duration::from_millis(200));
+    }
+}

@@ -1,0 +1,574 @@
+//! Every example playbook against the VM lab (tests/vmlab/vmlab.sh): real kernels with IPVS,
+//! keepalived in full mode, and client traffic from outside the cluster. Each case is a row of
+//! data (what the kernel's IPVS table must hold, how requests must split, which health check
+//! to break); `run_case` does the same for every row on a fresh lab:
+//!
+//! 1. `lvsctl apply` exits 0; `ipvsadm -Sn` on every director equals the row's table (the
+//!    BACKUP's keepalived programs the same table, without the VIP);
+//! 2. 200 requests from the client (through the router where the playbook has one), from eight
+//!    source addresses: 0 failed, every real server answers, the split matches the scheduler
+//!    (equal within ±10 %, or each source sticking to one real server under persistence or
+//!    source hashing);
+//! 3. ARP for the VIP from the director segment is answered by the active director only,
+//!    never by a real server;
+//! 4. a second apply changes nothing: keepalived's pid and the IPVS counters stay;
+//! 5. keepalived cases: the real server's checked port stopped under a request loop leaves the
+//!    table within the check's timing, after which nothing fails; started again it is back
+//!    and serves; `lvsctl status` shows it missing, then present;
+//! 6. director pairs: failover under traffic when the MASTER's keepalived is killed (kill -9)
+//!    and when the MASTER VM loses power, then failback; the gaps are printed (the benchmark
+//!    benches/vmlab.py reports them as figures) and bounded by VRRP's timing here.
+//!
+//! Needs root and User-Mode Linux; each case takes the lab exclusively (about 2-4 minutes).
+//! Figures go to stderr as `vmlab-figure ...` lines (`cargo test --test vm_lab -- --nocapture`).
+
+mod common;
+
+use std::time::Duration;
+
+use common::vmlab::{self, mac, now_ms, wait_until, VmLab, SOURCES};
+use common::{stderr, stdout};
+
+#[derive(Clone, Copy, PartialEq)]
+enum Split {
+    /// Every real server gets total/n within ±10 %.
+    Equal,
+    /// Each client source sticks to one real server (persistence, source hashing).
+    Sticky,
+}
+
+struct Check {
+    /// The lab unit that serves the checked port on a real server.
+    unit: &'static str,
+    /// Upper bound for keepalived to notice: delay_loop + (retry + 1) x connect_timeout
+    /// + retry x delay_before_retry, plus 5 s of slack for a loaded runner.
+    removal_s: u64,
+}
+
+struct Case {
+    playbook: &'static str,
+    inventory: &'static str,
+    /// Where the client sends: the router's public address, else the VIP.
+    target: &'static str,
+    udp: bool,
+    vip: &'static str,
+    /// MASTER first.
+    directors: &'static [&'static str],
+    /// `ipvsadm -Sn`, sorted.
+    table: &'static [&'static str],
+    split: Split,
+    check: Option<Check>,
+    advert_int: u64,
+    /// Re-apply with web1's weight 3 and web2's 1 (wrr): the kernel table follows and the
+    /// requests split 3:1 within ±10 %.
+    reweigh: bool,
+}
+
+const INV: &str = "inventories/vmlab.yml";
+const INV_NAT: &str = "inventories/vmlab-nat.yml";
+
+fn bound(delay_loop: u64, connect_timeout: u64, retry: u64, delay_before_retry: u64) -> u64 {
+    delay_loop + (retry + 1) * connect_timeout + retry * delay_before_retry + 5
+}
+
+fn run_case(c: &Case) {
+    let lab = VmLab::fresh();
+    let pb = format!("playbooks/{}", c.playbook);
+    let master = c.directors[0];
+
+    // 1. apply, and the kernel's table on every director.
+    let t = now_ms();
+    let o = lab.lvsctl(&["apply", &pb, "-i", c.inventory, "--yes"]);
+    assert!(o.status.success(), "apply failed:\n{}{}", stdout(&o), stderr(&o));
+    figure(c, "apply_changed_s", (now_ms() - t) / 1000.0);
+    let want: Vec<String> = c.table.iter().map(|s| s.to_string()).collect();
+    for d in c.directors {
+        let ok = wait_until(Duration::from_secs(20), || lab.ipvs(d) == want);
+        assert!(ok.is_some(), "IPVS table on {d}:\n{}\nwant:\n{}", lab.ipvs(d).join("\n"), want.join("\n"));
+    }
+    assert!(wait_until(Duration::from_secs(20), || lab.holds(master, c.vip)).is_some(), "{master} does not hold {}", c.vip);
+    for d in &c.directors[1..] {
+        assert!(!lab.holds(d, c.vip), "BACKUP {d} holds the VIP too");
+    }
+    for d in c.directors {
+        let (code, ipvs) = ipvs_status(&lab, c, d);
+        assert_eq!(code, Some(0), "status after apply: {ipvs}");
+        assert!(ipvs["missing"].as_array().unwrap().is_empty() && ipvs["differs"].as_array().unwrap().is_empty() && ipvs["unexpected"].as_array().unwrap().is_empty(), "status of {d}'s IPVS table after apply: {ipvs}");
+        assert_eq!(ipvs["real_servers_present"], 2, "{d}: {ipvs}");
+    }
+
+    // 2. client traffic.
+    let mut args = vec!["--target", c.target, "--count", "200", "--sources"];
+    let sources = SOURCES.join(",");
+    args.push(&sources);
+    if c.udp {
+        args.push("--udp");
+    }
+    let r = lab.traffic(&args);
+    eprintln!("vmlab {}: 200 requests: {r}", c.playbook);
+    assert_eq!(r["failed"], 0, "{}: failed requests: {r}", c.playbook);
+    let by = r["by_server"].as_object().unwrap();
+    for rs in ["web1", "web2"] {
+        assert!(by.get(rs).and_then(|v| v.as_u64()).unwrap_or(0) > 0, "{rs} never answered: {r}");
+    }
+    match c.split {
+        Split::Equal => {
+            for (rs, n) in by {
+                let n = n.as_u64().unwrap();
+                assert!((90..=110).contains(&n), "{}: {rs} got {n} of 200, want 100 ±10 %: {r}", c.playbook);
+            }
+        }
+        Split::Sticky => {
+            for (src, per) in r["by_source"].as_object().unwrap() {
+                assert_eq!(per.as_object().unwrap().len(), 1, "{}: source {src} was balanced across real servers: {r}", c.playbook);
+            }
+        }
+    }
+    figure(c, "p50_ms", r["p50_ms"].as_f64().unwrap_or(0.0));
+
+    // 3. ARP: only the active director answers for the VIP.
+    let arp = std::process::Command::new("arping").args(["-c", "3", "-w", "5", "-I", "vmlab0", c.vip]).output().unwrap();
+    let text = stdout(&arp);
+    let replies: Vec<&str> = text.lines().filter(|l| l.contains("reply from")).collect();
+    assert!(!replies.is_empty(), "no ARP reply for {}: {text}", c.vip);
+    for l in &replies {
+        assert!(l.contains(&mac(master)), "ARP for {} answered by another host than {master}: {l}", c.vip);
+        for rs in ["web1", "web2"] {
+            assert!(!l.contains(&mac(rs)), "real server {rs} answered ARP for the VIP: {l}");
+        }
+    }
+
+    // 4. A second apply is a no-op: no reload, counters kept.
+    let pids: Vec<Option<String>> = c.directors.iter().map(|d| lab.keepalived_pid(d)).collect();
+    let conns_before = total_conns(&lab, master);
+    let o = lab.lvsctl(&["apply", &pb, "-i", c.inventory, "--yes"]);
+    assert!(o.status.success(), "second apply:\n{}{}", stdout(&o), stderr(&o));
+    assert!(stdout(&o).contains("Nothing to do") || stderr(&o).contains("Nothing to do"), "second apply changed something:\n{}{}", stdout(&o), stderr(&o));
+    let o = lab.lvsctl(&["plan", &pb, "-i", c.inventory, "--detailed-exitcode"]);
+    assert_eq!(o.status.code(), Some(0), "plan after apply:\n{}{}", stdout(&o), stderr(&o));
+    for (d, before) in c.directors.iter().zip(&pids) {
+        assert_eq!(&lab.keepalived_pid(d), before, "keepalived on {d} was restarted by a no-op apply");
+    }
+    let conns_after = total_conns(&lab, master);
+    assert!(conns_after >= conns_before && conns_before > 0, "IPVS counters reset: {conns_before} -> {conns_after}");
+
+    if c.reweigh {
+        reweigh(&lab, c);
+    }
+    // 5. Health check.
+    if let Some(check) = &c.check {
+        health_check(&lab, c, check);
+    }
+    // 6. Failover.
+    if c.directors.len() == 2 {
+        failover(&lab, c);
+    }
+}
+
+fn reweigh(lab: &VmLab, c: &Case) {
+    let text = std::fs::read_to_string(common::repo().join("playbooks").join(c.playbook)).unwrap();
+    let changed = text.replace("{ host: web1, weight: 1 }", "{ host: web1, weight: 3 }");
+    assert_ne!(text, changed, "{} has no `{{ host: web1, weight: 1 }}` to change", c.playbook);
+    let dir = common::Scratch::new("vm-reweigh");
+    let pb = dir.path().join(c.playbook);
+    std::fs::write(&pb, changed).unwrap();
+    let o = lab.lvsctl(&["apply", pb.to_str().unwrap(), "-i", c.inventory, "--yes"]);
+    assert!(o.status.success(), "apply of weights 3:1:\n{}{}", stdout(&o), stderr(&o));
+    let want_w1 = c.table.iter().find(|l| l.contains("10.77.0.21:")).unwrap().replace("-w 1", "-w 3");
+    let master = c.directors[0];
+    assert!(wait_until(Duration::from_secs(20), || lab.ipvs(master).contains(&want_w1)).is_some(), "{:?}", lab.ipvs(master));
+    let r = lab.traffic(&["--target", c.target, "--count", "200"]);
+    let (w1, w2) = (r["by_server"]["web1"].as_u64().unwrap_or(0) as f64, r["by_server"]["web2"].as_u64().unwrap_or(0) as f64);
+    eprintln!("vmlab {}: weights 3:1: {r}", c.playbook);
+    assert_eq!(r["failed"], 0, "{r}");
+    assert!(w2 > 0.0 && (2.7..=3.3).contains(&(w1 / w2)), "{}: web1:web2 = {w1}:{w2}, want 3:1 within ±10 %", c.playbook);
+}
+
+/// Connections IPVS counted on a director (`ipvsadm -Ln --stats`, summed over services).
+fn total_conns(lab: &VmLab, host: &str) -> u64 {
+    // The kernel's estimator folds per-CPU counters every 2 s.
+    std::thread::sleep(Duration::from_millis(2100));
+    lab.sh(host, "ipvsadm -Ln --stats")
+        .lines()
+        .filter(|l| l.starts_with("TCP") || l.starts_with("UDP"))
+        .map(|l| l.split_whitespace().nth(2).and_then(|n| n.parse::<u64>().ok()).unwrap_or(0))
+        .sum()
+}
+
+fn loop_args(c: &Case, sources: &[&str]) -> Vec<String> {
+    let mut v = vec!["--target".to_string(), c.target.into(), "--rate".into(), "20".into(), "--concurrency".into(), "2".into()];
+    v.extend(["--sources".into(), sources.join(","), "--timeout".into(), "1".into()]);
+    if c.udp {
+        v.push("--udp".into());
+    }
+    v
+}
+
+fn health_check(lab: &VmLab, c: &Case, check: &Check) {
+    let master = c.directors[0];
+    let has_web2 = |lab: &VmLab| lab.ipvs(master).iter().any(|l| l.contains("10.77.0.22:") || l.contains("10.77.1.22:"));
+    let args = loop_args(c, &SOURCES[..4]);
+    let refs: Vec<&str> = args.iter().map(String::as_str).collect();
+    let lp = lab.start_loop(&refs);
+    std::thread::sleep(Duration::from_secs(2));
+    let stopped = now_ms();
+    lab.sh("web2", &format!("systemctl stop {}", check.unit));
+    let removal = wait_until(Duration::from_secs(check.removal_s), || !has_web2(lab));
+    let removed = now_ms();
+    assert!(removal.is_some(), "{}: web2 still in the IPVS table {} s after its check port closed", c.playbook, check.removal_s);
+    figure(c, "check_removal_s", (removed - stopped) / 1000.0);
+    let status_down = ipvs_status(lab, c, master);
+    std::thread::sleep(Duration::from_secs(4));
+    let restarted = now_ms();
+    lab.sh("web2", &format!("systemctl start {}", check.unit));
+    let back = wait_until(Duration::from_secs(check.removal_s), || has_web2(lab));
+    assert!(back.is_some(), "{}: web2 not back in the table {} s after its port reopened", c.playbook, check.removal_s);
+    figure(c, "check_readd_s", (now_ms() - restarted) / 1000.0);
+    std::thread::sleep(Duration::from_secs(2));
+    let res = lp.stop();
+    // Requests in flight when the table changed may fail: count from one timeout after removal.
+    let after_removal = res.failed_between(removed + 1500.0, restarted);
+    eprintln!("vmlab {}: health check loop: {} (failed after removal: {after_removal})", c.playbook, res.summary);
+    assert_eq!(after_removal, 0, "{}: requests failed after keepalived removed web2", c.playbook);
+    // New clients reach web2 again (the loop's sources may still stick to web1 by persistence).
+    let fresh = SOURCES[4..].join(",");
+    let mut args = vec!["--target", c.target, "--count", "80", "--sources", &fresh];
+    if c.udp {
+        args.push("--udp");
+    }
+    let r = lab.traffic(&args);
+    assert_eq!(r["failed"], 0, "after web2 came back: {r}");
+    assert!(r["by_server"]["web2"].as_u64().unwrap_or(0) > 0, "{}: web2 is back in the table but got no new client: {r}", c.playbook);
+    // lvsctl status read the kernel's table: web2 missing (a health-check removal, not drift:
+    // exit 0), then all present again.
+    let (code, ipvs) = status_down;
+    assert_eq!(code, Some(0), "status exit while web2's check failed: {ipvs}");
+    let missing: Vec<&str> = ipvs["missing"].as_array().unwrap().iter().filter_map(|f| f["host"].as_str()).collect();
+    assert_eq!(missing, ["web2"], "status --json while web2 was down: {ipvs}");
+    let (code, ipvs) = ipvs_status(lab, c, master);
+    assert_eq!(code, Some(0), "status with web2 back: {ipvs}");
+    assert!(ipvs["missing"].as_array().unwrap().is_empty(), "status with web2 back: {ipvs}");
+    assert_eq!(ipvs["real_servers_present"], ipvs["real_servers_expected"], "{ipvs}");
+}
+
+/// `lvsctl status --json`: its exit code and the IPVS comparison of `director`.
+fn ipvs_status(lab: &VmLab, c: &Case, director: &str) -> (Option<i32>, serde_json::Value) {
+    let o = lab.lvsctl(&["status", &format!("playbooks/{}", c.playbook), "-i", c.inventory, "--json"]);
+    let rows: serde_json::Value = serde_json::from_str(&stdout(&o)).unwrap_or_else(|e| panic!("status --json: {e}: {}{}", stdout(&o), stderr(&o)));
+    let row = rows.as_array().unwrap().iter().find(|r| r["host"] == director).unwrap_or_else(|| panic!("no {director} in {rows}"));
+    (o.status.code(), row["ipvs"].clone())
+}
+
+fn failover(lab: &VmLab, c: &Case) {
+    let (master, backup) = (c.directors[0], c.directors[1]);
+    let takeover = Duration::from_secs(3 * c.advert_int + 10);
+    let args = loop_args(c, &SOURCES);
+    let refs: Vec<&str> = args.iter().map(String::as_str).collect();
+
+    // keepalived killed on the MASTER (the VIP and kernel table may stay behind: either outcome
+    // is keepalived's, so only the BACKUP's takeover and the traffic are asserted).
+    let lp = lab.start_loop(&refs);
+    std::thread::sleep(Duration::from_secs(2));
+    lab.sh(master, "pkill -9 -x keepalived; true");
+    let took = wait_until(takeover, || lab.holds(backup, c.vip));
+    assert!(took.is_some(), "{}: {backup} did not take the VIP after keepalived was killed on {master}", c.playbook);
+    std::thread::sleep(Duration::from_secs(3));
+    let end = now_ms();
+    let res = lp.stop();
+    report_gap(c, "kill9_keepalived", &res);
+    assert_eq!(res.failed_between(end - 2000.0, end + 1.0), 0, "{}: still failing after the BACKUP took over", c.playbook);
+
+    // Failback: keepalived started again on the MASTER takes the VIP back (preemption).
+    let lp = lab.start_loop(&refs);
+    std::thread::sleep(Duration::from_secs(1));
+    lab.sh(master, "systemctl start keepalived");
+    let back = wait_until(takeover, || lab.holds(master, c.vip) && !lab.holds(backup, c.vip));
+    assert!(back.is_some(), "{}: {master} did not take the VIP back", c.playbook);
+    std::thread::sleep(Duration::from_secs(3));
+    let end = now_ms();
+    let res = lp.stop();
+    report_gap(c, "failback_after_kill9", &res);
+    assert_eq!(res.failed_between(end - 2000.0, end + 1.0), 0, "{}: failing after failback", c.playbook);
+
+    // Power cut of the MASTER VM.
+    let lp = lab.start_loop(&refs);
+    std::thread::sleep(Duration::from_secs(2));
+    lab.lab(&["crash", master]);
+    let took = wait_until(takeover, || lab.holds(backup, c.vip));
+    assert!(took.is_some(), "{}: {backup} did not take the VIP after {master} lost power", c.playbook);
+    std::thread::sleep(Duration::from_secs(3));
+    let end = now_ms();
+    let res = lp.stop();
+    report_gap(c, "master_power_cut", &res);
+    assert_eq!(res.failed_between(end - 2000.0, end + 1.0), 0, "{}: still failing after {backup} took over", c.playbook);
+    // VRRP: the BACKUP waits 3 x advert_int + skew before it takes over.
+    let limit = 3.0 * c.advert_int as f64 + 4.0;
+    assert!(res.outage_s() <= limit, "{}: outage {} s after a power cut, VRRP allows {limit} s", c.playbook, res.outage_s());
+
+    // The MASTER boots again (its disk kept the config; keepalived starts at boot) and takes back.
+    let lp = lab.start_loop(&refs);
+    lab.lab(&["boot", master]);
+    let back = wait_until(Duration::from_secs(60), || lab.holds(master, c.vip) && !lab.holds(backup, c.vip));
+    assert!(back.is_some(), "{}: {master} did not take the VIP back after booting", c.playbook);
+    std::thread::sleep(Duration::from_secs(3));
+    let end = now_ms();
+    let res = lp.stop();
+    report_gap(c, "failback_after_boot", &res);
+    assert_eq!(res.failed_between(end - 2000.0, end + 1.0), 0, "{}: failing after the MASTER came back", c.playbook);
+}
+
+fn report_gap(c: &Case, what: &str, res: &vmlab::LoopResult) {
+    eprintln!("vmlab {}: {what}: {}", c.playbook, res.summary);
+    figure(c, &format!("{what}_failed"), res.failed() as f64);
+    figure(c, &format!("{what}_sent"), res.sent() as f64);
+    figure(c, &format!("{what}_outage_s"), res.outage_s());
+}
+
+/// A measured figure, one line on stderr for benches/vmlab.py to collect.
+fn figure(c: &Case, name: &str, value: f64) {
+    eprintln!("vmlab-figure {} {name} {value:.2}", c.playbook);
+}
+
+/// The apply faults that matter with a real kernel, once against the VM lab, with client
+/// traffic flowing through the router the whole time: keepalived -t rejecting the candidate,
+/// an activation failing after files were replaced, lvsctl killed mid-transaction. Each ends
+/// with the hosts exactly as before (files, sysctls, addresses, routes, rules, keepalived pid,
+/// IPVS table) or converged by a re-run, and the cluster still serving.
+#[test]
+fn faults_roll_back_while_traffic_flows() {
+    if !vmlab::vm_lab_or_skip("faults_roll_back_while_traffic_flows") {
+        return;
+    }
+    let lab = VmLab::fresh();
+    let main = "playbooks/dr-keepalived-router.yml";
+    let http = "playbooks/dr-keepalived-pair-http.yml";
+    let apply = |args: &[&str]| {
+        let mut a = vec!["apply"];
+        a.extend_from_slice(args);
+        a.extend(["-i", INV, "--yes"]);
+        lab.lvsctl(&a)
+    };
+    assert_eq!(apply(&[main]).status.code(), Some(0));
+    assert!(wait_until(Duration::from_secs(20), || lab.holds("lvs1", "10.77.0.100")).is_some());
+    let hosts = ["gw", "lvs1", "lvs2", "web1", "web2"];
+    let snaps = |lab: &VmLab| hosts.iter().map(|h| (h.to_string(), lab.snapshot(h))).collect::<Vec<_>>();
+    let sources = SOURCES.join(",");
+    let lp = lab.start_loop(&["--target", "10.77.9.2:80", "--rate", "20", "--concurrency", "2", "--sources", &sources]);
+
+    // 1. keepalived -t rejects the BACKUP's candidate (`state SLAVE` from a site template).
+    let before = snaps(&lab);
+    let dir = common::Scratch::new("vm-badtmpl");
+    let t = std::fs::read_to_string(common::repo().join("templates/keepalived.conf.j2"))
+        .unwrap()
+        .replace("state {{ i.state }}", "state {{ 'SLAVE' if i.state == 'BACKUP' else i.state }}");
+    std::fs::write(dir.path().join("keepalived.conf.j2"), t).unwrap();
+    let o = apply(&[http, "--templates", dir.path().to_str().unwrap()]);
+    assert_eq!(o.status.code(), Some(1), "{}{}", stdout(&o), stderr(&o));
+    let out = stdout(&o);
+    assert!(out.contains("FAILED at validate") && out.contains("keepalived -t"), "{out}");
+    for (h, snap) in &before {
+        if h != "web1" && h != "web2" {
+            assert_eq!(snap, &lab.snapshot(h), "{h} is not exactly as it was after keepalived -t refused");
+        }
+    }
+
+    // 2. An activation fails after files were replaced: web1 switched to the NAT example, whose
+    // default route via 10.77.1.254 is not on-link on eth0; its DR VIP must come back.
+    assert_eq!(apply(&[main]).status.code(), Some(0), "back to the main example");
+    let web1 = lab.snapshot("web1");
+    let o = apply(&["playbooks/nat-director.yml", "--limit", "web1"]);
+    assert_eq!(o.status.code(), Some(1), "{}{}", stdout(&o), stderr(&o));
+    assert!(stdout(&o).contains("FAILED at activate"), "{}", stdout(&o));
+    assert_eq!(web1, lab.snapshot("web1"), "web1 is not exactly as it was after a failed activation");
+
+    // 3. lvsctl killed (its connections cut) as the BACKUP's transaction begins.
+    let mut child = common::lvsctl()
+        .args(["apply", http, "-i", INV, "--yes"])
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let err = child.stderr.take().unwrap();
+    let mut reached = false;
+    for line in std::io::BufRead::lines(std::io::BufReader::new(err)) {
+        if line.unwrap().starts_with("lvs2: lock") {
+            child.kill().unwrap();
+            reached = true;
+            break;
+        }
+    }
+    let _ = child.wait();
+    assert!(reached, "apply never reached lvs2");
+    let released = wait_until(Duration::from_secs(30), || lab.ssh("lvs2", "test -e /var/lib/lvsctl/lock").status.code() == Some(1));
+    assert!(released.is_some(), "lvs2 kept its lock after the connection was cut");
+    let status = lab.sh("lvs2", "cat /var/lib/lvsctl/generations/$(ls /var/lib/lvsctl/generations | sort -n | tail -1)/status");
+    assert!(matches!(status.trim(), "applied" | "rolled-back"), "lvs2 was left `{status}`: half-configured");
+    let o = apply(&[http]);
+    assert_eq!(o.status.code(), Some(0), "the re-run after a cut connection:\n{}{}", stdout(&o), stderr(&o));
+    let want = ["-A -t 10.77.0.100:80 -s wlc", "-a -t 10.77.0.100:80 -r 10.77.0.21:80 -g -w 3", "-a -t 10.77.0.100:80 -r 10.77.0.22:80 -g -w 3"];
+    for d in ["lvs1", "lvs2"] {
+        assert!(wait_until(Duration::from_secs(20), || lab.ipvs(d) == want).is_some(), "{d}: {:?}", lab.ipvs(d));
+    }
+    std::thread::sleep(Duration::from_secs(3));
+    let end = now_ms();
+    let res = lp.stop();
+    eprintln!("vmlab faults: traffic through all three faults: {}", res.summary);
+    eprintln!("vmlab-figure faults failed {} of {}", res.failed(), res.sent());
+    assert_eq!(res.failed_between(end - 2500.0, end + 1.0), 0, "the cluster is not serving after the faults");
+}
+
+macro_rules! case {
+    ($name:ident, $case:expr) => {
+        #[test]
+        fn $name() {
+            if !vmlab::vm_lab_or_skip(stringify!($name)) {
+                return;
+            }
+            run_case(&$case);
+        }
+    };
+}
+
+case!(dr_ipvsadm_single, Case {
+    playbook: "dr-ipvsadm-single.yml",
+    inventory: INV,
+    target: "10.77.0.100:80",
+    udp: false,
+    vip: "10.77.0.100",
+    directors: &["lvs1"],
+    table: &[
+        "-A -t 10.77.0.100:80 -s wrr",
+        "-a -t 10.77.0.100:80 -r 10.77.0.21:80 -g -w 1",
+        "-a -t 10.77.0.100:80 -r 10.77.0.22:80 -g -w 1",
+    ],
+    split: Split::Equal,
+    check: None,
+    advert_int: 1,
+    reweigh: true,
+});
+
+case!(dr_keepalived_single, Case {
+    playbook: "dr-keepalived-single.yml",
+    inventory: INV,
+    target: "10.77.0.100:80",
+    udp: false,
+    vip: "10.77.0.100",
+    directors: &["lvs1"],
+    table: &[
+        "-A -t 10.77.0.100:80 -s wlc -p 60",
+        "-a -t 10.77.0.100:80 -r 10.77.0.21:80 -g -w 100",
+        "-a -t 10.77.0.100:80 -r 10.77.0.22:80 -g -w 100",
+    ],
+    split: Split::Sticky,
+    check: Some(Check { unit: "vmlab-web@80", removal_s: bound(10, 10, 3, 3) }),
+    advert_int: 1,
+    reweigh: false,
+});
+
+case!(dr_keepalived_pair_sync, Case {
+    playbook: "dr-keepalived-pair-sync.yml",
+    inventory: INV,
+    target: "10.77.0.100:80",
+    udp: false,
+    vip: "10.77.0.100",
+    directors: &["lvs1", "lvs2"],
+    table: &[
+        "-A -t 10.77.0.100:80 -s rr",
+        "-a -t 10.77.0.100:80 -r 10.77.0.21:80 -g -w 100",
+        "-a -t 10.77.0.100:80 -r 10.77.0.22:80 -g -w 100",
+    ],
+    split: Split::Equal,
+    check: Some(Check { unit: "vmlab-web@80", removal_s: bound(6, 3, 3, 3) }),
+    advert_int: 5,
+    reweigh: false,
+});
+
+case!(dr_keepalived_pair_http, Case {
+    playbook: "dr-keepalived-pair-http.yml",
+    inventory: INV,
+    target: "10.77.0.100:80",
+    udp: false,
+    vip: "10.77.0.100",
+    directors: &["lvs1", "lvs2"],
+    table: &[
+        "-A -t 10.77.0.100:80 -s wlc",
+        "-a -t 10.77.0.100:80 -r 10.77.0.21:80 -g -w 3",
+        "-a -t 10.77.0.100:80 -r 10.77.0.22:80 -g -w 3",
+    ],
+    split: Split::Equal,
+    check: Some(Check { unit: "vmlab-web@80", removal_s: bound(6, 1, 3, 3) }),
+    advert_int: 1,
+    reweigh: false,
+});
+
+case!(dr_keepalived_router, Case {
+    playbook: "dr-keepalived-router.yml",
+    inventory: INV,
+    target: "10.77.9.2:80",
+    udp: false,
+    vip: "10.77.0.100",
+    directors: &["lvs1", "lvs2"],
+    table: &[
+        "-A -t 10.77.0.100:80 -s wlc -p 60",
+        "-a -t 10.77.0.100:80 -r 10.77.0.21:80 -g -w 1",
+        "-a -t 10.77.0.100:80 -r 10.77.0.22:80 -g -w 1",
+    ],
+    split: Split::Sticky,
+    check: Some(Check { unit: "vmlab-web@80", removal_s: bound(6, 3, 3, 3) }),
+    advert_int: 1,
+    reweigh: false,
+});
+
+case!(nat_director, Case {
+    playbook: "nat-director.yml",
+    inventory: INV_NAT,
+    target: "10.77.0.100:80",
+    udp: false,
+    vip: "10.77.0.100",
+    directors: &["lvs1"],
+    table: &[
+        "-A -t 10.77.0.100:80 -s rr",
+        "-a -t 10.77.0.100:80 -r 10.77.1.21:8080 -m -w 1",
+        "-a -t 10.77.0.100:80 -r 10.77.1.22:8080 -m -w 1",
+    ],
+    split: Split::Equal,
+    check: None,
+    advert_int: 1,
+    reweigh: false,
+});
+
+case!(nat_keepalived_pair, Case {
+    playbook: "nat-keepalived-pair.yml",
+    inventory: INV_NAT,
+    target: "10.77.0.100:80",
+    udp: false,
+    vip: "10.77.0.100",
+    directors: &["lvs1", "lvs2"],
+    table: &[
+        "-A -t 10.77.0.100:80 -s wlc",
+        "-a -t 10.77.0.100:80 -r 10.77.1.21:8080 -m -w 1",
+        "-a -t 10.77.0.100:80 -r 10.77.1.22:8080 -m -w 1",
+    ],
+    split: Split::Equal,
+    check: Some(Check { unit: "vmlab-web@8080", removal_s: bound(6, 3, 3, 3) }),
+    advert_int: 1,
+    reweigh: false,
+});
+
+case!(tun_keepalived, Case {
+    playbook: "tun-keepalived.yml",
+    inventory: INV,
+    target: "10.77.0.53:53",
+    udp: true,
+    vip: "10.77.0.53",
+    directors: &["lvs1", "lvs2"],
+    table: &[
+        "-A -u 10.77.0.53:53 -s sh",
+        "-a -u 10.77.0.53:53 -r 10.77.0.21:53 -i -w 1 --tun-type ipip",
+        "-a -u 10.77.0.53:53 -r 10.77.0.22:53 -i -w 1 --tun-type ipip",
+    ],
+    split: Split::Sticky,
+    check: Some(Check { unit: "vmlab-web@53", removal_s: bound(6, 3, 3, 3) }),
+    advert_int: 1,
+    reweigh: false,
+});
