@@ -5,8 +5,11 @@ use std::path::PathBuf;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
+/// `lvsctl --version`: the crate version and the git commit it was built from (build.rs).
+pub const VERSION: &str = concat!(env!("CARGO_PKG_VERSION"), " (commit ", env!("LVSCTL_COMMIT"), ")");
+
 #[derive(Debug, Parser)]
-#[command(name = "lvsctl", version, about = "Provision Linux Virtual Server (LVS) load-balancing clusters over SSH")]
+#[command(name = "lvsctl", version = VERSION, about = "Provision Linux Virtual Server (LVS) load-balancing clusters over SSH")]
 pub struct Cli {
     /// When to use colors.
     #[arg(long, global = true, value_enum, default_value_t = ColorChoice::Auto)]
@@ -38,12 +41,45 @@ pub enum Command {
     Rollback(RollbackArgs),
     /// List the generations lvsctl applied on each host.
     History(HistoryArgs),
+    /// Each host of an inventory as lvsctl reads it: connection, groups, each variable and where it was set.
+    Inventory(InventoryArgs),
+    /// Print a shell completion script (bash, zsh, fish, elvish, powershell).
+    Completions(CompletionsArgs),
+    /// Print the manual page (roff; `lvsctl man | man -l -`), or write one per subcommand.
+    Man(ManArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct InventoryArgs {
+    /// The inventory (Ansible YAML or INI, with group_vars/ and host_vars/ beside it).
+    #[arg(short = 'i', long = "inventory")]
+    pub inventory: PathBuf,
+    /// Only these hosts (comma-separated names).
+    #[arg(long, value_name = "HOSTS", value_delimiter = ',')]
+    pub limit: Vec<String>,
+    /// Print as JSON on stdout.
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct CompletionsArgs {
+    /// The shell to complete in.
+    #[arg(value_enum)]
+    pub shell: clap_complete::Shell,
+}
+
+#[derive(Debug, Args)]
+pub struct ManArgs {
+    /// Write lvsctl.1 and one lvsctl-<command>.1 per subcommand into DIR instead.
+    #[arg(long, value_name = "DIR")]
+    pub out_dir: Option<PathBuf>,
 }
 
 /// Hosts from an inventory alone (rollback and history need no topology).
 #[derive(Debug, Args)]
 pub struct InventoryHosts {
-    /// The inventory (Ansible YAML layout).
+    /// The inventory (Ansible YAML or INI).
     #[arg(short = 'i', long = "inventory")]
     pub inventory: PathBuf,
     #[command(flatten)]
@@ -138,7 +174,7 @@ pub struct StatusArgs {
 pub struct Common {
     /// The topology (YAML), e.g. playbooks/dr-keepalived-pair.yml.
     pub topology: PathBuf,
-    /// The inventory (Ansible YAML layout). Default: the topology's `inventory` key.
+    /// The inventory (Ansible YAML or INI). Default: the topology's `inventory` key.
     #[arg(short = 'i', long = "inventory")]
     pub inventory: Option<PathBuf>,
     /// A directory whose templates replace the embedded ones of the same name.

@@ -2,7 +2,10 @@
 //! `report`. Commands return exit codes (see `crate::exit`); they print, nothing else does.
 
 mod apply;
+mod completions;
 mod history;
+mod inventory;
+mod man;
 mod plan;
 mod render;
 mod rollback;
@@ -34,6 +37,9 @@ pub fn run(cli: Cli) -> i32 {
         Command::Apply(args) => apply::run(args),
         Command::Rollback(args) => rollback::run(args),
         Command::History(args) => history::run(args),
+        Command::Inventory(args) => inventory::run(args),
+        Command::Completions(args) => completions::run(args),
+        Command::Man(args) => man::run(args),
     };
     match result {
         Ok(code) => code,
