@@ -201,3 +201,71 @@ fn warnings_do_not_fail_validation_but_are_shown_with_location() {
     let o = run(&["validate", "playbooks/dr-keepalived-pair-sync.yml"]);
     assert!(stderr(&o).contains("sync group `VGM` would hold only one VRRP instance"), "{}", stderr(&o));
 }
+
+#[test]
+fn an_ini_inventory_gives_the_same_plan_as_its_yaml_twin() {
+    let dir = Scratch::new("ini");
+    let ini = dir.path().join("lab.ini");
+    std::fs::write(
+        &ini,
+        "[all:vars]\nansible_user=root\n\n[directors]\nlvs[1:2] interface=eth0\n\n[real_servers]\nweb1 ansible_host=10.77.0.21\nweb2 ansible_host=10.77.0.22\n\n[routers]\ngw ansible_host=10.77.0.2\n",
+    )
+    .unwrap();
+    std::fs::create_dir_all(dir.path().join("host_vars")).unwrap();
+    std::fs::write(dir.path().join("host_vars/lvs1.yml"), "ansible_host: 10.77.0.11\n").unwrap();
+    std::fs::write(dir.path().join("host_vars/lvs2.yml"), "ansible_host: 10.77.0.12\n").unwrap();
+    let yaml = run(&["plan", MAIN, "--offline", "--json"]);
+    let from_ini = run(&["plan", MAIN, "-i", ini.to_str().unwrap(), "--offline", "--json"]);
+    assert!(from_ini.status.success(), "{}", stderr(&from_ini));
+    assert_eq!(stdout(&yaml), stdout(&from_ini));
+}
+
+#[test]
+fn inventory_shows_each_host_and_where_its_variables_come_from() {
+    let o = run(&["inventory", "-i", "tests/inventories/ini-children/hosts.ini", "--limit", "lvs2"]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let out = stdout(&o);
+    for expected in [
+        // group_vars/lb.yml beats [all:vars]; the host's own interface beats group_vars/all.
+        "lvs2  lbadmin@10.77.0.12:2222  become root (sudo)  groups: directors, lb, site",
+        "ansible_user                  \"lbadmin\"                tests/inventories/ini-children/group_vars/lb.yml:1:15",
+        "interface                     \"ens4\"                   tests/inventories/ini-children/hosts.ini:14:58",
+        "1 host(s) in tests/inventories/ini-children/hosts.ini (INI).",
+    ] {
+        assert!(out.contains(expected), "missing `{expected}` in:\n{out}");
+    }
+    let o = run(&["inventory", "-i", "tests/inventories/ini-children/hosts.ini", "--json"]);
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert_eq!(v["format"], "ini");
+    assert_eq!(v["hosts"][0]["name"], "bastion");
+    assert_eq!(v["hosts"][0]["ssh"]["user"], "jump");
+    let o = run(&["inventory", "-i", "tests/inventories/ini-children/hosts.ini", "--limit", "nosuch"]);
+    assert_eq!(o.status.code(), Some(1));
+}
+
+#[test]
+fn version_completions_and_man_page_come_from_the_cli_definition() {
+    let o = run(&["--version"]);
+    assert!(o.status.success());
+    let version = stdout(&o);
+    assert!(version.starts_with(&format!("lvsctl {} (commit ", env!("CARGO_PKG_VERSION"))), "{version}");
+    for shell in ["bash", "zsh", "fish"] {
+        let o = run(&["completions", shell]);
+        assert!(o.status.success(), "{shell}: {}", stderr(&o));
+        let script = stdout(&o);
+        for word in ["lvsctl", "inventory", "rollback", "detailed-exitcode"] {
+            assert!(script.contains(word), "{shell} completions lack `{word}`");
+        }
+    }
+    let o = run(&["man"]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let page = stdout(&o);
+    assert!(page.contains(".TH lvsctl 1") && page.contains("(commit "), "{page}");
+    assert!(page.contains("lvsctl\\-inventory(1)"), "the page lists the subcommands:\n{page}");
+    let dir = Scratch::new("man");
+    let o = run(&["man", "--out-dir", dir.path().to_str().unwrap()]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    for page in ["lvsctl.1", "lvsctl-plan.1", "lvsctl-inventory.1", "lvsctl-completions.1"] {
+        assert!(dir.path().join(page).exists(), "{page} not written");
+    }
+}
