@@ -257,6 +257,11 @@ impl Resolver<'_> {
                 d.error(v.span(), format!("host `{}`: `{var}` must be a single value, found {}", self.name, v.node.kind()));
                 None
             }
+            Value::Str(s) if s.starts_with("$ANSIBLE_VAULT;") => {
+                d.error(v.span(), format!("host `{}`: `{var}` is encrypted with ansible-vault, which lvsctl cannot decrypt", self.name))
+                    .hint("write this variable in clear text (only secrets belong in the vault)");
+                None
+            }
             _ => v.node.text().map(|t| (t, v.span())),
         }
     }
@@ -520,6 +525,13 @@ web[01:02]:2201
         let msgs: Vec<String> = d.sorted().iter().map(|d| d.to_string()).collect();
         assert_eq!(msgs.len(), 1, "{msgs:?}");
         assert!(msgs[0].contains("host_vars/web1.yml:1:1: warning: encrypted with ansible-vault"), "{msgs:?}");
+        // A vaulted value of a variable lvsctl reads is an error; of any other, nothing.
+        let dir = Dir::new("vault", &[("hosts.ini", "web1\n"), ("host_vars/web1.yml", "db_password: !vault |\n  $ANSIBLE_VAULT;1.1;AES256\n  6162\nansible_user: !vault |\n  $ANSIBLE_VAULT;1.1;AES256\n  6364\n")]);
+        let mut d2 = Diagnostics::default();
+        Inventory::load(&dir.0.join("hosts.ini"), &mut d2).unwrap();
+        let msgs2: Vec<String> = d2.sorted().iter().map(|d| d.to_string()).collect();
+        assert_eq!(msgs2.len(), 1, "{msgs2:?}");
+        assert!(msgs2[0].contains("host_vars/web1.yml:5:3: error: host `web1`: `ansible_user` is encrypted with ansible-vault"), "{msgs2:?}");
         let (web1, web2) = (i.get("web1").unwrap(), i.get("web2").unwrap());
         // group_vars/all beats the file's [web:vars]; group_vars/web beats group_vars/all;
         // the file's host vars beat every group var.

@@ -32,7 +32,6 @@ pub struct VarsDirs {
 impl VarsDirs {
     /// The `group_vars/` and `host_vars/` directories in `base` (the inventory's directory).
     pub fn new(base: &Path, d: &mut Diagnostics) -> VarsDirs {
-        let base = if base.as_os_str().is_empty() { Path::new(".") } else { base };
         let mut dir = |name: &str| {
             let p = base.join(name);
             if p.is_dir() {
