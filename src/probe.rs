@@ -33,7 +33,8 @@
 //! @@lvsctl nomanifest
 //! @@lvsctl sysctl KEY VALUE             runtime value from /proc/sys
 //! @@lvsctl nosysctl KEY                 no such /proc/sys entry (e.g. the interface is absent)
-//! @@lvsctl addr LINE                    a line of `ip -o -4 addr show`
+//! @@lvsctl addr LINE                    a line of `ip -o -4 addr show up` (a VIP on a down
+//!                                       device, e.g. tunl0 never brought up, receives nothing)
 //! @@lvsctl route LINE                   a line of `ip -4 route show default`
 //! @@lvsctl nat LINE                     a line of `iptables-save -t nat` that mentions LVSCTL
 //! @@lvsctl keepalived installed
@@ -240,7 +241,7 @@ p() {
 "#;
 
 const NETWORK: &str = r#"if command -v ip >/dev/null 2>&1; then
-  ip -o -4 addr show 2>/dev/null | p addr
+  ip -o -4 addr show up 2>/dev/null | p addr
   ip -4 route show default 2>/dev/null | p route
 fi
 if command -v iptables-save >/dev/null 2>&1; then

@@ -22,6 +22,8 @@ for pair in keepalived:keepalived iptables-restore:iptables ip:iproute2 arping:i
         [[ " ${need[*]-} " == *" $pkg "* ]] || need+=("$pkg")
     fi
 done
+# Debian's python3 creates venvs (the ansible-inventory comparison test) only with python3-venv.
+if command -v dpkg >/dev/null 2>&1 && ! dpkg -s python3-venv >/dev/null 2>&1; then need+=(python3-venv); fi
 if [ "${#need[@]}" -gt 0 ]; then
     if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
         echo "tests/run.sh: installing ${need[*]}"

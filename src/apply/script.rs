@@ -153,6 +153,11 @@ pub fn transaction(plan: &HostPlan, facts: &Facts, changes: &[Change], o: &TxnOp
             Change::AddressAdd { address: a } => {
                 let label = a.label.as_ref().map(|l| format!(" label {}", sq(l))).unwrap_or_default();
                 let _ = writeln!(s, "echo {} >>\"$G/addr.added\"", sq(&format!("{}/{} dev {}", a.ip, a.prefix, a.dev)));
+                // tunl0 exists (ipip) but is down until something brings it up, and a VIP on a
+                // down device receives nothing (found in the VM lab: every TUN request lost).
+                if a.dev != "lo" {
+                    let _ = writeln!(s, "run activate ip link set dev {} up", sq(&a.dev));
+                }
                 let _ = writeln!(s, "run activate ip addr replace {}/{} dev {}{label}", a.ip, a.prefix, sq(&a.dev));
             }
             Change::RouteRemove { route: r } => {
@@ -390,7 +395,7 @@ nat_load() { # file chain...
   run activate iptables-restore --noflush "$f"
 }
 verify_sysctl() { v=$(cat "$1" 2>/dev/null); [ "$v" = "$2" ] || fail "$1 is '$v', not $2"; }
-verify_addr() { ip -o -4 addr show dev "$2" 2>/dev/null | grep -q " inet $1 " || fail "$1 is not on $2"; }
+verify_addr() { ip -o -4 addr show dev "$2" up 2>/dev/null | grep -q " inet $1 " || fail "$1 is not on $2 (or $2 is down)"; }
 verify_chain() {
   iptables -t nat -S "$1" >/dev/null 2>&1 || fail "chain $1 is missing"
 }
