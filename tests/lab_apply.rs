@@ -119,6 +119,9 @@ fn a_second_apply_changes_nothing_and_reloads_nothing() {
     }
     let lab = Lab::fresh();
     assert_eq!(apply(&[MAIN]).status.code(), Some(0));
+    // keepalived starts in BACKUP and becomes MASTER after 3 adverts: let VRRP settle before
+    // the snapshot, or the VIP appearing on lvs1 reads as a change made by the second apply.
+    wait_for("lvs1 to hold the VIP", Duration::from_secs(20), || (holder_of_vip(&lab) == ["lvs1"]).then_some(()));
     let pids: Vec<String> = ["lvs1", "lvs2"].iter().map(|h| lab.sh(h, "cat /run/keepalived.pid")).collect();
     let before = lab.snapshots();
     let sessions: Vec<usize> = LAB_HOSTS.iter().map(|(h, _)| lab.sshd_sessions(h)).collect();

@@ -90,6 +90,7 @@ def main():
     ap.add_argument("--sources", default="", help="comma-separated source addresses, used round-robin")
     ap.add_argument("--timeout", type=float, default=1.0)
     ap.add_argument("--log", default="")
+    ap.add_argument("--until", default="", help="stop early once this real server has answered")
     a = ap.parse_args()
     if not a.count and not a.duration:
         ap.error("give --count or --duration")
@@ -127,6 +128,8 @@ def main():
                 rec = (start * 1000, (time.time() - start) * 1000, src, None, kind_of(e))
             with lock:
                 records.append(rec)
+            if a.until and rec[3] == a.until:
+                stop.set()
             if interval:
                 nxt += interval
                 pause = nxt - time.time()
