@@ -46,6 +46,12 @@ fn holder_of_vip(lab: &Lab) -> Vec<&'static str> {
     ["lvs1", "lvs2"].into_iter().filter(|h| lab.sh(h, "ip -o -4 addr show dev eth0").contains("10.77.0.100/32")).collect()
 }
 
+/// keepalived starts in BACKUP and lvs1 (the highest priority) becomes MASTER adverts later:
+/// snapshots wait for that, or the VIP appearing on lvs1 reads as a change made in between.
+fn vrrp_settled(lab: &Lab) {
+    wait_for("lvs1 to hold the VIP alone", Duration::from_secs(20), || (holder_of_vip(lab) == ["lvs1"]).then_some(()));
+}
+
 fn wait_for<T>(what: &str, timeout: Duration, mut f: impl FnMut() -> Option<T>) -> T {
     let start = Instant::now();
     loop {
@@ -119,10 +125,8 @@ fn a_second_apply_changes_nothing_and_reloads_nothing() {
     }
     let lab = Lab::fresh();
     assert_eq!(apply(&[MAIN]).status.code(), Some(0));
-    // keepalived starts in BACKUP and becomes MASTER after 3 adverts: let VRRP settle before
-    // the snapshot, or the VIP appearing on lvs1 reads as a change made by the second apply.
-    wait_for("lvs1 to hold the VIP", Duration::from_secs(20), || (holder_of_vip(&lab) == ["lvs1"]).then_some(()));
     let pids: Vec<String> = ["lvs1", "lvs2"].iter().map(|h| lab.sh(h, "cat /run/keepalived.pid")).collect();
+    vrrp_settled(&lab);
     let before = lab.snapshots();
     let sessions: Vec<usize> = LAB_HOSTS.iter().map(|(h, _)| lab.sshd_sessions(h)).collect();
     let o = apply(&[MAIN, "--detailed-exitcode"]);
@@ -146,6 +150,7 @@ fn a_config_keepalived_rejects_is_rolled_back_and_stops_the_rollout() {
     }
     let lab = Lab::fresh();
     assert_eq!(apply(&[MAIN]).status.code(), Some(0));
+    vrrp_settled(&lab);
     let before = lab.snapshots();
     // A site template with the typo of seed 004: `state SLAVE`.
     let dir = Scratch::new("badtmpl");
@@ -195,6 +200,7 @@ fn a_full_etc_keepalived_is_rolled_back_and_a_rerun_converges() {
     assert_eq!(apply(&[MAIN]).status.code(), Some(0));
     // A tiny tmpfs on lvs2's /etc/keepalived, holding the current config, then filled up.
     lab.sh("lvs2", "cp -p /etc/keepalived/keepalived.conf /tmp/k && mount -t tmpfs -o size=12k tmpfs /etc/keepalived && cp -p /tmp/k /etc/keepalived/keepalived.conf && (dd if=/dev/zero of=/etc/keepalived/filler bs=1k count=64 2>/dev/null; true)");
+    vrrp_settled(&lab);
     let before = lab.snapshots();
     let o = apply(&[HTTP]);
     assert_eq!(o.status.code(), Some(1), "{}{}", stdout(&o), stderr(&o));
@@ -291,6 +297,7 @@ fn rollback_restores_files_and_runtime_state() {
     }
     let lab = Lab::fresh();
     assert_eq!(apply(&[MAIN]).status.code(), Some(0));
+    vrrp_settled(&lab);
     let gen1: Vec<(String, String)> = lab.snapshots().into_iter().map(|(h, s)| (h, s.lines().filter(|l| !l.starts_with("keepalived=")).collect::<Vec<_>>().join("\n"))).collect();
     // Generation 2: a different cluster config (HTTP checks, other VRID and secret).
     assert_eq!(apply(&[HTTP]).status.code(), Some(0));
@@ -303,6 +310,7 @@ fn rollback_restores_files_and_runtime_state() {
     assert!(stdout(&o).contains("gw: skipped"), "{}", stdout(&o));
     assert!(!stdout(&o).contains("s3cret") && !stdout(&o).contains("123456"), "secret leaked");
     // Files and runtime state as after generation 1 (keepalived reloaded, so its pid may stay).
+    vrrp_settled(&lab);
     let now: Vec<(String, String)> = lab.snapshots().into_iter().map(|(h, s)| (h, s.lines().filter(|l| !l.starts_with("keepalived=")).collect::<Vec<_>>().join("\n"))).collect();
     assert_eq!(gen1, now);
     assert_eq!(run(&["plan", MAIN, "--detailed-exitcode"]).status.code(), Some(0), "the hosts are not at the router topology again");
@@ -332,6 +340,7 @@ fn a_saved_plan_is_applied_as_reviewed_and_refused_when_a_host_changed() {
     let o = run(&["plan", MAIN, "--out", f]);
     assert_eq!(o.status.code(), Some(0));
     lab.sh("web1", "sysctl -q -w net.ipv4.conf.lo.arp_ignore=0");
+    vrrp_settled(&lab);
     let before = lab.snapshots();
     let o = apply(&[f]);
     assert_eq!(o.status.code(), Some(1));
