@@ -50,6 +50,11 @@ pub struct TxnOptions<'a> {
 
 pub fn transaction(plan: &HostPlan, facts: &Facts, changes: &[Change], o: &TxnOptions) -> String {
     let mut s = String::with_capacity(16 * 1024);
+    // The whole script is one brace group: `sh -s` reads it completely before running any of
+    // it. Without that, sh runs commands as they arrive on stdin, and a connection cut while
+    // the script is still in flight (sshd drops what it has not yet written into the pipe)
+    // ends it half-way with the lock held (found in the VM lab, where sh reads slowly).
+    s.push_str("{\n");
     s.push_str(PRELUDE);
     let _ = writeln!(s, "HOLDER={}", sq(o.holder));
     let _ = writeln!(s, "IPVSADM_RULES={}", sq(IPVSADM_RULES));
@@ -216,6 +221,7 @@ pub fn transaction(plan: &HostPlan, facts: &Facts, changes: &[Change], o: &TxnOp
     let files: String = plan.files.iter().map(|f| format!("{}\n", f.path)).collect();
     let _ = writeln!(s, "MANAGED={}", sq(&files));
     s.push_str(RECORD);
+    s.push_str("}\n");
     s
 }
 
