@@ -246,13 +246,25 @@ start_vm() {   # host
   echo $! >"$d/pid"
 }
 
+# Whether any process of a process group still runs (zombies do not count: they hold no files).
+group_alive() {   # pgid
+  local q st
+  for q in $(pgrep -g "$1" 2>/dev/null); do
+    st=$(awk '/^State:/ { print $2 }' "/proc/$q/status" 2>/dev/null || true)
+    [[ -n $st && $st != Z ]] && return 0
+  done
+  return 1
+}
+
 kill_vm() {   # host: power cut
   local h=$1 p
   p=$(vm_pid "$h")
   if [[ -n $p ]]; then
     kill -9 -- "-$p" 2>/dev/null || true
+    # Every process of the VM, not only its main one: a survivor still holds the disk image
+    # (UML locks it), and a VM booted again on it at once dies (seen in CI).
     local i
-    for ((i = 0; i < 100; i++)); do [[ -z $(vm_pid "$h") ]] && break; sleep 0.05; done
+    for ((i = 0; i < 200; i++)); do group_alive "$p" || break; sleep 0.05; done
   fi
   ssh_close "$h"
   rm -rf "$VM_DIR/uml/vmlab-$h"
@@ -283,7 +295,10 @@ wait_ssh() {   # hosts...
   while ((${#pending[@]})); do
     left=()
     for h in "${pending[@]}"; do
-      [[ -n $(vm_pid "$h") ]] || die "$h is not running (console: $VM_DIR/vms/$h/console.log)"
+      if [[ -z $(vm_pid "$h") ]]; then
+        tail -n 15 "$VM_DIR/vms/$h/console.log" >&2 || true
+        die "$h is not running (console above: $VM_DIR/vms/$h/console.log)"
+      fi
       if timeout 10 bash -c "exec 3<>/dev/tcp/$(host_ip "$h")/22 && head -c 4 <&3 | grep -q SSH" 2>/dev/null \
          && timeout 20 ssh "${SSH_OPTS[@]}" -o ControlMaster=no -o ControlPath=none "root@$(host_ip "$h")" true 2>/dev/null; then
         log "$h answers ssh after $(( ($(now) - t0) / 1000 )) s"
@@ -297,6 +312,21 @@ wait_ssh() {   # hosts...
       || die "no ssh from ${pending[*]} after $BOOT_TIMEOUT s (consoles: $VM_DIR/vms/*/console.log)"
     sleep 1
   done
+}
+
+# Start a stopped or crashed VM on its disk and wait for ssh. A VM that dies within its first
+# seconds (its console says why) is started once more before giving up.
+boot_vm() {   # host
+  local h=$1 try
+  for try in 1 2; do
+    start_vm "$h"
+    sleep 2
+    [[ -n $(vm_pid "$h") ]] && break
+    log "$h died at start (try $try); its console ends with:"
+    tail -n 5 "$VM_DIR/vms/$h/console.log" >&2 || true
+    kill_vm "$h"
+  done
+  wait_ssh "$h"
 }
 
 boot_id() { vm_ssh "$1" cat /proc/sys/kernel/random/boot_id 2>/dev/null || true; }
@@ -387,7 +417,7 @@ case ${1:-} in
   purge) cmd_down; rm -rf "${LAB_DIR:?}" ;;
   reboot) need_host "${2:-}"; cmd_reboot "$2" ;;
   crash) need_host "${2:-}"; kill_vm "$2"; log "$2: power cut" ;;
-  boot) need_host "${2:-}"; start_vm "$2"; wait_ssh "$2" ;;
+  boot) need_host "${2:-}"; boot_vm "$2" ;;
   stop) need_host "${2:-}"; stop_vm "$2" ;;
   ssh) need_host "${2:-}"; h=$2; shift 2; vm_ssh "$h" "$@" ;;
   -h|--help|help) usage 0 ;;
