@@ -23,18 +23,8 @@ use serde_json::Value;
 /// The ansible-core the comparison runs against (2.19 is the last for Python 3.11).
 const ANSIBLE_CORE: &str = "2.19.14";
 
-/// The variables lvsctl reads (`lvsctl::inventory::KNOWN`).
-const KNOWN: [&str; 9] = [
-    "ansible_host",
-    "ansible_port",
-    "ansible_user",
-    "ansible_ssh_private_key_file",
-    "ansible_become",
-    "ansible_become_user",
-    "ssh_known_hosts_file",
-    "address",
-    "interface",
-];
+/// The variables lvsctl reads: the library's own list, so the comparison follows it.
+use lvsctl::inventory::KNOWN;
 
 /// What Ansible's connection and become plugins make of the variables lvsctl reads, with
 /// Ansible's own conversions. Reads `{fixture: ansible-inventory --list}` on stdin, prints
