@@ -1,9 +1,14 @@
-//! Changes: what it takes to bring a host from its facts to its plan.
+//! Changes: what it takes to bring a host from its facts to its plan, as self-sufficient data.
 //!
 //! Pure and deterministic: the same plan and facts always give the same list, in the order
 //! apply performs them (files, then sysctls with the ARP ones first, then addresses, routes,
-//! firewall chains, services). Diffs are computed on the real contents and shown masked
-//! (`Secrets`), so a secret never reaches the output even when it is what changed.
+//! firewall chains, services). Each change carries everything the transaction needs and
+//! nothing refers back to the plan or the facts: a file change holds its content before (for
+//! the still-as-planned check and the diff) and after, its mode and owner, and its kind,
+//! which says how the host validates it; a sysctl its value before and after. `HostChanges`
+//! adds what the transaction verifies afterwards and what it records as the new generation.
+//! So `apply` takes a `HostChanges` (and the host's connection) and nothing else, and the
+//! reporter draws diffs from the data (masked by `HostChanges::secrets`).
 //!
 //! A director whose kernel IPVS table drifted from the topology (`ipvs::compare`: unexpected
 //! or different, not health-check removals) gets the action that rebuilds the table, in
@@ -16,10 +21,11 @@
 
 use serde::Serialize;
 
-use crate::diff::unified;
 use crate::facts::{Facts, IpvsFact};
 use crate::ipvs;
-use crate::plan::{Address, HostPlan, Role, Route, Secrets};
+use crate::plan::{Address, FileKind, HostPlan, Role, Route, Secrets};
+use crate::record::GenerationRecord;
+use crate::remote::sha256_hex;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "snake_case")]
@@ -37,19 +43,52 @@ pub enum ServiceAction {
     Restart,
 }
 
-#[derive(Debug, Clone, Serialize)]
-#[serde(tag = "kind", rename_all = "snake_case")]
+impl ServiceAction {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ServiceAction::Start => "start",
+            ServiceAction::Reload => "reload",
+            ServiceAction::Restart => "restart",
+        }
+    }
+}
+
+/// A file's content with its SHA-256 (what the transaction checks the host against).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Content {
+    pub text: String,
+    pub sha256: String,
+}
+
+impl Content {
+    pub fn of(text: &str) -> Content {
+        Content { text: text.to_string(), sha256: sha256_hex(text.as_bytes()) }
+    }
+}
+
+/// A file to create, update or delete.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FileChange {
+    pub path: String,
+    pub kind: FileKind,
+    pub action: FileAction,
+    /// The mode after (create, update) or before (delete).
+    pub mode: u32,
+    /// An update that changes the mode: the mode before.
+    pub old_mode: Option<u32>,
+    pub owner: String,
+    pub group: String,
+    /// The content holds a secret: shown masked only.
+    pub secret: bool,
+    /// What the host has now; `None` when the file is created.
+    pub before: Option<Content>,
+    /// What it gets; `None` when the file is deleted.
+    pub after: Option<Content>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Change {
-    File {
-        path: String,
-        action: FileAction,
-        mode: u32,
-        #[serde(skip_serializing_if = "Option::is_none")]
-        old_mode: Option<u32>,
-        /// Unified diff with secrets masked.
-        diff: String,
-        secret: bool,
-    },
+    File(FileChange),
     Sysctl {
         key: String,
         from: Option<String>,
@@ -67,17 +106,22 @@ pub enum Change {
     RouteRemove {
         route: Route,
     },
+    /// Load lvsctl's nat chains from `file` (with --noflush: other chains stay).
     NatRules {
+        file: String,
         chains: Vec<String>,
     },
     Service {
         name: String,
         action: ServiceAction,
+        /// ipvsadm (no daemon): the rules file every action loads.
+        rules_file: Option<String>,
     },
     /// The kernel's IPVS table differs from the topology: `action` on `service` rebuilds it.
     IpvsTable {
         service: String,
         action: ServiceAction,
+        rules_file: Option<String>,
         /// What differs, one finding a line (`TCP 10.77.0.100:80 wlc: scheduler rr (want wlc)`).
         differences: Vec<String>,
     },
@@ -85,47 +129,117 @@ pub enum Change {
 
 impl Change {
     pub fn is_file(&self) -> bool {
-        matches!(self, Change::File { .. })
+        matches!(self, Change::File(_))
     }
 }
 
-#[derive(Debug, Clone, Serialize)]
+/// What the transaction checks once everything is active; a failed check rolls back.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Verify {
+    /// A sysctl this transaction set has the value.
+    Sysctl { key: String, value: String },
+    /// The address is on the device and the device is up.
+    Address { address: Address },
+    /// lvsctl's nat chain exists.
+    NatChain { chain: String },
+    /// keepalived's main process runs.
+    KeepalivedRunning,
+}
+
+/// One host's changes and what applying them takes besides: the modules activation loads
+/// first, the checks after it, and the record of the new generation.
+#[derive(Debug, Clone, Default)]
 pub struct HostChanges {
     pub host: String,
     pub roles: Vec<Role>,
     pub changes: Vec<Change>,
+    /// Kernel modules loaded before the sysctls and addresses (loading one is not undone by a
+    /// rollback: an idle module changes nothing); not a change: a loaded module is left be.
+    pub kernel_modules: Vec<String>,
+    pub verify: Vec<Verify>,
+    /// Everything the host is given, stored as the new generation (for rollback); its
+    /// `manifest()` is what the next plan compares with.
+    pub record: GenerationRecord,
+    /// For showing: every secret value masked.
+    pub secrets: Secrets,
+}
+
+impl HostChanges {
+    /// No change at all (a host whose facts are unknown shows no change either).
+    pub fn none(plan: &HostPlan, secrets: &Secrets) -> HostChanges {
+        HostChanges {
+            host: plan.host.clone(),
+            roles: plan.roles.clone(),
+            changes: Vec::new(),
+            kernel_modules: Vec::new(),
+            verify: Vec::new(),
+            record: GenerationRecord::of(plan),
+            secrets: secrets.clone(),
+        }
+    }
+
+    pub fn files(&self) -> impl Iterator<Item = &FileChange> {
+        self.changes.iter().filter_map(|c| if let Change::File(f) = c { Some(f) } else { None })
+    }
+
+    /// A fingerprint of the changes as reviewed (saved plans): their data, file contents by
+    /// the SHA-256 of their masked text (no secret can be recovered from a saved plan).
+    pub fn fingerprint(&self) -> String {
+        let mut data = String::new();
+        for c in &self.changes {
+            let line = match c {
+                Change::File(f) => {
+                    let masked = |c: &Option<Content>| c.as_ref().map(|c| sha256_hex(self.secrets.mask(&c.text).as_bytes()));
+                    format!("file {} {:?} {:?} {:o} {:?} {}:{} {} {:?} {:?}", f.path, f.kind, f.action, f.mode, f.old_mode, f.owner, f.group, f.secret, masked(&f.before), masked(&f.after))
+                }
+                other => format!("{other:?}"),
+            };
+            data.push_str(&line);
+            data.push('\n');
+        }
+        sha256_hex(data.as_bytes())
+    }
 }
 
 pub fn compute(plan: &HostPlan, facts: &Facts, secrets: &Secrets) -> HostChanges {
     let mut changes = Vec::new();
     let mut changed_files = Vec::new();
     for f in &plan.files {
-        let (action, old, old_mode) = match facts.files.get(&f.path) {
-            None => (FileAction::Create, "", None),
+        let (action, before, old_mode) = match facts.files.get(&f.path) {
+            None => (FileAction::Create, None, None),
             Some(old) if old.content == f.content && old.mode == f.mode => continue,
-            Some(old) => (FileAction::Update, old.content.as_str(), (old.mode != f.mode).then_some(old.mode)),
+            Some(old) => (FileAction::Update, Some(Content::of(&old.content)), (old.mode != f.mode).then_some(old.mode)),
         };
         changed_files.push(f.path.clone());
-        changes.push(Change::File {
+        changes.push(Change::File(FileChange {
             path: f.path.clone(),
+            kind: f.kind,
             action,
             mode: f.mode,
             old_mode,
-            diff: unified(&f.path, old, &f.content, action == FileAction::Create, false, secrets),
+            owner: f.owner.clone(),
+            group: f.group.clone(),
             secret: f.secret,
-        });
+            before,
+            after: Some(Content::of(&f.content)),
+        }));
     }
     for path in &facts.manifest.files {
         if plan.file(path).is_none() {
-            let old = facts.files.get(path).map(|f| f.content.as_str()).unwrap_or("");
-            changes.push(Change::File {
+            let old = facts.files.get(path);
+            let text = old.map(|f| f.content.as_str()).unwrap_or("");
+            changes.push(Change::File(FileChange {
                 path: path.clone(),
+                kind: FileKind::of_path(path).unwrap_or(FileKind::Other),
                 action: FileAction::Delete,
                 mode: 0,
-                old_mode: facts.files.get(path).map(|f| f.mode),
-                diff: unified(path, old, "", false, true, secrets),
-                secret: secrets.contains_secret(old),
-            });
+                old_mode: old.map(|f| f.mode),
+                owner: old.map_or_else(|| "root".into(), |f| f.owner.clone()),
+                group: old.map_or_else(|| "root".into(), |f| f.group.clone()),
+                secret: secrets.contains_secret(text),
+                before: old.map(|f| Content::of(&f.content)),
+                after: None,
+            }));
         }
     }
     for s in &plan.sysctls {
@@ -158,21 +272,50 @@ pub fn compute(plan: &HostPlan, facts: &Facts, secrets: &Secrets) -> HostChanges
             changes.push(Change::RouteAdd { route: r.clone() });
         }
     }
-    let rules_changed = plan.files.iter().any(|f| f.path.ends_with("router-nat.rules") && changed_files.contains(&f.path));
-    if !plan.nat_chains.is_empty() && (rules_changed || plan.nat_chains.iter().any(|c| !facts.nat_chains.contains(c))) {
-        changes.push(Change::NatRules { chains: plan.nat_chains.clone() });
+    if let Some(rules) = plan.files.iter().find(|f| f.kind == FileKind::NatRules) {
+        let rules_changed = changed_files.contains(&rules.path);
+        if !plan.nat_chains.is_empty() && (rules_changed || plan.nat_chains.iter().any(|c| !facts.nat_chains.contains(c))) {
+            changes.push(Change::NatRules { file: rules.path.clone(), chains: plan.nat_chains.clone() });
+        }
     }
     for svc in &plan.services {
         let running = facts.services.get(&svc.name).copied().unwrap_or(false);
+        let rules_file = svc.rules_file.clone();
         if !running {
-            changes.push(Change::Service { name: svc.name.clone(), action: ServiceAction::Start });
+            changes.push(Change::Service { name: svc.name.clone(), action: ServiceAction::Start, rules_file });
         } else if let Some((action, differences)) = ipvs_rebuild(plan, facts, &svc.name) {
-            changes.push(Change::IpvsTable { service: svc.name.clone(), action, differences });
+            changes.push(Change::IpvsTable { service: svc.name.clone(), action, rules_file, differences });
         } else if svc.reload_on.iter().any(|f| changed_files.contains(f)) {
-            changes.push(Change::Service { name: svc.name.clone(), action: ServiceAction::Reload });
+            changes.push(Change::Service { name: svc.name.clone(), action: ServiceAction::Reload, rules_file });
         }
     }
-    HostChanges { host: plan.host.clone(), roles: plan.roles.clone(), changes }
+    let verify = verify(plan, &changes);
+    HostChanges {
+        host: plan.host.clone(),
+        roles: plan.roles.clone(),
+        changes,
+        kernel_modules: plan.kernel_modules.clone(),
+        verify,
+        record: GenerationRecord::of(plan),
+        secrets: secrets.clone(),
+    }
+}
+
+/// What is checked after activation: the sysctls set now, every planned address, chain and
+/// the keepalived daemon.
+fn verify(plan: &HostPlan, changes: &[Change]) -> Vec<Verify> {
+    let mut v = Vec::new();
+    for sc in &plan.sysctls {
+        if changes.iter().any(|c| matches!(c, Change::Sysctl { key, .. } if *key == sc.key)) {
+            v.push(Verify::Sysctl { key: sc.key.clone(), value: sc.value.clone() });
+        }
+    }
+    v.extend(plan.addresses.iter().map(|a| Verify::Address { address: a.clone() }));
+    v.extend(plan.nat_chains.iter().map(|c| Verify::NatChain { chain: c.clone() }));
+    if plan.services.iter().any(|s| s.name == "keepalived") {
+        v.push(Verify::KeepalivedRunning);
+    }
+    v
 }
 
 /// The action of `service` (running) that rebuilds a drifted IPVS table, with the differences
@@ -269,14 +412,14 @@ mod tests {
         let changes = compute_for(&plan, &facts);
         assert_eq!(changes.len(), 1, "{changes:?}");
         assert!(
-            matches!(&changes[0], Change::IpvsTable { service, action: ServiceAction::Restart, differences }
+            matches!(&changes[0], Change::IpvsTable { service, action: ServiceAction::Restart, differences, .. }
                 if service == "keepalived" && differences == &["TCP 10.77.0.100:80 wlc: scheduler rr (want wlc)", "TCP 10.77.0.100:80 wlc: web1 10.77.0.21:80 weight 7 (want 1)"]),
             "{changes:?}"
         );
         // With keepalived.conf changed too: one restart, no reload besides.
         facts.files.get_mut(crate::plan::director::KEEPALIVED_CONF).unwrap().content.push_str("# edited\n");
         let changes = compute_for(&plan, &facts);
-        assert!(matches!(&changes[0], Change::File { action: FileAction::Update, .. }), "{changes:?}");
+        assert!(matches!(&changes[0], Change::File(f) if f.action == FileAction::Update), "{changes:?}");
         assert!(matches!(&changes[1], Change::IpvsTable { action: ServiceAction::Restart, .. }), "{changes:?}");
         assert_eq!(changes.len(), 2, "{changes:?}");
         // keepalived stopped: starting it programs the table; no restart on top.
@@ -323,7 +466,7 @@ mod tests {
         table(&mut facts).services.push(foreign_service());
         let changes = compute_for(&plan, &facts);
         assert!(
-            matches!(changes.as_slice(), [Change::IpvsTable { service, action: ServiceAction::Reload, differences }]
+            matches!(changes.as_slice(), [Change::IpvsTable { service, action: ServiceAction::Reload, differences, .. }]
                 if service == "ipvsadm" && differences == &["TCP 10.77.0.200:443 rr: not in the topology (0 real servers)"]),
             "{changes:?}"
         );

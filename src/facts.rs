@@ -11,7 +11,7 @@ use std::net::Ipv4Addr;
 use std::path::Path;
 
 use crate::error::{Error, Result};
-use crate::plan::{Address, Route, SYSCTL_FILE};
+use crate::plan::{Address, FileKind, Route, SYSCTL_FILE};
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct FileFact {
@@ -21,21 +21,19 @@ pub struct FileFact {
     pub group: String,
 }
 
-/// What lvsctl applied to a host last time (written by apply under /var/lib/lvsctl/), so a
-/// later plan removes exactly what lvsctl put there and the topology no longer has, and never
-/// anything else the host happens to have (its own addresses, other tools' files).
+/// What lvsctl applied to a host last time (`remote::layout::MANIFEST`, written by apply), so
+/// a later plan removes exactly what lvsctl put there and the topology no longer has, and
+/// never anything else the host happens to have (its own addresses, other tools' files).
+/// (Manifests of older versions also hold a `generation`, ignored: `$S/generation` is it.)
 #[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct Manifest {
     pub cluster: String,
-    pub generation: u64,
     pub files: Vec<String>,
     pub sysctls: Vec<String>,
     pub addresses: Vec<Address>,
     pub routes: Vec<Route>,
     pub nat_chains: Vec<String>,
 }
-
-pub const MANIFEST_PATH: &str = "/var/lib/lvsctl/manifest.json";
 
 /// keepalived as found on a host.
 #[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize)]
@@ -126,30 +124,37 @@ impl Facts {
             facts.sysctls = parse_sysctl_file(&f.content);
             facts.manifest.sysctls = facts.sysctls.keys().cloned().collect();
         }
+        // A render directory holds what lvsctl wrote: each file's kind says what it means at
+        // runtime once applied.
         for (path, f) in &facts.files {
-            if let Some(name) = path.rsplit('/').next().and_then(|n| n.strip_prefix("ifcfg-")) {
-                let addrs = parse_ifcfg(name, &f.content);
-                facts.manifest.addresses.extend(addrs.iter().cloned());
-                facts.addresses.extend(addrs);
-            }
-            if path.ends_with("keepalived.conf") {
-                facts.services.insert("keepalived".into(), true);
-            }
-            if path.ends_with("/sysconfig/ipvsadm") {
-                facts.services.insert("ipvsadm".into(), true);
-            }
-            if path.ends_with("router-nat.rules") {
-                facts.nat_chains = f.content.lines().filter_map(|l| l.strip_prefix(':')).filter_map(|l| l.split_whitespace().next()).map(String::from).collect();
-                facts.manifest.nat_chains = facts.nat_chains.clone();
-            }
-            if let Some(dev) = path.rsplit('/').next().and_then(|n| n.strip_prefix("route-")) {
-                for line in f.content.lines().filter(|l| l.starts_with("default via ")) {
-                    if let Some(via) = line.split_whitespace().nth(2).and_then(|v| v.parse().ok()) {
-                        let route = Route { destination: "default".into(), via, dev: dev.to_string() };
-                        facts.manifest.routes.push(route.clone());
-                        facts.routes.push(route);
+            let name = path.rsplit('/').next().unwrap_or(path);
+            match FileKind::of_path(path) {
+                Some(FileKind::Ifcfg) => {
+                    let addrs = parse_ifcfg(name.trim_start_matches("ifcfg-"), &f.content);
+                    facts.manifest.addresses.extend(addrs.iter().cloned());
+                    facts.addresses.extend(addrs);
+                }
+                Some(FileKind::KeepalivedConf) => {
+                    facts.services.insert("keepalived".into(), true);
+                }
+                Some(FileKind::IpvsadmRules) => {
+                    facts.services.insert("ipvsadm".into(), true);
+                }
+                Some(FileKind::NatRules) => {
+                    facts.nat_chains = f.content.lines().filter_map(|l| l.strip_prefix(':')).filter_map(|l| l.split_whitespace().next()).map(String::from).collect();
+                    facts.manifest.nat_chains = facts.nat_chains.clone();
+                }
+                Some(FileKind::Route) => {
+                    let dev = name.trim_start_matches("route-");
+                    for line in f.content.lines().filter(|l| l.starts_with("default via ")) {
+                        if let Some(via) = line.split_whitespace().nth(2).and_then(|v| v.parse().ok()) {
+                            let route = Route { destination: "default".into(), via, dev: dev.to_string() };
+                            facts.manifest.routes.push(route.clone());
+                            facts.routes.push(route);
+                        }
                     }
                 }
+                _ => {}
             }
         }
         Ok(facts)

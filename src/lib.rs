@@ -23,6 +23,8 @@ pub mod live;
 pub mod model;
 pub mod plan;
 pub mod probe;
+pub mod record;
+pub mod remote;
 pub mod render;
 pub mod report;
 pub mod saved_plan;

@@ -35,7 +35,21 @@ pub struct Inspected {
 pub struct HostInspection {
     pub host: String,
     pub roles: Vec<Role>,
-    pub outcome: Result<Inspected, String>,
+    pub outcome: Result<Inspected, InspectError>,
+}
+
+/// Why a host could not be inspected.
+#[derive(Debug, thiserror::Error)]
+pub enum InspectError {
+    #[error(transparent)]
+    Ssh(#[from] crate::ssh::SshError),
+    #[error("probe failed: {source}{}", if stderr.is_empty() { String::new() } else { format!(" (remote stderr: {stderr})") })]
+    Probe {
+        #[source]
+        source: probe::ProbeError,
+        /// What the remote shell said on stderr (trimmed), which often names the cause.
+        stderr: String,
+    },
 }
 
 /// Inspect every planned host. Blocks; runs its own tokio runtime.
@@ -66,9 +80,9 @@ async fn inspect_async(cluster: &Cluster, plans: &[HostPlan], secrets: &Secrets,
     out
 }
 
-async fn inspect_host(target: &Target, plan: &HostPlan, secrets: &Secrets, opts: &ssh::Options) -> Result<Inspected, String> {
+async fn inspect_host(target: &Target, plan: &HostPlan, secrets: &Secrets, opts: &ssh::Options) -> Result<Inspected, InspectError> {
     let start = Instant::now();
-    let session = Session::connect(target, opts).await.map_err(|e| e.to_string())?;
+    let session = Session::connect(target, opts).await?;
     let result = probe_host(&session, plan, secrets).await;
     let execs = session.exec_count();
     session.close().await;
@@ -78,13 +92,10 @@ async fn inspect_host(target: &Target, plan: &HostPlan, secrets: &Secrets, opts:
 
 /// On a connected host: run the probe (one exec), parse the facts, compute the changes, and
 /// gather what the operator must be warned about. Shared by plan, status and apply.
-pub async fn probe_host(session: &Session, plan: &HostPlan, secrets: &Secrets) -> Result<(Facts, HostChanges, Vec<String>), String> {
+pub async fn probe_host(session: &Session, plan: &HostPlan, secrets: &Secrets) -> Result<(Facts, HostChanges, Vec<String>), InspectError> {
     let req = ProbeRequest::for_plan(plan);
-    let out = session.run_script(&probe::script(&req)).await.map_err(|e| e.to_string())?;
-    let (facts, mut warnings) = probe::parse(&out.stdout, &req).map_err(|e| {
-        let stderr = out.stderr.trim();
-        if stderr.is_empty() { format!("probe failed: {e}") } else { format!("probe failed: {e} (remote stderr: {stderr})") }
-    })?;
+    let out = session.run_script(&probe::script(&req)).await?;
+    let (facts, mut warnings) = probe::parse(&out.stdout, &req).map_err(|source| InspectError::Probe { source, stderr: out.stderr.trim().to_string() })?;
     warnings.extend(session.known_hosts_warnings.iter().cloned());
     warnings.extend(fact_warnings(plan, &facts));
     let changes = changes::compute(plan, &facts, secrets);

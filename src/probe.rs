@@ -73,12 +73,10 @@ use std::net::Ipv4Addr;
 
 mod ipvs_table;
 
-use crate::facts::{parse_sysctl_file, Facts, FileFact, IpvsFact, Manifest, SysctlOverride, MANIFEST_PATH};
+use crate::facts::{parse_sysctl_file, Facts, FileFact, IpvsFact, Manifest, SysctlOverride};
+use crate::remote::layout::{MANAGED_FILES as MANAGED_FILES_LIST, MANIFEST as MANIFEST_PATH};
 use crate::plan::{Address, HostPlan, Route, SYSCTL_FILE};
 
-/// The plain list of files lvsctl applied, one absolute path a line, written by apply next to
-/// the manifest so this script can read it without parsing JSON.
-pub const MANAGED_FILES_LIST: &str = "/var/lib/lvsctl/managed-files";
 /// Where keepalived (Debian's init script and systemd unit alike) writes its parent's pid.
 pub const KEEPALIVED_PIDFILE: &str = "/run/keepalived.pid";
 /// Version of the output format; `parse` refuses any other.
@@ -319,9 +317,7 @@ fi
 "#;
 
 /// `s` single-quoted for sh: safe for any text without a NUL.
-fn sq(s: &str) -> String {
-    format!("'{}'", s.replace('\'', r"'\''"))
-}
+use crate::remote::sq;
 
 /// A process's comm is its name cut to 15 bytes (TASK_COMM_LEN).
 fn comm_name(name: &str) -> String {
@@ -1306,7 +1302,7 @@ mod tests {
         let changes = changes::compute(plan, &facts, &Secrets::default()).changes;
         let last = changes.last().unwrap();
         assert!(
-            matches!(last, Change::IpvsTable { service, action: crate::changes::ServiceAction::Reload, differences }
+            matches!(last, Change::IpvsTable { service, action: crate::changes::ServiceAction::Reload, differences, .. }
                 if service == "ipvsadm" && differences == &["TCP 10.77.0.100:80 wrr: scheduler rr (want wrr)", "TCP 10.77.0.100:80 wrr: 10.77.0.29:80 not in the topology (Route weight 1)"]),
             "{changes:?}"
         );
@@ -1427,11 +1423,12 @@ mod tests {
     }
 
     fn managed(path: &str, content: &str, mode: u32) -> ManagedFile {
-        ManagedFile { path: path.into(), content: content.into(), mode, owner: "root".into(), group: "root".into(), secret: false }
+        ManagedFile { path: path.into(), kind: crate::plan::FileKind::of_path(path).unwrap_or(crate::plan::FileKind::Other), content: content.into(), mode, owner: "root".into(), group: "root".into(), secret: false }
     }
 
     fn real_server_plan() -> HostPlan {
         HostPlan {
+            cluster: "web".into(),
             host: "web1".into(),
             roles: vec![Role::RealServer],
             files: vec![managed(IFCFG_LO0, include_str!("../tests/probe/files/rs-ifcfg-lo0"), 0o644), managed(SYSCTL_FILE, include_str!("../tests/probe/files/rs-sysctl.conf"), 0o644)],
@@ -1451,7 +1448,7 @@ mod tests {
     #[test]
     fn a_request_is_what_the_plan_manages() {
         let mut plan = real_server_plan();
-        plan.services.push(Service { name: "keepalived".into(), reload_on: vec![] });
+        plan.services.push(Service { name: "keepalived".into(), reload_on: vec![], rules_file: None });
         plan.files.push(plan.files[0].clone());
         let req = ProbeRequest::for_plan(&plan);
         assert_eq!(req.files, vec![IFCFG_LO0, SYSCTL_FILE]);
@@ -1530,7 +1527,7 @@ mod tests {
         std::fs::create_dir_all(dir.join("a-directory")).unwrap();
         let list = [d("plain.conf"), d("listed-only.conf"), "relative/ignored".into(), String::new(), d("latin1"), d("gone.conf")].join("\n");
         write(&root.join("var/lib/lvsctl/managed-files"), list.as_bytes(), 0o644);
-        let manifest = Manifest { cluster: "here".into(), generation: 7, files: vec![d("plain.conf"), d("listed-only.conf"), "/nowhere/old.conf".into()], ..Manifest::default() };
+        let manifest = Manifest { cluster: "here".into(), files: vec![d("plain.conf"), d("listed-only.conf"), "/nowhere/old.conf".into()], ..Manifest::default() };
         write(&root.join("var/lib/lvsctl/manifest.json"), &serde_json::to_vec(&manifest).unwrap(), 0o644);
         write(&root.join("etc/os-release"), b"NAME=\"Test OS\"\nID=testos\nID_LIKE=\"debian\"\n", 0o644);
         write(&root.join("etc/sysctl.conf"), b"# ours is 1\nnet.ipv4.ip_forward = 7\n", 0o644);

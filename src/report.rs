@@ -1,15 +1,17 @@
 //! The one place that draws results for people: diagnostics, plans, summaries.
 //!
 //! Colors only on a terminal (or `--color always`); plain text in pipes and CI so logs and
-//! snapshot tests stay readable. Secrets never get here unmasked: changes carry masked diffs.
+//! snapshot tests stay readable. Changes are data: diffs are drawn here from their contents
+//! before and after, masked with the host's `Secrets` (a secret never reaches the output).
 
 use std::fmt::Write;
 
 use console::style;
 
-use crate::changes::{Change, FileAction, HostChanges, ServiceAction};
+use crate::changes::{Change, FileAction, FileChange, HostChanges, ServiceAction};
 use crate::diagnostic::{Diagnostics, Severity};
-use crate::diff::{stat, tag_of};
+use crate::diff::{stat, tag_of, unified};
+use crate::plan::{Address, Route, Secrets};
 
 pub fn diagnostics(d: &Diagnostics) -> String {
     let mut out = String::new();
@@ -47,16 +49,23 @@ pub fn colored_diff(diff: &str, indent: &str) -> String {
 
 fn sigil(c: &Change) -> console::StyledObject<&'static str> {
     match c {
-        Change::File { action: FileAction::Create, .. } | Change::AddressAdd { .. } | Change::RouteAdd { .. } => style("+").green(),
-        Change::File { action: FileAction::Delete, .. } | Change::AddressRemove { .. } | Change::RouteRemove { .. } => style("-").red(),
+        Change::File(FileChange { action: FileAction::Create, .. }) | Change::AddressAdd { .. } | Change::RouteAdd { .. } => style("+").green(),
+        Change::File(FileChange { action: FileAction::Delete, .. }) | Change::AddressRemove { .. } | Change::RouteRemove { .. } => style("-").red(),
         _ => style("~").yellow(),
     }
 }
 
-pub fn change_line(c: &Change) -> String {
+/// The unified diff of a file change, secrets masked.
+pub fn file_diff(f: &FileChange, secrets: &Secrets) -> String {
+    let text = |c: &Option<crate::changes::Content>| c.as_ref().map_or("", |c| c.text.as_str()).to_string();
+    unified(&f.path, &text(&f.before), &text(&f.after), f.action == FileAction::Create, f.action == FileAction::Delete, secrets)
+}
+
+pub fn change_line(c: &Change, secrets: &Secrets) -> String {
     match c {
-        Change::File { path, action, mode, old_mode, diff, .. } => {
-            let (add, del) = stat(diff);
+        Change::File(f) => {
+            let FileChange { path, action, mode, old_mode, .. } = f;
+            let (add, del) = stat(&file_diff(f, secrets));
             let what = match action {
                 FileAction::Create => format!("create {path} (mode {mode:04o}, +{add} lines)"),
                 FileAction::Update => match old_mode {
@@ -75,25 +84,58 @@ pub fn change_line(c: &Change) -> String {
         Change::RouteAdd { route } | Change::RouteRemove { route } => {
             format!("{} route {} via {} dev {}", sigil(c), route.destination, route.via, route.dev)
         }
-        Change::NatRules { chains } => format!("{} iptables nat: load chains {}", sigil(c), chains.join(", ")),
-        Change::Service { name, action } => format!("{} service {name} {}", sigil(c), action_word(*action)),
+        Change::NatRules { chains, .. } => format!("{} iptables nat: load chains {}", sigil(c), chains.join(", ")),
+        Change::Service { name, action, .. } => format!("{} service {name} {}", sigil(c), action.as_str()),
         Change::IpvsTable { service, action, .. } => {
             let how = match service.as_str() {
                 "keepalived" => "a reload would leave the kernel's table as it is",
                 "ipvsadm" => "ipvsadm-restore clears the table and loads the rules file",
                 _ => "",
             };
-            format!("{} service {service} {}: the IPVS table drifted from the topology ({how})", sigil(c), action_word(*action))
+            format!("{} service {service} {}: the IPVS table drifted from the topology ({how})", sigil(c), action.as_str())
         }
     }
 }
 
-fn action_word(action: ServiceAction) -> &'static str {
-    match action {
-        ServiceAction::Start => "start",
-        ServiceAction::Reload => "reload",
-        ServiceAction::Restart => "restart",
-    }
+/// A change as `--json` shows it: a file change with its masked diff, never its content.
+#[derive(Debug, serde::Serialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum ChangeView<'a> {
+    File {
+        path: &'a str,
+        action: FileAction,
+        mode: u32,
+        #[serde(skip_serializing_if = "Option::is_none")]
+        old_mode: Option<u32>,
+        /// Unified diff with secrets masked.
+        diff: String,
+        secret: bool,
+    },
+    Sysctl { key: &'a str, from: Option<&'a str>, to: &'a str },
+    AddressAdd { address: &'a Address },
+    AddressRemove { address: &'a Address },
+    RouteAdd { route: &'a Route },
+    RouteRemove { route: &'a Route },
+    NatRules { chains: &'a [String] },
+    Service { name: &'a str, action: ServiceAction },
+    IpvsTable { service: &'a str, action: ServiceAction, differences: &'a [String] },
+}
+
+pub fn change_views(h: &HostChanges) -> Vec<ChangeView<'_>> {
+    h.changes
+        .iter()
+        .map(|c| match c {
+            Change::File(f) => ChangeView::File { path: &f.path, action: f.action, mode: f.mode, old_mode: f.old_mode, diff: file_diff(f, &h.secrets), secret: f.secret },
+            Change::Sysctl { key, from, to } => ChangeView::Sysctl { key, from: from.as_deref(), to },
+            Change::AddressAdd { address } => ChangeView::AddressAdd { address },
+            Change::AddressRemove { address } => ChangeView::AddressRemove { address },
+            Change::RouteAdd { route } => ChangeView::RouteAdd { route },
+            Change::RouteRemove { route } => ChangeView::RouteRemove { route },
+            Change::NatRules { chains, .. } => ChangeView::NatRules { chains },
+            Change::Service { name, action, .. } => ChangeView::Service { name, action: *action },
+            Change::IpvsTable { service, action, differences, .. } => ChangeView::IpvsTable { service, action: *action, differences },
+        })
+        .collect()
 }
 
 pub fn host_changes(h: &HostChanges, with_diffs: bool) -> String {
@@ -102,9 +144,9 @@ pub fn host_changes(h: &HostChanges, with_diffs: bool) -> String {
     let status = if h.changes.is_empty() { style("no changes").dim().to_string() } else { format!("{} change(s)", h.changes.len()) };
     let _ = writeln!(out, "{} ({}): {status}", style(&h.host).bold(), roles.join(", "));
     for c in &h.changes {
-        let _ = writeln!(out, "  {}", change_line(c));
+        let _ = writeln!(out, "  {}", change_line(c, &h.secrets));
         match (with_diffs, c) {
-            (true, Change::File { diff, .. }) => out.push_str(&colored_diff(diff, "      ")),
+            (true, Change::File(f)) => out.push_str(&colored_diff(&file_diff(f, &h.secrets), "      ")),
             (true, Change::IpvsTable { differences, .. }) => {
                 for d in differences {
                     let _ = writeln!(out, "      {d}");
@@ -118,7 +160,7 @@ pub fn host_changes(h: &HostChanges, with_diffs: bool) -> String {
 
 /// A host's whole block in plan, apply and rollback output: why it could not be inspected,
 /// or its changes (with diffs) and warnings; then a blank line.
-pub fn host_block(h: &HostChanges, warnings: &[String], error: Option<&String>) -> String {
+pub fn host_block(h: &HostChanges, warnings: &[String], error: Option<&dyn std::fmt::Display>) -> String {
     let mut out = match error {
         Some(e) => {
             let roles: Vec<&str> = h.roles.iter().map(|r| r.as_str()).collect();
@@ -152,9 +194,9 @@ impl Summary {
             }
             for c in &h.changes {
                 match c {
-                    Change::File { action: FileAction::Create, .. } => s.files_create += 1,
-                    Change::File { action: FileAction::Update, .. } => s.files_update += 1,
-                    Change::File { action: FileAction::Delete, .. } => s.files_delete += 1,
+                    Change::File(f) if f.action == FileAction::Create => s.files_create += 1,
+                    Change::File(f) if f.action == FileAction::Update => s.files_update += 1,
+                    Change::File(_) => s.files_delete += 1,
                     _ => s.runtime += 1,
                 }
             }
@@ -192,8 +234,10 @@ mod tests {
             changes: vec![Change::IpvsTable {
                 service: "keepalived".into(),
                 action: ServiceAction::Restart,
+                rules_file: None,
                 differences: vec!["TCP 10.77.0.100:80 wlc: scheduler rr (want wlc)".into()],
             }],
+            ..HostChanges::default()
         };
         assert_eq!(
             host_changes(&h, true),
@@ -201,8 +245,8 @@ mod tests {
              ~ service keepalived restart: the IPVS table drifted from the topology (a reload would leave the kernel's table as it is)\n      \
              TCP 10.77.0.100:80 wlc: scheduler rr (want wlc)\n"
         );
-        let reload = Change::IpvsTable { service: "ipvsadm".into(), action: ServiceAction::Reload, differences: vec![] };
-        assert_eq!(change_line(&reload), "~ service ipvsadm reload: the IPVS table drifted from the topology (ipvsadm-restore clears the table and loads the rules file)");
+        let reload = Change::IpvsTable { service: "ipvsadm".into(), action: ServiceAction::Reload, rules_file: None, differences: vec![] };
+        assert_eq!(change_line(&reload, &Secrets::default()), "~ service ipvsadm reload: the IPVS table drifted from the topology (ipvsadm-restore clears the table and loads the rules file)");
         assert_eq!(Summary::of(&[h]).runtime, 1);
     }
 }

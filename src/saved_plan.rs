@@ -1,13 +1,14 @@
 //! A saved plan (`lvsctl plan --out FILE`, then `lvsctl apply FILE`): what was reviewed, so
 //! apply can refuse when any host changed since. It records where the topology and inventory
-//! are and, per host, a SHA-256 fingerprint of the changes as shown (diffs masked). It holds
+//! are and, per host, a SHA-256 fingerprint of the changes' data (contents by the hash of their
+//! masked text). It holds
 //! no file content and no secret.
 
 use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
 
-use crate::changes::Change;
+use crate::changes::HostChanges;
 use crate::error::{Error, Result};
 
 pub const FORMAT: u32 = 1;
@@ -29,9 +30,10 @@ pub struct SavedHost {
     pub fingerprint: String,
 }
 
-pub fn fingerprint(changes: &[Change]) -> String {
-    let json = serde_json::to_string(changes).expect("changes serialize");
-    crate::apply::script::sha256_hex(json.as_bytes())
+/// The fingerprint of a host's changes as reviewed (`HostChanges::fingerprint`: their data,
+/// not how they are drawn, so a new diff layout does not invalidate saved plans).
+pub fn fingerprint(changes: &HostChanges) -> String {
+    changes.fingerprint()
 }
 
 impl SavedPlan {

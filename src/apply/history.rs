@@ -1,9 +1,12 @@
 //! Generations on a host: listing them (`lvsctl history`) and fetching the record of one
-//! (`lvsctl rollback`), each as one small read-only script.
+//! (`lvsctl rollback`), each as one small read-only script (`remote/sh/history.sh`,
+//! `remote/sh/fetch.sh`) answering in the remote protocol.
 
 use data_encoding::BASE64;
 
-use super::record::GenerationRecord;
+use crate::record::GenerationRecord;
+use crate::remote::protocol::{self, ProtocolError};
+use crate::remote::{Root, Script};
 
 /// One generation as listed on a host.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
@@ -15,74 +18,109 @@ pub struct Generation {
     pub holder: String,
 }
 
-pub const LIST_SCRIPT: &str = r#"S=/var/lib/lvsctl
-echo "@@current $(cat "$S/generation" 2>/dev/null || echo 0)"
-for d in "$S"/generations/*; do
-  [ -d "$d" ] || continue
-  printf '@@gen %s %s %s %s\n' "${d##*/}" "$(cat "$d/status" 2>/dev/null || echo unknown)" "$(cat "$d/time" 2>/dev/null || echo -)" "$(cat "$d/holder" 2>/dev/null)"
-done
-echo "@@end"
-"#;
+/// Why a host's generations or record could not be read.
+#[derive(Debug, thiserror::Error)]
+pub enum HistoryError {
+    #[error(transparent)]
+    Ssh(#[from] crate::ssh::SshError),
+    #[error(transparent)]
+    Protocol(#[from] ProtocolError),
+    #[error("the generation's record is missing on the host")]
+    NoRecord,
+    #[error("bad record encoding: {0}")]
+    Encoding(#[source] data_encoding::DecodeError),
+    #[error("bad record: {0}")]
+    Record(#[source] serde_json::Error),
+}
 
-/// Parse LIST_SCRIPT's output: (current generation, generations sorted by number).
-pub fn parse_list(out: &str) -> Result<(u64, Vec<Generation>), String> {
-    let mut current = None;
+/// Why a host has no generation to go back to.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum TargetError {
+    #[error("generation 0 (before lvsctl) has no record to return to")]
+    GenerationZero,
+    #[error("generation {number} was {status}, not applied")]
+    NotApplied { number: u64, status: String },
+    #[error("no generation {0} on this host")]
+    NoSuchGeneration(u64),
+    #[error("lvsctl never applied anything here")]
+    NeverApplied,
+    #[error("no applied generation before {0}")]
+    NoneBefore(u64),
+}
+
+impl TargetError {
+    /// Nothing earlier to return to: without `--to`, the host is left as it is (not an error).
+    pub fn nothing_earlier(&self) -> bool {
+        matches!(self, TargetError::NeverApplied | TargetError::NoneBefore(_))
+    }
+}
+
+const LIST: &str = include_str!("../remote/sh/history.sh");
+const FETCH: &str = include_str!("../remote/sh/fetch.sh");
+const LIST_NAME: &str = "generation listing";
+const FETCH_NAME: &str = "record fetch";
+
+/// The script that lists a host's generations.
+pub fn list_script(root: &Root) -> String {
+    let mut s = Script::new(root);
+    s.lib(crate::remote::LIBRARY).lib(LIST);
+    s.finish()
+}
+
+/// Parse the listing: (current generation, generations sorted by number).
+pub fn parse_list(out: &str) -> Result<(u64, Vec<Generation>), HistoryError> {
+    let mut current = 0;
     let mut gens = Vec::new();
-    let mut ended = false;
-    for line in out.lines() {
-        if let Some(n) = line.strip_prefix("@@current ") {
-            current = n.trim().parse().ok();
-        } else if let Some(rest) = line.strip_prefix("@@gen ") {
-            let mut w = rest.splitn(4, ' ');
-            let (Some(n), Some(status), Some(time)) = (w.next(), w.next(), w.next()) else { continue };
-            let Ok(number) = n.parse() else { continue };
-            gens.push(Generation { number, status: status.to_string(), time: time.to_string(), holder: w.next().unwrap_or("").to_string() });
-        } else if line == "@@end" {
-            ended = true;
+    for r in protocol::read(LIST_NAME, out)? {
+        match r.kind {
+            "current" => current = r.number(LIST_NAME)?,
+            "gen" => {
+                let f = r.fields(LIST_NAME, 4)?;
+                let number = f[0].parse().map_err(|_| r.malformed(LIST_NAME, "the generation is not a number"))?;
+                gens.push(Generation { number, status: f[1].to_string(), time: f[2].to_string(), holder: f[3].to_string() });
+            }
+            _ => return Err(r.unexpected(LIST_NAME).into()),
         }
     }
-    if !ended {
-        return Err("the generation listing was cut short".into());
-    }
     gens.sort_by_key(|g| g.number);
-    Ok((current.unwrap_or(0), gens))
+    Ok((current, gens))
 }
 
 /// Which generation to go back to: `to`, or the newest applied one before the current.
-pub fn target(current: u64, gens: &[Generation], to: Option<u64>) -> Result<u64, String> {
+pub fn target(current: u64, gens: &[Generation], to: Option<u64>) -> Result<u64, TargetError> {
     match to {
-        Some(0) => Err("generation 0 (before lvsctl) has no record to return to".into()),
+        Some(0) => Err(TargetError::GenerationZero),
         Some(n) => match gens.iter().find(|g| g.number == n) {
             Some(g) if g.status == "applied" => Ok(n),
-            Some(g) => Err(format!("generation {n} was {}, not applied", g.status)),
-            None => Err(format!("no generation {n} on this host")),
+            Some(g) => Err(TargetError::NotApplied { number: n, status: g.status.clone() }),
+            None => Err(TargetError::NoSuchGeneration(n)),
         },
         None => gens
             .iter()
             .rev()
             .find(|g| g.number < current && g.status == "applied")
             .map(|g| g.number)
-            .ok_or_else(|| if current == 0 { "lvsctl never applied anything here".to_string() } else { format!("no applied generation before {current}") }),
+            .ok_or(if current == 0 { TargetError::NeverApplied } else { TargetError::NoneBefore(current) }),
     }
 }
 
-pub fn fetch_script(n: u64) -> String {
-    format!("f=/var/lib/lvsctl/generations/{n}/record.json\n[ -r \"$f\" ] || {{ echo '@@norecord'; exit 0; }}\necho '@@record {n}'\nbase64 \"$f\"\necho '@@end'\n")
+/// The script that prints generation `n`'s record.
+pub fn fetch_script(n: u64, root: &Root) -> String {
+    let mut s = Script::new(root);
+    s.lib(crate::remote::LIBRARY).var("N", &n.to_string()).lib(FETCH);
+    s.finish()
 }
 
-pub fn parse_fetch(out: &str) -> Result<GenerationRecord, String> {
-    if out.contains("@@norecord") {
-        return Err("the generation's record is missing on the host".into());
-    }
-    let body: String = out
-        .lines()
-        .skip_while(|l| !l.starts_with("@@record "))
-        .skip(1)
-        .take_while(|l| *l != "@@end")
-        .collect::<Vec<_>>()
-        .concat();
-    let bytes = BASE64.decode(body.trim().as_bytes()).map_err(|e| format!("bad record encoding: {e}"))?;
-    serde_json::from_slice(&bytes).map_err(|e| format!("bad record: {e}"))
+pub fn parse_fetch(out: &str) -> Result<GenerationRecord, HistoryError> {
+    let records = protocol::read(FETCH_NAME, out)?;
+    let record = match records.as_slice() {
+        [r] if r.kind == "record" => r,
+        [r] if r.kind == "norecord" => return Err(HistoryError::NoRecord),
+        [r, ..] => return Err(r.unexpected(FETCH_NAME).into()),
+        [] => return Err(HistoryError::NoRecord),
+    };
+    let bytes = BASE64.decode(record.body_joined().as_bytes()).map_err(HistoryError::Encoding)?;
+    serde_json::from_slice(&bytes).map_err(HistoryError::Record)
 }
 
 #[cfg(test)]
@@ -91,14 +129,18 @@ mod tests {
 
     #[test]
     fn lists_and_picks_the_previous_applied_generation() {
-        let out = "@@current 4\n@@gen 1 applied 2026-01-01T00:00:00Z lvsctl apply by a@b pid 1\n@@gen 2 applied t h\n@@gen 3 rolled-back t h\n@@gen 4 applied t h\n@@end\n";
+        let out = "@@lvsctl current 4\n@@lvsctl gen 1 applied 2026-01-01T00:00:00Z lvsctl apply by a@b pid 1\n@@lvsctl gen 2 applied t h\n@@lvsctl gen 3 rolled-back t h\n@@lvsctl gen 4 applied t h\n@@lvsctl end\n";
         let (cur, gens) = parse_list(out).unwrap();
         assert_eq!((cur, gens.len()), (4, 4));
         assert_eq!(gens[0].holder, "lvsctl apply by a@b pid 1");
         assert_eq!(target(cur, &gens, None), Ok(2));
         assert_eq!(target(cur, &gens, Some(1)), Ok(1));
-        assert!(target(cur, &gens, Some(3)).unwrap_err().contains("rolled-back"));
-        assert!(target(cur, &gens, Some(9)).is_err());
-        assert!(parse_list("@@current 1\n").is_err());
+        assert_eq!(target(cur, &gens, Some(3)), Err(TargetError::NotApplied { number: 3, status: "rolled-back".into() }));
+        assert_eq!(target(cur, &gens, Some(9)), Err(TargetError::NoSuchGeneration(9)));
+        assert!(target(0, &[], None).unwrap_err().nothing_earlier());
+        // Cut short, or a line that is no generation: an error, never skipped.
+        assert!(parse_list("@@lvsctl current 1\n").is_err());
+        assert!(parse_list("@@lvsctl gen x applied t h\n@@lvsctl end\n").is_err());
+        assert!(parse_list("@@lvsctl generation 1\n@@lvsctl end\n").is_err());
     }
 }

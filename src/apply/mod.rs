@@ -10,8 +10,10 @@
 
 pub mod history;
 pub mod progress;
-pub mod record;
 pub mod script;
+
+/// Generation records moved to `crate::record` (the changes carry them).
+pub use crate::record;
 
 use std::sync::Arc;
 
@@ -21,7 +23,6 @@ use crate::live;
 use crate::plan::{HostPlan, Role, Secrets};
 use crate::ssh::{self, Session, Target};
 use progress::Progress;
-use record::GenerationRecord;
 use script::TxnOptions;
 
 #[derive(Debug, Clone)]
@@ -87,8 +88,7 @@ pub struct Prepared {
     pub facts: Option<Facts>,
     pub warnings: Vec<String>,
     pub session: Option<Session>,
-    pub error: Option<String>,
-    pub record_json: String,
+    pub error: Option<live::InspectError>,
 }
 
 #[derive(Debug, Clone, serde::Serialize)]
@@ -113,23 +113,22 @@ pub struct Applier {
     runtime: tokio::runtime::Runtime,
     pub hosts: Vec<Prepared>,
     opts: ApplyOptions,
-    cluster: String,
     /// Remote messages (stderr of a failed step) are masked before they are shown.
     secrets: Secrets,
 }
 
 impl Applier {
     /// Connect to and probe every host (bounded by `forks`), computing its changes.
-    pub fn prepare(cluster: &str, plans: Vec<(HostPlan, Target)>, secrets: &Secrets, opts: ApplyOptions) -> Applier {
+    pub fn prepare(plans: Vec<(HostPlan, Target)>, secrets: &Secrets, opts: ApplyOptions) -> Applier {
         let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build().expect("tokio runtime");
         let limit = Arc::new(tokio::sync::Semaphore::new(opts.forks.max(1)));
         let hosts = runtime.block_on(async {
             let mut tasks = Vec::new();
             for (plan, target) in plans {
-                let (limit, secrets, ssh_opts, cluster) = (limit.clone(), secrets.clone(), opts.ssh.clone(), cluster.to_string());
+                let (limit, secrets, ssh_opts) = (limit.clone(), secrets.clone(), opts.ssh.clone());
                 tasks.push(tokio::spawn(async move {
                     let _permit = limit.acquire_owned().await.expect("semaphore");
-                    prepare_host(&cluster, plan, &target, &secrets, &ssh_opts).await
+                    prepare_host(plan, &target, &secrets, &ssh_opts).await
                 }));
             }
             let mut out = Vec::new();
@@ -138,7 +137,7 @@ impl Applier {
             }
             out
         });
-        Applier { runtime, hosts, opts, cluster: cluster.to_string(), secrets: secrets.clone() }
+        Applier { runtime, hosts, opts, secrets: secrets.clone() }
     }
 
     /// Roll out stage by stage. Returns one result per host, in host order.
@@ -202,20 +201,19 @@ impl Applier {
     fn run_stage(&mut self, idx: &[usize], progress: &Progress) -> Vec<Outcome> {
         let limit = Arc::new(tokio::sync::Semaphore::new(self.opts.forks.max(1)));
         let holder = holder();
-        let (cluster, break_lock) = (self.cluster.clone(), self.opts.break_lock);
+        let break_lock = self.opts.break_lock;
         let hosts = &self.hosts;
         self.runtime.block_on(async {
             let futures = idx.iter().map(|i| {
                 let h = &hosts[*i];
                 let limit = limit.clone();
                 let holder = holder.clone();
-                let cluster = cluster.clone();
                 async move {
                     let _permit = limit.acquire_owned().await.expect("semaphore");
                     if interrupted() {
                         return Outcome::Cancelled;
                     }
-                    transact(h, &cluster, &holder, break_lock, progress).await
+                    transact(h, &holder, break_lock, progress).await
                 }
             });
             join_all(futures).await
@@ -246,7 +244,7 @@ async fn join_all<F: std::future::Future>(futures: impl Iterator<Item = F>) -> V
 
 /// Run one read-only script per target (at most `forks` at once), each on its own
 /// connection: for `history` and for fetching rollback records.
-pub fn run_on_all(targets: &[Target], script_for: impl Fn(&Target) -> String, opts: &ApplyOptions) -> Vec<Result<String, String>> {
+pub fn run_on_all(targets: &[Target], script_for: impl Fn(&Target) -> String, opts: &ApplyOptions) -> Vec<Result<String, ssh::SshError>> {
     let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build().expect("tokio runtime");
     let limit = Arc::new(tokio::sync::Semaphore::new(opts.forks.max(1)));
     runtime.block_on(async {
@@ -255,8 +253,8 @@ pub fn run_on_all(targets: &[Target], script_for: impl Fn(&Target) -> String, op
             let (t, script, limit, ssh_opts) = (t.clone(), script_for(t), limit.clone(), opts.ssh.clone());
             tasks.push(tokio::spawn(async move {
                 let _permit = limit.acquire_owned().await.expect("semaphore");
-                let session = Session::connect(&t, &ssh_opts).await.map_err(|e| e.to_string())?;
-                let out = session.run_script(&script).await.map_err(|e| e.to_string());
+                let session = Session::connect(&t, &ssh_opts).await?;
+                let out = session.run_script(&script).await;
                 session.close().await;
                 out.map(|o| o.stdout)
             }));
@@ -275,76 +273,88 @@ fn holder() -> String {
     format!("lvsctl apply by {user}@{host} pid {}", std::process::id())
 }
 
-async fn prepare_host(cluster: &str, plan: HostPlan, target: &Target, secrets: &Secrets, opts: &ssh::Options) -> Prepared {
-    let record_json = serde_json::to_string(&GenerationRecord::of(cluster, &plan)).expect("record serializes");
-    let empty = HostChanges { host: plan.host.clone(), roles: plan.roles.clone(), changes: Vec::new() };
+async fn prepare_host(plan: HostPlan, target: &Target, secrets: &Secrets, opts: &ssh::Options) -> Prepared {
+    let empty = HostChanges::none(&plan, secrets);
     let session = match Session::connect(target, opts).await {
         Ok(s) => s,
-        Err(e) => return Prepared { plan, changes: empty, facts: None, warnings: Vec::new(), session: None, error: Some(e.to_string()), record_json },
+        Err(e) => return Prepared { plan, changes: empty, facts: None, warnings: Vec::new(), session: None, error: Some(e.into()) },
     };
     // The connection stays open for the transaction: one connection per host for the run.
     match live::probe_host(&session, &plan, secrets).await {
-        Ok((facts, changes, warnings)) => Prepared { plan, changes, facts: Some(facts), warnings, session: Some(session), error: None, record_json },
-        Err(e) => Prepared { plan, changes: empty, facts: None, warnings: Vec::new(), session: Some(session), error: Some(e), record_json },
+        Ok((facts, changes, warnings)) => Prepared { plan, changes, facts: Some(facts), warnings, session: Some(session), error: None },
+        Err(e) => Prepared { plan, changes: empty, facts: None, warnings: Vec::new(), session: Some(session), error: Some(e) },
     }
 }
 
-async fn transact(h: &Prepared, cluster: &str, holder: &str, break_lock: bool, progress: &Progress) -> Outcome {
+async fn transact(h: &Prepared, holder: &str, break_lock: bool, progress: &Progress) -> Outcome {
     let host = &h.plan.host;
     if let Some(e) = &h.error {
-        return Outcome::Unreachable { error: e.clone() };
+        return Outcome::Unreachable { error: e.to_string() };
     }
     if h.changes.changes.is_empty() {
         return Outcome::Unchanged;
     }
-    let (Some(session), Some(facts)) = (&h.session, &h.facts) else { return Outcome::Unreachable { error: "no connection".into() } };
-    let opts = TxnOptions { holder, break_lock, record_json: &h.record_json, cluster };
-    let script = script::transaction(&h.plan, facts, &h.changes.changes, &opts);
-    let mut last_step = String::from("start");
-    let mut marker: Option<String> = None;
-    let mut fail_line: Option<String> = None;
-    let result = session
-        .run_script_streaming(&script, |line| {
-            if let Some(rest) = line.strip_prefix("@@step ") {
-                last_step = rest.to_string();
-                progress.step(host, rest);
-            } else if let Some(rest) = line.strip_prefix("@@fail ") {
-                fail_line = Some(rest.to_string());
-            } else if let Some(w) = line.strip_prefix("@@warn ") {
-                progress.line(&format!("{host}: warning: {w}"));
-            } else if let Some(holder) = line.strip_prefix("@@broke-lock ") {
-                progress.line(&format!("{host}: warning: broke the lock of {holder}"));
-            } else if ["@@done ", "@@locked ", "@@changed", "@@rolledback "].iter().any(|m| line.starts_with(m)) {
-                marker = Some(line.to_string());
-            }
-        })
-        .await;
+    let Some(session) = &h.session else { return Outcome::Unreachable { error: "no connection".into() } };
+    let opts = TxnOptions { holder, break_lock, root: crate::remote::Root::default() };
+    let script = script::transaction(&h.changes, &opts);
+    let mut txn = TxnRecords::default();
+    let result = session.run_script_streaming(&script, |line| txn.read(line, host, progress)).await;
     if let Err(e) = result {
-        if marker.is_none() {
-            return Outcome::Interrupted { step: last_step, error: e.to_string() };
+        if txn.end.is_none() {
+            return Outcome::Interrupted { step: txn.last_step, error: e.to_string() };
         }
     }
-    let marker = marker.unwrap_or_default();
-    if let Some(n) = marker.strip_prefix("@@done ") {
-        return Outcome::Applied { generation: n.trim().parse().unwrap_or(0) };
+    txn.outcome()
+}
+
+/// What a transaction reported, record by record (`remote::protocol`; the records are those
+/// of `remote/sh/transaction.sh`).
+#[derive(Default)]
+struct TxnRecords {
+    last_step: String,
+    fail: Option<(String, String)>,
+    /// The record that ended it: done, locked, changed, rolledback or (before the backup) fail.
+    end: Option<(String, String)>,
+    ended: bool,
+}
+
+impl TxnRecords {
+    fn read(&mut self, line: &str, host: &str, progress: &Progress) {
+        use crate::remote::protocol::Line;
+        match Line::of(line) {
+            Line::Record { kind: "step", args } => {
+                self.last_step = args.to_string();
+                progress.step(host, args);
+            }
+            Line::Record { kind: "fail", args } => {
+                let (step, message) = args.split_once(' ').unwrap_or((args, ""));
+                self.fail = Some((step.to_string(), message.to_string()));
+            }
+            Line::Record { kind: "warn", args } => progress.line(&format!("{host}: warning: {args}")),
+            Line::Record { kind: "broke-lock", args } => progress.line(&format!("{host}: warning: broke the lock of {args}")),
+            Line::Record { kind: kind @ ("done" | "locked" | "changed" | "rolledback"), args } => self.end = Some((kind.to_string(), args.to_string())),
+            Line::Record { kind: "end", .. } => self.ended = true,
+            // Nothing else may come: shown, never skipped silently.
+            Line::Record { .. } | Line::Body(_) => progress.line(&format!("{host}: warning: unexpected output from the transaction: {line}")),
+        }
     }
-    if let Some(holder) = marker.strip_prefix("@@locked ") {
-        return Outcome::Locked { holder: holder.trim().to_string() };
+
+    fn outcome(self) -> Outcome {
+        let number = |n: &str| n.trim().parse().unwrap_or(0);
+        let (step, message) = match (&self.fail, &self.end) {
+            (Some(f), _) => f.clone(),
+            (None, Some((kind, _))) => (self.last_step.clone(), format!("the transaction ended without a result ({kind})")),
+            (None, None) => (self.last_step.clone(), format!("the transaction ended without a result{}", if self.ended { "" } else { " (no end record)" })),
+        };
+        match self.end {
+            Some((kind, args)) => match kind.as_str() {
+                "done" => Outcome::Applied { generation: number(&args) },
+                "locked" => Outcome::Locked { holder: args.trim().to_string() },
+                "changed" => Outcome::ChangedSincePlan { paths: args.split_whitespace().map(String::from).collect() },
+                _ => Outcome::RolledBack { step, message, generation: number(&args) },
+            },
+            // A failure before the backup: nothing was changed.
+            None => Outcome::RolledBack { step, message: format!("{message} (nothing was changed)"), generation: 0 },
+        }
     }
-    if let Some(paths) = marker.strip_prefix("@@changed") {
-        return Outcome::ChangedSincePlan { paths: paths.split_whitespace().map(String::from).collect() };
-    }
-    let (step, message) = match &fail_line {
-        Some(f) => match f.split_once(' ') {
-            Some((s, m)) => (s.to_string(), m.to_string()),
-            None => (f.clone(), String::new()),
-        },
-        None => (last_step.clone(), format!("the transaction ended without a result ({marker})")),
-    };
-    if let Some(n) = marker.strip_prefix("@@rolledback ") {
-        return Outcome::RolledBack { step, message, generation: n.trim().parse().unwrap_or(0) };
-    }
-    // A failure before the backup: nothing was changed.
-    let generation = 0;
-    Outcome::RolledBack { step, message: format!("{message} (nothing was changed)"), generation }
 }

@@ -29,19 +29,19 @@ pub fn run(args: &ApplyArgs) -> Result<i32> {
         let t = Target::from_host(&loaded.cluster.hosts[&p.host]);
         (p, t)
     }).collect();
-    let applier = Applier::prepare(&loaded.cluster.name, targets, &secrets, opts);
+    let applier = Applier::prepare(targets, &secrets, opts);
 
     // The plan being applied.
     let unreachable = applier.hosts.iter().filter(|h| h.error.is_some()).count();
     if !args.json {
         for h in &applier.hosts {
-            print!("{}", report::host_block(&h.changes, &h.warnings, h.error.as_ref()));
+            print!("{}", report::host_block(&h.changes, &h.warnings, h.error.as_ref().map(|e| e as &dyn std::fmt::Display)));
         }
     }
     if let Some(s) = &saved {
         let mut stale = Vec::new();
         for h in &applier.hosts {
-            let now = fingerprint(&h.changes.changes);
+            let now = fingerprint(&h.changes);
             match s.hosts.iter().find(|x| x.host == h.plan.host) {
                 Some(x) if x.fingerprint == now => {}
                 Some(_) => stale.push(format!("{} changed since the plan was saved", h.plan.host)),

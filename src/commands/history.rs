@@ -10,7 +10,7 @@ pub fn run(args: &HistoryArgs) -> Result<i32> {
     let hosts = super::load_inventory(&args.hosts.inventory, &args.hosts.limit)?;
     let targets: Vec<Target> = hosts.iter().map(Target::from_host).collect();
     let opts = super::plan::apply_options(&args.hosts.ssh, None);
-    let outputs = apply::run_on_all(&targets, |_| history::LIST_SCRIPT.to_string(), &opts);
+    let outputs = apply::run_on_all(&targets, |_| history::list_script(&Default::default()), &opts);
     #[derive(serde::Serialize)]
     struct Row {
         host: String,
@@ -22,9 +22,9 @@ pub fn run(args: &HistoryArgs) -> Result<i32> {
     let rows: Vec<Row> = targets
         .iter()
         .zip(outputs)
-        .map(|(t, o)| match o.and_then(|out| history::parse_list(&out)) {
+        .map(|(t, o)| match o.map_err(history::HistoryError::from).and_then(|out| history::parse_list(&out)) {
             Ok((current, generations)) => Row { host: t.name.clone(), current: Some(current), generations, error: None },
-            Err(e) => Row { host: t.name.clone(), current: None, generations: Vec::new(), error: Some(e) },
+            Err(e) => Row { host: t.name.clone(), current: None, generations: Vec::new(), error: Some(e.to_string()) },
         })
         .collect();
     let failed = rows.iter().any(|r| r.error.is_some());

@@ -1,7 +1,7 @@
 //! `lvsctl plan`: what would change on each host. Live by default (facts probed over SSH,
 //! one script per host); `--offline` compares with an empty host or a previous render.
 
-use crate::changes::{self, Change, HostChanges};
+use crate::changes::{self, HostChanges};
 use crate::cli::{PlanArgs, SshArgs};
 use crate::error::{Error, Result};
 use crate::exit;
@@ -12,22 +12,50 @@ use crate::render::Templates;
 use crate::report::{self, Summary};
 
 /// One host's line in the plan, offline or live.
-#[derive(Debug, serde::Serialize)]
+#[derive(Debug)]
 pub struct HostResult {
     pub host: String,
     pub roles: Vec<Role>,
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub reachable: Option<bool>,
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub error: Option<String>,
-    pub changes: Vec<Change>,
-    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub changes: HostChanges,
     pub warnings: Vec<String>,
     /// Remote execs the inspection took.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub execs: Option<usize>,
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub elapsed_ms: Option<u64>,
+}
+
+/// A host as `plan --json` shows it (file changes with masked diffs: `report::ChangeView`).
+#[derive(Debug, serde::Serialize)]
+struct HostView<'a> {
+    host: &'a str,
+    roles: &'a [Role],
+    #[serde(skip_serializing_if = "Option::is_none")]
+    reachable: Option<bool>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    error: Option<&'a String>,
+    changes: Vec<report::ChangeView<'a>>,
+    #[serde(skip_serializing_if = "<[String]>::is_empty")]
+    warnings: &'a [String],
+    #[serde(skip_serializing_if = "Option::is_none")]
+    execs: Option<usize>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    elapsed_ms: Option<u64>,
+}
+
+impl HostResult {
+    fn view(&self) -> HostView<'_> {
+        HostView {
+            host: &self.host,
+            roles: &self.roles,
+            reachable: self.reachable,
+            error: self.error.as_ref(),
+            changes: report::change_views(&self.changes),
+            warnings: &self.warnings,
+            execs: self.execs,
+            elapsed_ms: self.elapsed_ms,
+        }
+    }
 }
 
 /// How apply and rollback run, from their flags (history: no rollout flags).
@@ -77,8 +105,8 @@ pub fn run(args: &PlanArgs) -> Result<i32> {
                 Some(dir) => Facts::from_render_dir(dir, &p.host)?,
                 None => Facts::empty(),
             };
-            let HostChanges { host, roles, changes } = changes::compute(p, &facts, &secrets);
-            v.push(HostResult { host, roles, reachable: None, error: None, changes, warnings: Vec::new(), execs: None, elapsed_ms: None });
+            let changes = changes::compute(p, &facts, &secrets);
+            v.push(HostResult { host: p.host.clone(), roles: p.roles.clone(), reachable: None, error: None, changes, warnings: Vec::new(), execs: None, elapsed_ms: None });
         }
         v
     } else {
@@ -90,12 +118,12 @@ pub fn run(args: &PlanArgs) -> Result<i32> {
                     roles: i.roles,
                     reachable: Some(true),
                     error: None,
-                    changes: ins.changes.changes,
+                    changes: ins.changes,
                     warnings: ins.warnings,
                     execs: Some(ins.execs),
                     elapsed_ms: Some(ins.elapsed_ms),
                 },
-                Err(e) => HostResult { host: i.host, roles: i.roles, reachable: Some(false), error: Some(e), changes: Vec::new(), warnings: Vec::new(), execs: None, elapsed_ms: None },
+                Err(e) => HostResult { changes: HostChanges { host: i.host.clone(), roles: i.roles.clone(), ..HostChanges::default() }, host: i.host, roles: i.roles, reachable: Some(false), error: Some(e.to_string()), warnings: Vec::new(), execs: None, elapsed_ms: None },
             })
             .collect()
     };
@@ -112,25 +140,24 @@ pub fn run(args: &PlanArgs) -> Result<i32> {
             limit: args.limit.clone(),
             hosts: results
                 .iter()
-                .map(|r| crate::saved_plan::SavedHost { host: r.host.clone(), changes: r.changes.len(), fingerprint: crate::saved_plan::fingerprint(&r.changes) })
+                .map(|r| crate::saved_plan::SavedHost { host: r.host.clone(), changes: r.changes.changes.len(), fingerprint: crate::saved_plan::fingerprint(&r.changes) })
                 .collect(),
         }
         .write(path)?;
         eprintln!("saved the plan to {} (apply it with `lvsctl apply {}`)", path.display(), path.display());
     }
-    let as_changes: Vec<HostChanges> =
-        results.iter().filter(|r| r.error.is_none()).map(|r| HostChanges { host: r.host.clone(), roles: r.roles.clone(), changes: r.changes.clone() }).collect();
+    let as_changes: Vec<HostChanges> = results.iter().filter(|r| r.error.is_none()).map(|r| r.changes.clone()).collect();
     let summary = Summary::of(&as_changes);
     if args.json {
         #[derive(serde::Serialize)]
         struct Out<'a> {
             cluster: &'a str,
             offline: bool,
-            hosts: &'a [HostResult],
+            hosts: Vec<HostView<'a>>,
             summary: Summary,
             unreachable: usize,
         }
-        let out = Out { cluster: &loaded.cluster.name, offline: args.offline, hosts: &results, summary, unreachable: failed };
+        let out = Out { cluster: &loaded.cluster.name, offline: args.offline, hosts: results.iter().map(HostResult::view).collect(), summary, unreachable: failed };
         let mut stdout = std::io::BufWriter::with_capacity(1 << 16, std::io::stdout().lock());
         serde_json::to_writer_pretty(&mut stdout, &out).expect("plan serializes");
         std::io::Write::write_all(&mut stdout, b"\n")
@@ -138,8 +165,7 @@ pub fn run(args: &PlanArgs) -> Result<i32> {
             .map_err(|source| Error::Write { path: "<stdout>".into(), source })?;
     } else {
         for r in &results {
-            let hc = HostChanges { host: r.host.clone(), roles: r.roles.clone(), changes: r.changes.clone() };
-            print!("{}", report::host_block(&hc, &r.warnings, r.error.as_ref()));
+            print!("{}", report::host_block(&r.changes, &r.warnings, r.error.as_ref().map(|e| e as &dyn std::fmt::Display)));
         }
         println!("{}", summary.line());
         if failed > 0 {

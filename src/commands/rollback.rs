@@ -3,7 +3,8 @@
 //! stage order. The generation's record on each host says what it was given; no topology is
 //! needed.
 
-use crate::apply::{self, history, progress::Progress, Applier};
+use crate::apply::history::{self, HistoryError};
+use crate::apply::{self, progress::Progress, Applier};
 use crate::changes::HostChanges;
 use crate::cli::RollbackArgs;
 use crate::error::Result;
@@ -18,39 +19,40 @@ pub fn run(args: &RollbackArgs) -> Result<i32> {
     let opts = super::plan::apply_options(&args.hosts.ssh, Some(&args.rollout));
 
     // Which generation each host goes back to, and its record.
-    let listings = apply::run_on_all(&targets, |_| history::LIST_SCRIPT.to_string(), &opts);
+    let listings = apply::run_on_all(&targets, |_| history::list_script(&Default::default()), &opts);
     let mut chosen = Vec::new();
     let mut problems = 0;
+    let mut cannot = |host: &str, e: &dyn std::fmt::Display| {
+        problems += 1;
+        println!("{host}: {} {e}", console::style("cannot roll back:").red().bold());
+    };
     for (t, listing) in targets.iter().zip(listings) {
-        match listing.and_then(|out| history::parse_list(&out)).and_then(|(cur, gens)| history::target(cur, &gens, args.to).map(|g| (cur, g))) {
-            Ok((cur, g)) => chosen.push((t.clone(), cur, g)),
-            // Without --to, a host with nothing earlier to return to is left as it is.
-            Err(e) if args.to.is_none() && (e.contains("never applied") || e.contains("no applied generation before")) => {
-                println!("{}: skipped: {e}", t.name)
-            }
+        let (cur, gens) = match listing.map_err(HistoryError::from).and_then(|out| history::parse_list(&out)) {
+            Ok(l) => l,
             Err(e) => {
-                problems += 1;
-                println!("{}: {} {e}", t.name, console::style("cannot roll back:").red().bold());
+                cannot(&t.name, &e);
+                continue;
             }
+        };
+        match history::target(cur, &gens, args.to) {
+            Ok(g) => chosen.push((t.clone(), cur, g)),
+            // Without --to, a host with nothing earlier to return to is left as it is.
+            Err(e) if args.to.is_none() && e.nothing_earlier() => println!("{}: skipped: {e}", t.name),
+            Err(e) => cannot(&t.name, &e),
         }
     }
     let fetch_targets: Vec<Target> = chosen.iter().map(|(t, _, _)| t.clone()).collect();
-    let records = apply::run_on_all(&fetch_targets, |t| history::fetch_script(chosen.iter().find(|(c, _, _)| c.name == t.name).map_or(0, |c| c.2)), &opts);
+    let records = apply::run_on_all(&fetch_targets, |t| history::fetch_script(chosen.iter().find(|(c, _, _)| c.name == t.name).map_or(0, |c| c.2), &Default::default()), &opts);
     let mut plans = Vec::new();
     let mut secrets = Vec::new();
-    let mut cluster = String::new();
     for ((t, cur, g), rec) in chosen.iter().zip(records) {
-        match rec.and_then(|out| history::parse_fetch(&out)) {
+        match rec.map_err(HistoryError::from).and_then(|out| history::parse_fetch(&out)) {
             Ok(r) => {
                 println!("{}: generation {cur} -> back to generation {g}", t.name);
                 secrets.extend(r.secrets());
-                cluster = r.cluster.clone();
                 plans.push((r.to_plan(), t.clone()));
             }
-            Err(e) => {
-                problems += 1;
-                println!("{}: {} {e}", t.name, console::style("cannot roll back:").red().bold());
-            }
+            Err(e) => cannot(&t.name, &e),
         }
     }
     if plans.is_empty() {
@@ -58,9 +60,9 @@ pub fn run(args: &RollbackArgs) -> Result<i32> {
         return Ok(if problems > 0 { exit::ERROR } else { exit::OK });
     }
     let secrets = Secrets::from_values(secrets);
-    let applier = Applier::prepare(&cluster, plans, &secrets, opts);
+    let applier = Applier::prepare(plans, &secrets, opts);
     for h in &applier.hosts {
-        print!("{}", report::host_block(&h.changes, &h.warnings, h.error.as_ref()));
+        print!("{}", report::host_block(&h.changes, &h.warnings, h.error.as_ref().map(|e| e as &dyn std::fmt::Display)));
     }
     let changes: Vec<HostChanges> = applier.hosts.iter().filter(|h| h.error.is_none()).map(|h| h.changes.clone()).collect();
     let summary = Summary::of(&changes);

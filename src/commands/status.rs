@@ -85,7 +85,7 @@ fn status(cluster: &Cluster, plan: &HostPlan, i: &HostInspection) -> HostStatus 
         host: i.host.clone(),
         roles: i.roles.clone(),
         reachable: i.outcome.is_ok(),
-        error: i.outcome.as_ref().err().cloned(),
+        error: i.outcome.as_ref().err().map(|e| e.to_string()),
         holds_vips: Vec::new(),
         keepalived_running: None,
         ipvs: None,
@@ -222,7 +222,7 @@ mod tests {
         /// The status row of `host` with these facts (keepalived running, no other drift).
         fn row(&self, host: &str, facts: Facts) -> HostStatus {
             let plan = self.plans.iter().find(|p| p.host == host).unwrap();
-            let changes = HostChanges { host: host.into(), roles: plan.roles.clone(), changes: vec![] };
+            let changes = HostChanges { host: host.into(), roles: plan.roles.clone(), ..HostChanges::default() };
             let i = HostInspection { host: host.into(), roles: plan.roles.clone(), outcome: Ok(Inspected { facts, changes, warnings: vec![], execs: 1, elapsed_ms: 1 }) };
             status(&self.cluster, plan, &i)
         }

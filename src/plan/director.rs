@@ -237,7 +237,7 @@ pub(super) fn plan(cluster: &Cluster, d: &Director, templates: &Templates, p: &m
             let secret = vrrp.is_some_and(|v| v.auth_pass.is_some());
             let content = templates.render("keepalived.conf.j2", ctx)?;
             p.add_file(KEEPALIVED_CONF.into(), content, if secret { 0o640 } else { 0o644 }, secret);
-            p.services.push(Service { name: "keepalived".into(), reload_on: vec![KEEPALIVED_CONF.into()] });
+            p.services.push(Service { name: "keepalived".into(), reload_on: vec![KEEPALIVED_CONF.into()], rules_file: None });
         }
         Engine::Ipvsadm => {
             #[derive(Serialize)]
@@ -248,7 +248,7 @@ pub(super) fn plan(cluster: &Cluster, d: &Director, templates: &Templates, p: &m
             }
             let content = templates.render("ipvsadm.rules.j2", Ctx { cluster: &cluster.name, host: &d.host, virtual_servers })?;
             p.add_file(IPVSADM_RULES.into(), content, 0o600, false);
-            p.services.push(Service { name: "ipvsadm".into(), reload_on: vec![IPVSADM_RULES.into()] });
+            p.services.push(Service { name: "ipvsadm".into(), reload_on: vec![IPVSADM_RULES.into()], rules_file: Some(IPVSADM_RULES.into()) });
         }
     }
     Ok(())

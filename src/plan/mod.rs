@@ -43,9 +43,52 @@ impl Role {
     }
 }
 
+/// What a managed file is, which says how the host checks it before it goes live and what
+/// its content means at runtime (for facts read back from a render directory).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, serde::Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum FileKind {
+    /// keepalived.conf: `keepalived -t -e -f` on the host before install.
+    KeepalivedConf,
+    /// The ipvsadm engine's rules, loaded by `ipvsadm-restore`.
+    IpvsadmRules,
+    /// The router's nat chains: `iptables-restore --test`, every jumped-to chain declared.
+    NatRules,
+    /// /etc/sysctl.d/90-lvsctl.conf.
+    Sysctl,
+    /// A network-scripts `ifcfg-<device>` file (addresses).
+    Ifcfg,
+    /// A network-scripts `route-<device>` file (routes).
+    Route,
+    /// /etc/modules-load.d/lvsctl.conf.
+    ModulesLoad,
+    /// A file of an old generation record this lvsctl does not know: written as it was,
+    /// nothing checks it.
+    Other,
+}
+
+impl FileKind {
+    /// The kind of a file lvsctl writes at `path` (the naming lives in the role builders'
+    /// constants; this reads it back, e.g. for a previous render or an old record).
+    pub fn of_path(path: &str) -> Option<FileKind> {
+        let name = path.rsplit('/').next().unwrap_or(path);
+        Some(match path {
+            director::KEEPALIVED_CONF => FileKind::KeepalivedConf,
+            director::IPVSADM_RULES => FileKind::IpvsadmRules,
+            router::RULES_FILE => FileKind::NatRules,
+            SYSCTL_FILE => FileKind::Sysctl,
+            real_server::MODULES_FILE => FileKind::ModulesLoad,
+            _ if name.starts_with("ifcfg-") => FileKind::Ifcfg,
+            _ if name.starts_with("route-") => FileKind::Route,
+            _ => return None,
+        })
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct ManagedFile {
     pub path: String,
+    pub kind: FileKind,
     #[serde(skip)]
     pub content: String,
     pub mode: u32,
@@ -92,10 +135,15 @@ pub struct Route {
 pub struct Service {
     pub name: String,
     pub reload_on: Vec<String>,
+    /// ipvsadm is no daemon: its start, reload and restart load this file with
+    /// `ipvsadm-restore`.
+    pub rules_file: Option<String>,
 }
 
 #[derive(Debug, Clone, Serialize)]
 pub struct HostPlan {
+    /// The cluster's name (recorded with each generation on the host).
+    pub cluster: String,
     pub host: String,
     pub roles: Vec<Role>,
     pub files: Vec<ManagedFile>,
@@ -115,8 +163,9 @@ pub struct HostPlan {
 }
 
 impl HostPlan {
-    fn new(host: &str) -> HostPlan {
+    fn new(cluster: &str, host: &str) -> HostPlan {
         HostPlan {
+            cluster: cluster.to_string(),
             host: host.to_string(),
             roles: Vec::new(),
             files: Vec::new(),
@@ -145,7 +194,8 @@ impl HostPlan {
     }
 
     fn add_file(&mut self, path: String, content: String, mode: u32, secret: bool) {
-        self.files.push(ManagedFile { path, content, mode, owner: "root".into(), group: "root".into(), secret });
+        let kind = FileKind::of_path(&path).expect("every file a role builder writes has a kind");
+        self.files.push(ManagedFile { path, kind, content, mode, owner: "root".into(), group: "root".into(), secret });
     }
 
     /// The rollout stage: real servers first, then BACKUP directors, the MASTER, the router.
@@ -217,7 +267,7 @@ impl Secrets {
 pub fn build(cluster: &Cluster, templates: &Templates) -> Result<Vec<HostPlan>> {
     let mut plans: BTreeMap<String, HostPlan> = BTreeMap::new();
     for host in cluster.hosts.keys() {
-        plans.insert(host.clone(), HostPlan::new(host));
+        plans.insert(host.clone(), HostPlan::new(&cluster.name, host));
     }
     for d in &cluster.directors {
         let p = plans.get_mut(&d.host).expect("every director is a cluster host");

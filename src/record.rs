@@ -4,11 +4,15 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::plan::{Address, HostPlan, ManagedFile, Role, Route, Service, Sysctl};
+use crate::facts::Manifest;
+use crate::plan::{Address, FileKind, HostPlan, ManagedFile, Role, Route, Service, Sysctl};
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct StoredFile {
     pub path: String,
+    /// Records written before kinds were recorded have none: known from the path.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub kind: Option<FileKind>,
     pub content: String,
     pub mode: u32,
     pub owner: String,
@@ -26,9 +30,12 @@ pub struct StoredSysctl {
 pub struct StoredService {
     pub name: String,
     pub reload_on: Vec<String>,
+    /// Records written before it was recorded have none: ipvsadm's was its reload_on file.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub rules_file: Option<String>,
 }
 
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
 pub struct GenerationRecord {
     pub cluster: String,
     pub host: String,
@@ -45,43 +52,64 @@ pub struct GenerationRecord {
 }
 
 impl GenerationRecord {
-    pub fn of(cluster: &str, p: &HostPlan) -> GenerationRecord {
+    pub fn of(p: &HostPlan) -> GenerationRecord {
         GenerationRecord {
-            cluster: cluster.to_string(),
+            cluster: p.cluster.clone(),
             host: p.host.clone(),
             roles: p.roles.clone(),
             files: p
                 .files
                 .iter()
-                .map(|f| StoredFile { path: f.path.clone(), content: f.content.clone(), mode: f.mode, owner: f.owner.clone(), group: f.group.clone(), secret: f.secret })
+                .map(|f| StoredFile { path: f.path.clone(), kind: Some(f.kind), content: f.content.clone(), mode: f.mode, owner: f.owner.clone(), group: f.group.clone(), secret: f.secret })
                 .collect(),
             sysctls: p.sysctls.iter().map(|s| StoredSysctl { key: s.key.clone(), value: s.value.clone() }).collect(),
             addresses: p.addresses.clone(),
             routes: p.routes.clone(),
             nat_chains: p.nat_chains.clone(),
-            services: p.services.iter().map(|s| StoredService { name: s.name.clone(), reload_on: s.reload_on.clone() }).collect(),
+            services: p.services.iter().map(|s| StoredService { name: s.name.clone(), reload_on: s.reload_on.clone(), rules_file: s.rules_file.clone() }).collect(),
             kernel_modules: p.kernel_modules.clone(),
         }
     }
 
     pub fn to_plan(&self) -> HostPlan {
         HostPlan {
+            cluster: self.cluster.clone(),
             host: self.host.clone(),
             roles: self.roles.clone(),
             files: self
                 .files
                 .iter()
-                .map(|f| ManagedFile { path: f.path.clone(), content: f.content.clone(), mode: f.mode, owner: f.owner.clone(), group: f.group.clone(), secret: f.secret })
+                .map(|f| ManagedFile { path: f.path.clone(), kind: f.kind.or_else(|| FileKind::of_path(&f.path)).unwrap_or(FileKind::Other), content: f.content.clone(), mode: f.mode, owner: f.owner.clone(), group: f.group.clone(), secret: f.secret })
                 .collect(),
             sysctls: self.sysctls.iter().map(|s| Sysctl { key: s.key.clone(), value: s.value.clone(), comment: None }).collect(),
             addresses: self.addresses.clone(),
             routes: self.routes.clone(),
             nat_chains: self.nat_chains.clone(),
-            services: self.services.iter().map(|s| Service { name: s.name.clone(), reload_on: s.reload_on.clone() }).collect(),
+            services: self
+                .services
+                .iter()
+                .map(|s| Service {
+                    name: s.name.clone(),
+                    reload_on: s.reload_on.clone(),
+                    rules_file: s.rules_file.clone().or_else(|| (s.name == "ipvsadm").then(|| s.reload_on.first().cloned()).flatten()),
+                })
+                .collect(),
             // Not recorded: a rollback restores files and runtime state, and leaves comparing
             // the kernel's IPVS table with a topology to plan and status.
             ipvs: Vec::new(),
             kernel_modules: self.kernel_modules.clone(),
+        }
+    }
+
+    /// What this generation manages: a later plan removes what the topology dropped from it.
+    pub fn manifest(&self) -> Manifest {
+        Manifest {
+            cluster: self.cluster.clone(),
+            files: self.files.iter().map(|f| f.path.clone()).collect(),
+            sysctls: self.sysctls.iter().map(|s| s.key.clone()).collect(),
+            addresses: self.addresses.clone(),
+            routes: self.routes.clone(),
+            nat_chains: self.nat_chains.clone(),
         }
     }
 

@@ -1,0 +1,269 @@
+# lvsctl apply transaction library (embedded by src/apply/script.rs, which appends the calls).
+# The caller has set ROOT, PATH and S (src/remote/mod.rs), HOLDER and BREAK_LOCK.
+# Host paths are given as on the host (/etc/...); every access goes through "$ROOT".
+# shellcheck shell=sh
+# shellcheck disable=SC2034 # variables set here are read by the generated part
+set -u
+trap '' HUP PIPE
+umask 077
+G=
+N=
+STEP=start
+CHANGED=
+
+# out KIND ARGS...: a record for lvsctl, and a line in the generation's log.
+out() {
+  rec "$@" 2>/dev/null
+  [ -z "$G" ] || printf '%s\n' "$*" >>"$G/log"
+}
+step() { STEP=$1; out step "$1"; }
+unlock() { rm -rf "$S/lock"; }
+# Before the backup exists nothing was changed: report, unlock, leave.
+die() {
+  out fail "$1" "$2"
+  [ -z "$G" ] || echo failed >"$G/status"
+  unlock
+  rec end
+  exit 3
+}
+changed() { CHANGED="$CHANGED $1"; }
+same_file() { h=$(sha256sum "$ROOT$1" 2>/dev/null | cut -d' ' -f1); [ "$h" = "$2" ] || changed "$1"; }
+absent_file() { [ ! -e "$ROOT$1" ] || changed "$1"; }
+same_sysctl() { v=$(cat "$ROOT$1" 2>/dev/null); [ "$v" = "$2" ] || changed "$1"; }
+check_done() {
+  [ -z "$CHANGED" ] && return 0
+  out changed "${CHANGED# }"
+  unlock
+  rec end
+  exit 5
+}
+# The candidate of host path $1, as a path on this system (next to its target: same
+# filesystem, so the install is an atomic rename).
+cand() { printf '%s/.lvsctl-new.%s' "$(dirname "$ROOT$1")" "$(basename "$1")"; }
+# After the backup: every failure rolls back.
+fail() {
+  out fail "$STEP" "$*"
+  rollback
+  out rolledback "$((N - 1))"
+  echo rolled-back >"$G/status"
+  unlock
+  rec end
+  exit 1
+}
+run() {
+  st=$1
+  shift
+  if ! err=$("$@" 2>&1 >/dev/null); then
+    STEP=$st
+    fail "$* : $err"
+  fi
+}
+
+take_lock() {
+  mkdir -p "$S/generations" 2>/dev/null || { out fail lock "cannot create $S"; rec end; exit 3; }
+  chmod 700 "$S" "$S/generations"
+  if ! mkdir "$S/lock" 2>/dev/null; then
+    if [ "$BREAK_LOCK" = 1 ]; then
+      out broke-lock "$(cat "$S/lock/holder" 2>/dev/null)"
+      rm -rf "$S/lock"
+      mkdir "$S/lock" 2>/dev/null || { out fail lock "cannot take the lock"; rec end; exit 3; }
+    else
+      out locked "$(cat "$S/lock/holder" 2>/dev/null)"
+      rec end
+      exit 4
+    fi
+  fi
+  printf '%s since %s\n' "$HOLDER" "$(date -u +%Y-%m-%dT%H:%M:%SZ)" >"$S/lock/holder"
+  out step lock
+}
+
+# keepalived's main process (the one whose parent is not keepalived). Builtins only: a fork
+# per process costs ~25 ms on slow hosts (measured in the VM lab: 2 s per call with `cat`).
+comm_of() { kc=; { read -r kc <"$1/comm"; } 2>/dev/null; }
+ka_pid() {
+  for p in "$ROOT"/proc/[0-9]*; do
+    comm_of "$p"; [ "$kc" = keepalived ] || continue
+    pp=; { while read -r k v; do [ "$k" = PPid: ] && pp=$v && break; done <"$p/status"; } 2>/dev/null
+    comm_of "$ROOT/proc/$pp"; [ "$kc" = keepalived ] && continue
+    echo "${p##*/}"; return 0
+  done
+  return 1
+}
+systemd() { [ -d "$ROOT/run/systemd/system" ]; }
+# service NAME ACTION through the host's init system.
+service_ctl() {
+  if systemd; then systemctl "$2" "$1"
+  elif command -v service >/dev/null 2>&1; then service "$1" "$2"
+  else "$ROOT/etc/init.d/$1" "$2"; fi
+}
+
+# Generation N: its directory, and the runtime state before (for the rollback).
+begin_generation() {
+  N=$(( $(cat "$S/generation" 2>/dev/null || echo 0) + 1 ))
+  while [ -e "$S/generations/$N" ]; do N=$((N + 1)); done
+  G="$S/generations/$N"
+  mkdir -p "$G/backup" || die backup "cannot create $G"
+  date -u +%Y-%m-%dT%H:%M:%SZ >"$G/time"
+  printf '%s\n' "$HOLDER" >"$G/holder"
+  : >"$G/existed"; : >"$G/created"; : >"$G/sysctl.before"; : >"$G/addr.added"; : >"$G/modes"
+  ip -o -4 addr show >"$G/addr.before" 2>/dev/null
+  ip -4 route show >"$G/route.before" 2>/dev/null
+  if command -v iptables-save >/dev/null 2>&1; then iptables-save -t nat >"$G/nat.before" 2>/dev/null || :; fi
+  ka_pid >"$G/keepalived.before" 2>/dev/null || echo stopped >"$G/keepalived.before"
+}
+backup() {
+  if [ -e "$ROOT$1" ]; then
+    mkdir -p "$G/backup$(dirname "$1")" && cp -p "$ROOT$1" "$G/backup$1" || die backup "cannot back up $1"
+    # Backups may hold the VRRP secret: 0600, with the original mode kept for the restore.
+    printf '%s %s\n' "$(stat -c %a "$ROOT$1")" "$1" >>"$G/modes"
+    chmod 600 "$G/backup$1"
+    printf '%s\n' "$1" >>"$G/existed"
+  else
+    printf '%s\n' "$1" >>"$G/created"
+  fi
+}
+save_sysctl() {
+  if v=$(cat "$ROOT$1" 2>/dev/null); then printf '%s %s\n' "$1" "$v" >>"$G/sysctl.before"; fi
+}
+store_record() {
+  printf '%s' "$1" | base64 -d >"$G/record.json" || die backup 'cannot store the generation record'
+  echo applying >"$G/status"
+  out step "backup $N"
+}
+
+candidate() { # path mode owner group base64
+  d=$(dirname "$ROOT$1"); c=$(cand "$1")
+  # Config directories are world-readable as usual (only lvsctl's own state is 0700).
+  [ -d "$d" ] || (umask 022; mkdir -p "$d") || fail "cannot create ${d#"$ROOT"}"
+  if ! err=$( { printf '%s' "$5" | base64 -d >"$c"; } 2>&1 ); then fail "cannot write $1: $err"; fi
+  chmod "$2" "$c" && chown "$3:$4" "$c" || fail "cannot set mode/owner of $1"
+  sync "$c" 2>/dev/null || sync
+}
+install_candidate() { mv -f "$(cand "$1")" "$ROOT$1" || fail "cannot rename into $1"; }
+remove_file() { run install rm -f "$ROOT$1"; }
+validate_keepalived() { run validate keepalived -t -e -f "$(cand "$1")"; }
+validate_nat() {
+  run validate iptables-restore --test "$(cand "$1")"
+  chains_declared "$(cand "$1")"
+}
+chains_declared() {
+  for c in $(grep -o -- '-j [A-Za-z0-9_-]*' "$1" | cut -d' ' -f2 | sort -u); do
+    case $c in DNAT|SNAT|MASQUERADE|ACCEPT|RETURN|DROP|REJECT|REDIRECT|LOG) continue ;; esac
+    grep -q "^:$c " "$1" || fail "rules jump to chain $c, which the file does not declare"
+  done
+}
+
+load_module() { [ -d "$ROOT/sys/module/$1" ] || run activate modprobe "$1"; }
+set_sysctl() { printf '%s\n' "$2" >"$ROOT$1" 2>/dev/null || fail "cannot set $1 to $2"; }
+addr_add() { # ip/prefix dev [label]
+  printf '%s dev %s\n' "$1" "$2" >>"$G/addr.added"
+  # tunl0 exists (ipip) but is down until something brings it up, and a VIP on a down
+  # device receives nothing (found in the VM lab: every TUN request lost).
+  [ "$2" = lo ] || run activate ip link set dev "$2" up
+  if [ $# -gt 2 ]; then run activate ip addr replace "$1" dev "$2" label "$3"
+  else run activate ip addr replace "$1" dev "$2"; fi
+}
+addr_del() { run activate ip addr del "$1" dev "$2"; }
+route_replace() { run activate ip route replace "$1" via "$2" dev "$3"; }
+route_del() { run activate ip route del "$1" via "$2" dev "$3"; }
+unhook_chain() {
+  for parent in PREROUTING POSTROUTING OUTPUT INPUT; do
+    while iptables -t nat -D "$parent" -j "$1" 2>/dev/null; do :; done
+  done
+}
+nat_load() { # file chain...
+  f=$1; shift
+  for c in "$@"; do unhook_chain "$c"; done
+  printf '%s\n' "$*" >"$G/nat.loaded"
+  run activate iptables-restore --noflush "$ROOT$f"
+}
+service_do() { # name action [rules file]
+  # ipvsadm is no daemon: start, reload and restart all load the rules file with
+  # ipvsadm-restore (which clears the table first), the live table saved for a rollback. Not
+  # through an init script: RHEL's unit has no reload and saves the live table over the rules
+  # file when stopped; Debian's reads another file.
+  if [ "$1" = ipvsadm ]; then
+    [ -f "$G/ipvs.before" ] || ipvsadm-save -n >"$G/ipvs.before" 2>/dev/null
+    ipvsadm-restore <"$ROOT$3"
+  else
+    service_ctl "$1" "$2"
+  fi </dev/null >>"$G/log" 2>&1 || { STEP=activate; fail "service $1 $2 failed (see $G/log)"; }
+  echo "$1 $2" >>"$G/services"
+}
+
+verify_sysctl() { v=$(cat "$ROOT$1" 2>/dev/null); [ "$v" = "$2" ] || fail "$1 is '$v', not $2"; }
+verify_addr() { ip -o -4 addr show dev "$2" up 2>/dev/null | grep -q " inet $1 " || fail "$1 is not on $2 (or $2 is down)"; }
+verify_chain() { iptables -t nat -S "$1" >/dev/null 2>&1 || fail "chain $1 is missing"; }
+verify_keepalived() {
+  i=0
+  while [ $i -lt 30 ]; do ka_pid >/dev/null && return 0; sleep 0.1; i=$((i + 1)); done
+  fail "keepalived is not running (see /var/log or journalctl; $G/log)"
+}
+
+restore_file() {
+  # Untouched files (the failure came before install) stay as they are; otherwise the backup
+  # goes back by the same atomic rename. A failed restore leaves no candidate behind.
+  cmp -s "$G/backup$1" "$ROOT$1" 2>/dev/null && return 0
+  c=$(cand "$1")
+  m=$(sed -n "s|^\([0-7]*\) $1\$|\1|p" "$G/modes" | head -1)
+  if cp -p "$G/backup$1" "$c" 2>/dev/null && chmod "${m:-600}" "$c" && mv -f "$c" "$ROOT$1"; then return 0; fi
+  rm -f "$c"
+  out warn "could not restore $1 (its backup is $G/backup$1)"
+}
+rollback() {
+  out step rollback
+  while IFS= read -r f; do [ -n "$f" ] && rm -f "$(cand "$f")"; done <"$G/existed"
+  while IFS= read -r f; do [ -n "$f" ] && rm -f "$(cand "$f")" "$ROOT$f"; done <"$G/created"
+  while IFS= read -r f; do [ -n "$f" ] && restore_file "$f"; done <"$G/existed"
+  while read -r p v; do [ -n "$p" ] && printf '%s\n' "$v" >"$ROOT$p"; done <"$G/sysctl.before"
+  while IFS= read -r a; do
+    [ -n "$a" ] || continue
+    ip_only=${a%% dev *}
+    # shellcheck disable=SC2086 # "IP/PREFIX dev DEV": words for ip
+    grep -q " inet $ip_only " "$G/addr.before" || ip addr del $a 2>/dev/null
+  done <"$G/addr.added"
+  # Addresses that were there before and are gone now: put them back.
+  while read -r _ dev _ cidr rest; do
+    ip -o -4 addr show dev "$dev" 2>/dev/null | grep -q " inet $cidr " && continue
+    label=$(printf '%s\n' "$rest" | sed -n 's/.* \([^ ]*:[^ ]*\)$/\1/p')
+    ip addr add "$cidr" dev "$dev" ${label:+label "$label"} 2>/dev/null
+  done <"$G/addr.before"
+  if [ -s "$G/route.before" ]; then
+    # shellcheck disable=SC2086 # a route line: words for ip
+    grep '^default ' "$G/route.before" | head -1 | { read -r r || exit 0; ip route replace $r 2>/dev/null; }
+  fi
+  if [ -f "$G/nat.loaded" ]; then
+    for c in $(cat "$G/nat.loaded"); do
+      unhook_chain "$c"
+      iptables -t nat -F "$c" 2>/dev/null; iptables -t nat -X "$c" 2>/dev/null
+    done
+    if grep -q 'LVSCTL-' "$G/nat.before" 2>/dev/null; then
+      { echo '*nat'; grep -E '^:LVSCTL-|^-A .*LVSCTL-' "$G/nat.before"; echo COMMIT; } | iptables-restore --noflush 2>/dev/null
+    fi
+  fi
+  if [ -f "$G/services" ]; then
+    if grep -q '^ipvsadm ' "$G/services" && [ -f "$G/ipvs.before" ]; then
+      ipvsadm-restore <"$G/ipvs.before" >>"$G/log" 2>&1
+    fi
+    before=$(cat "$G/keepalived.before")
+    if grep -q '^keepalived ' "$G/services"; then
+      if [ "$before" = stopped ]; then
+        service_ctl keepalived stop </dev/null >>"$G/log" 2>&1
+      else
+        service_ctl keepalived reload </dev/null >>"$G/log" 2>&1
+      fi
+    fi
+  fi
+}
+
+# Record: the manifest for the next plan, the list the probe reads, the generation number.
+finish_generation() { # manifest-json managed-files
+  step record
+  printf '%s\n' "$1" >"$S/manifest.json.new" && mv -f "$S/manifest.json.new" "$S/manifest.json" || fail "cannot write the manifest"
+  printf '%s' "$2" >"$S/managed-files.new" && mv -f "$S/managed-files.new" "$S/managed-files" || fail "cannot write the managed-files list"
+  echo "$N" >"$S/generation.new" && mv -f "$S/generation.new" "$S/generation"
+  echo applied >"$G/status"
+  unlock
+  out done "$N"
+  rec end
+}
