@@ -1,13 +1,13 @@
-//! Live inspection: connect to every host (at most `forks` at once), run the facts probe as
-//! one script in one exec, and compare with the host's plan.
+//! Live inspection: connect to every host (at most `forks` at once, `executor`), run the
+//! facts probe as one script in one exec, and compare with the host's plan.
 //!
 //! A host that cannot be reached or probed is reported with its error; the others are still
 //! inspected. Nothing here writes to a host.
 
-use std::sync::Arc;
 use std::time::Instant;
 
 use crate::changes::{self, HostChanges};
+use crate::executor::Executor;
 use crate::facts::{Facts, IpvsFact};
 use crate::ipvs;
 use crate::model::Cluster;
@@ -52,32 +52,16 @@ pub enum InspectError {
     },
 }
 
-/// Inspect every planned host. Blocks; runs its own tokio runtime.
+/// Inspect every planned host, at most `forks` at once. Blocks.
 pub fn inspect(cluster: &Cluster, plans: &[HostPlan], secrets: &Secrets, opts: &LiveOptions) -> Vec<HostInspection> {
-    let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build().expect("tokio runtime");
-    runtime.block_on(inspect_async(cluster, plans, secrets, opts))
-}
-
-async fn inspect_async(cluster: &Cluster, plans: &[HostPlan], secrets: &Secrets, opts: &LiveOptions) -> Vec<HostInspection> {
-    let limit = Arc::new(tokio::sync::Semaphore::new(opts.forks.max(1)));
-    let mut tasks = Vec::with_capacity(plans.len());
-    for plan in plans {
-        let target = Target::from_host(&cluster.hosts[&plan.host]);
-        let plan = plan.clone();
-        let secrets = secrets.clone();
-        let ssh_opts = opts.ssh.clone();
-        let limit = limit.clone();
-        tasks.push(tokio::spawn(async move {
-            let _permit = limit.acquire_owned().await.expect("semaphore open");
+    let jobs: Vec<(HostPlan, Target)> = plans.iter().map(|p| (p.clone(), Target::from_host(&cluster.hosts[&p.host]))).collect();
+    Executor::new(opts.forks).each(jobs, |(plan, target)| {
+        let (secrets, ssh_opts) = (secrets.clone(), opts.ssh.clone());
+        async move {
             let outcome = inspect_host(&target, &plan, &secrets, &ssh_opts).await;
             HostInspection { host: plan.host.clone(), roles: plan.roles.clone(), outcome }
-        }));
-    }
-    let mut out = Vec::with_capacity(tasks.len());
-    for t in tasks {
-        out.push(t.await.expect("inspection task panicked"));
-    }
-    out
+        }
+    })
 }
 
 async fn inspect_host(target: &Target, plan: &HostPlan, secrets: &Secrets, opts: &ssh::Options) -> Result<Inspected, InspectError> {

@@ -18,6 +18,16 @@ pub struct Generation {
     pub holder: String,
 }
 
+/// A host's generations as `lvsctl history` shows them.
+#[derive(Debug, serde::Serialize)]
+pub struct HostGenerations {
+    pub host: String,
+    pub current: Option<u64>,
+    pub generations: Vec<Generation>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub error: Option<String>,
+}
+
 /// Why a host's generations or record could not be read.
 #[derive(Debug, thiserror::Error)]
 pub enum HistoryError {

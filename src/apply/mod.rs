@@ -9,20 +9,20 @@
 //! `continue_on_error`.
 
 pub mod history;
-pub mod progress;
 pub mod script;
+
+/// Progress drawing moved to the reporter (`report::progress`).
+pub use crate::report::progress;
 
 /// Generation records moved to `crate::record` (the changes carry them).
 pub use crate::record;
 
-use std::sync::Arc;
-
 use crate::changes::HostChanges;
-use crate::facts::Facts;
+use crate::executor::Executor;
 use crate::live;
 use crate::plan::{HostPlan, Role, Secrets};
+use crate::report::progress::{Event, Progress};
 use crate::ssh::{self, Session, Target};
-use progress::Progress;
 use script::TxnOptions;
 
 #[derive(Debug, Clone)]
@@ -83,12 +83,29 @@ impl Outcome {
 
 /// A host after connect + probe, ready for its transaction.
 pub struct Prepared {
-    pub plan: HostPlan,
+    pub host: String,
+    /// Its rollout stage (`HostPlan::stage`).
+    pub stage: Role,
+    /// Empty when the host could not be inspected.
     pub changes: HostChanges,
-    pub facts: Option<Facts>,
     pub warnings: Vec<String>,
-    pub session: Option<Session>,
-    pub error: Option<live::InspectError>,
+    /// The connection kept open for the transaction, or why there is none.
+    pub connection: Result<Session, live::InspectError>,
+}
+
+impl Prepared {
+    pub fn error(&self) -> Option<&live::InspectError> {
+        self.connection.as_ref().err()
+    }
+
+    pub fn execs(&self) -> usize {
+        self.connection.as_ref().map_or(0, Session::exec_count)
+    }
+
+    /// Its result when nothing is applied.
+    pub fn unchanged(&self) -> HostResult {
+        HostResult { host: self.host.clone(), roles: self.changes.roles.clone(), outcome: Outcome::Unchanged, execs: self.execs() }
+    }
 }
 
 #[derive(Debug, Clone, serde::Serialize)]
@@ -108,9 +125,9 @@ pub fn interrupted() -> bool {
     INTERRUPTED.load(std::sync::atomic::Ordering::SeqCst)
 }
 
-/// Owns the runtime and the open connections between the plan and the rollout.
+/// Holds the open connections between the plan and the rollout.
 pub struct Applier {
-    runtime: tokio::runtime::Runtime,
+    executor: Executor,
     pub hosts: Vec<Prepared>,
     opts: ApplyOptions,
     /// Remote messages (stderr of a failed step) are masked before they are shown.
@@ -120,40 +137,30 @@ pub struct Applier {
 impl Applier {
     /// Connect to and probe every host (bounded by `forks`), computing its changes.
     pub fn prepare(plans: Vec<(HostPlan, Target)>, secrets: &Secrets, opts: ApplyOptions) -> Applier {
-        let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build().expect("tokio runtime");
-        let limit = Arc::new(tokio::sync::Semaphore::new(opts.forks.max(1)));
-        let hosts = runtime.block_on(async {
-            let mut tasks = Vec::new();
-            for (plan, target) in plans {
-                let (limit, secrets, ssh_opts) = (limit.clone(), secrets.clone(), opts.ssh.clone());
-                tasks.push(tokio::spawn(async move {
-                    let _permit = limit.acquire_owned().await.expect("semaphore");
-                    prepare_host(plan, &target, &secrets, &ssh_opts).await
-                }));
-            }
-            let mut out = Vec::new();
-            for t in tasks {
-                out.push(t.await.expect("prepare task"));
-            }
-            out
+        let executor = Executor::new(opts.forks);
+        let hosts = executor.each(plans, |(plan, target)| {
+            let (secrets, ssh_opts) = (secrets.clone(), opts.ssh.clone());
+            async move { prepare_host(plan, &target, &secrets, &ssh_opts).await }
         });
-        Applier { runtime, hosts, opts, secrets: secrets.clone() }
+        Applier { executor, hosts, opts, secrets: secrets.clone() }
     }
 
-    /// Roll out stage by stage. Returns one result per host, in host order.
-    pub fn rollout(mut self, progress: &Progress) -> Vec<HostResult> {
+    /// Roll out stage by stage, drawing events with `reporter`. Returns one result per host,
+    /// in host order.
+    pub fn rollout(mut self, reporter: &Progress) -> Vec<HostResult> {
         // From here on Ctrl-C must not kill lvsctl mid-transaction: it only stops the rollout.
-        self.runtime.spawn(async {
+        let watcher = reporter.interrupt_notice();
+        self.executor.spawn(async move {
             while tokio::signal::ctrl_c().await.is_ok() {
                 INTERRUPTED.store(true, std::sync::atomic::Ordering::SeqCst);
-                eprintln!("\ninterrupted: letting the hosts in flight finish or roll back, starting nothing new");
+                watcher();
             }
         });
         let stages = [(Role::RealServer, "real servers"), (Role::BackupDirector, "BACKUP directors"), (Role::MasterDirector, "MASTER director"), (Role::Router, "router")];
         let mut results: Vec<Option<HostResult>> = self.hosts.iter().map(|_| None).collect();
         let mut stop = false;
         for (role, name) in stages {
-            let idx: Vec<usize> = (0..self.hosts.len()).filter(|i| self.hosts[*i].plan.stage() == role).collect();
+            let idx: Vec<usize> = (0..self.hosts.len()).filter(|i| self.hosts[*i].stage == role).collect();
             if idx.is_empty() {
                 continue;
             }
@@ -164,11 +171,11 @@ impl Applier {
                 }
                 continue;
             }
-            let changed: Vec<String> = idx.iter().filter(|i| !self.hosts[**i].changes.changes.is_empty() || self.hosts[**i].error.is_some()).map(|i| self.hosts[*i].plan.host.clone()).collect();
+            let changed: Vec<String> = idx.iter().map(|i| &self.hosts[*i]).filter(|h| !h.changes.changes.is_empty() || h.error().is_some()).map(|h| h.host.clone()).collect();
             if !changed.is_empty() {
-                progress.stage(name, &changed);
+                reporter.event(Event::Stage { name, hosts: &changed });
             }
-            let outcomes = self.run_stage(&idx, progress);
+            let outcomes = self.run_stage(&idx, reporter);
             for (i, outcome) in idx.iter().zip(outcomes) {
                 let outcome = match outcome {
                     Outcome::RolledBack { step, message, generation } => Outcome::RolledBack { step, message: self.secrets.mask(&message), generation },
@@ -178,14 +185,14 @@ impl Applier {
                 if outcome.is_failure() && !self.opts.continue_on_error {
                     stop = true;
                 }
-                progress.finish(&self.hosts[*i].plan.host, &outcome.describe());
+                reporter.event(Event::Finished { host: &self.hosts[*i].host, outcome: &outcome });
                 results[*i] = Some(self.result(*i, outcome));
             }
         }
         let hosts = std::mem::take(&mut self.hosts);
-        self.runtime.block_on(async {
+        self.executor.block_on(async {
             for h in hosts {
-                if let Some(s) = h.session {
+                if let Ok(s) = h.connection {
                     s.close().await;
                 }
             }
@@ -195,75 +202,36 @@ impl Applier {
 
     fn result(&self, i: usize, outcome: Outcome) -> HostResult {
         let h = &self.hosts[i];
-        HostResult { host: h.plan.host.clone(), roles: h.plan.roles.clone(), outcome, execs: h.session.as_ref().map_or(0, |s| s.exec_count()) }
+        HostResult { host: h.host.clone(), roles: h.changes.roles.clone(), outcome, execs: h.execs() }
     }
 
-    fn run_stage(&mut self, idx: &[usize], progress: &Progress) -> Vec<Outcome> {
-        let limit = Arc::new(tokio::sync::Semaphore::new(self.opts.forks.max(1)));
+    fn run_stage(&self, idx: &[usize], reporter: &Progress) -> Vec<Outcome> {
         let holder = holder();
         let break_lock = self.opts.break_lock;
-        let hosts = &self.hosts;
-        self.runtime.block_on(async {
-            let futures = idx.iter().map(|i| {
-                let h = &hosts[*i];
-                let limit = limit.clone();
-                let holder = holder.clone();
-                async move {
-                    let _permit = limit.acquire_owned().await.expect("semaphore");
-                    if interrupted() {
-                        return Outcome::Cancelled;
-                    }
-                    transact(h, &holder, break_lock, progress).await
+        self.executor.each_borrowed(idx.iter().map(|i| &self.hosts[*i]), |h| {
+            let holder = holder.clone();
+            async move {
+                if interrupted() {
+                    return Outcome::Cancelled;
                 }
-            });
-            join_all(futures).await
+                transact(h, &holder, break_lock, reporter).await
+            }
         })
     }
-}
-
-async fn join_all<F: std::future::Future>(futures: impl Iterator<Item = F>) -> Vec<F::Output> {
-    // Drive every host's transaction concurrently on this task (sessions are borrowed).
-    let mut pinned: Vec<std::pin::Pin<Box<F>>> = futures.map(Box::pin).collect();
-    let mut results: Vec<Option<F::Output>> = pinned.iter().map(|_| None).collect();
-    std::future::poll_fn(|cx| {
-        let mut pending = false;
-        for (i, f) in pinned.iter_mut().enumerate() {
-            if results[i].is_some() {
-                continue;
-            }
-            match f.as_mut().poll(cx) {
-                std::task::Poll::Ready(v) => results[i] = Some(v),
-                std::task::Poll::Pending => pending = true,
-            }
-        }
-        if pending { std::task::Poll::Pending } else { std::task::Poll::Ready(()) }
-    })
-    .await;
-    results.into_iter().map(|r| r.expect("ready")).collect()
 }
 
 /// Run one read-only script per target (at most `forks` at once), each on its own
 /// connection: for `history` and for fetching rollback records.
 pub fn run_on_all(targets: &[Target], script_for: impl Fn(&Target) -> String, opts: &ApplyOptions) -> Vec<Result<String, ssh::SshError>> {
-    let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build().expect("tokio runtime");
-    let limit = Arc::new(tokio::sync::Semaphore::new(opts.forks.max(1)));
-    runtime.block_on(async {
-        let mut tasks = Vec::new();
-        for t in targets {
-            let (t, script, limit, ssh_opts) = (t.clone(), script_for(t), limit.clone(), opts.ssh.clone());
-            tasks.push(tokio::spawn(async move {
-                let _permit = limit.acquire_owned().await.expect("semaphore");
-                let session = Session::connect(&t, &ssh_opts).await?;
-                let out = session.run_script(&script).await;
-                session.close().await;
-                out.map(|o| o.stdout)
-            }));
+    let jobs: Vec<(Target, String)> = targets.iter().map(|t| (t.clone(), script_for(t))).collect();
+    Executor::new(opts.forks).each(jobs, |(target, script)| {
+        let ssh_opts = opts.ssh.clone();
+        async move {
+            let session = Session::connect(&target, &ssh_opts).await?;
+            let out = session.run_script(&script).await;
+            session.close().await;
+            out.map(|o| o.stdout)
         }
-        let mut out = Vec::new();
-        for t in tasks {
-            out.push(t.await.expect("task"));
-        }
-        out
     })
 }
 
@@ -274,31 +242,35 @@ fn holder() -> String {
 }
 
 async fn prepare_host(plan: HostPlan, target: &Target, secrets: &Secrets, opts: &ssh::Options) -> Prepared {
-    let empty = HostChanges::none(&plan, secrets);
+    let (host, stage) = (plan.host.clone(), plan.stage());
+    let none = |e: live::InspectError, warnings| Prepared { host: host.clone(), stage, changes: HostChanges::none(&plan, secrets), warnings, connection: Err(e) };
     let session = match Session::connect(target, opts).await {
         Ok(s) => s,
-        Err(e) => return Prepared { plan, changes: empty, facts: None, warnings: Vec::new(), session: None, error: Some(e.into()) },
+        Err(e) => return none(e.into(), Vec::new()),
     };
     // The connection stays open for the transaction: one connection per host for the run.
     match live::probe_host(&session, &plan, secrets).await {
-        Ok((facts, changes, warnings)) => Prepared { plan, changes, facts: Some(facts), warnings, session: Some(session), error: None },
-        Err(e) => Prepared { plan, changes: empty, facts: None, warnings: Vec::new(), session: Some(session), error: Some(e) },
+        Ok((_facts, changes, warnings)) => Prepared { host, stage, changes, warnings, connection: Ok(session) },
+        Err(e) => {
+            session.close().await;
+            none(e, Vec::new())
+        }
     }
 }
 
-async fn transact(h: &Prepared, holder: &str, break_lock: bool, progress: &Progress) -> Outcome {
-    let host = &h.plan.host;
-    if let Some(e) = &h.error {
-        return Outcome::Unreachable { error: e.to_string() };
-    }
+async fn transact(h: &Prepared, holder: &str, break_lock: bool, reporter: &Progress) -> Outcome {
+    let host = &h.host;
+    let session = match &h.connection {
+        Err(e) => return Outcome::Unreachable { error: e.to_string() },
+        Ok(s) => s,
+    };
     if h.changes.changes.is_empty() {
         return Outcome::Unchanged;
     }
-    let Some(session) = &h.session else { return Outcome::Unreachable { error: "no connection".into() } };
     let opts = TxnOptions { holder, break_lock, root: crate::remote::Root::default() };
     let script = script::transaction(&h.changes, &opts);
     let mut txn = TxnRecords::default();
-    let result = session.run_script_streaming(&script, |line| txn.read(line, host, progress)).await;
+    let result = session.run_script_streaming(&script, |line| txn.read(line, host, reporter)).await;
     if let Err(e) = result {
         if txn.end.is_none() {
             return Outcome::Interrupted { step: txn.last_step, error: e.to_string() };
@@ -319,23 +291,24 @@ struct TxnRecords {
 }
 
 impl TxnRecords {
-    fn read(&mut self, line: &str, host: &str, progress: &Progress) {
+    fn read(&mut self, line: &str, host: &str, reporter: &Progress) {
         use crate::remote::protocol::Line;
+        let warn = |message: &str| reporter.event(Event::Warning { host, message });
         match Line::of(line) {
             Line::Record { kind: "step", args } => {
                 self.last_step = args.to_string();
-                progress.step(host, args);
+                reporter.event(Event::Step { host, step: args });
             }
             Line::Record { kind: "fail", args } => {
                 let (step, message) = args.split_once(' ').unwrap_or((args, ""));
                 self.fail = Some((step.to_string(), message.to_string()));
             }
-            Line::Record { kind: "warn", args } => progress.line(&format!("{host}: warning: {args}")),
-            Line::Record { kind: "broke-lock", args } => progress.line(&format!("{host}: warning: broke the lock of {args}")),
+            Line::Record { kind: "warn", args } => warn(args),
+            Line::Record { kind: "broke-lock", args } => warn(&format!("broke the lock of {args}")),
             Line::Record { kind: kind @ ("done" | "locked" | "changed" | "rolledback"), args } => self.end = Some((kind.to_string(), args.to_string())),
             Line::Record { kind: "end", .. } => self.ended = true,
             // Nothing else may come: shown, never skipped silently.
-            Line::Record { .. } | Line::Body(_) => progress.line(&format!("{host}: warning: unexpected output from the transaction: {line}")),
+            Line::Record { .. } | Line::Body(_) => warn(&format!("unexpected output from the transaction: {line}")),
         }
     }
 

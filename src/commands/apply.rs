@@ -1,6 +1,7 @@
 //! `lvsctl apply`: show the plan (probed live), ask, roll out, report each host's end state.
 
-use crate::apply::{self, progress::Progress, Applier, Outcome};
+use crate::apply::{self, Applier, Outcome};
+use crate::report::progress::Progress;
 use crate::changes::HostChanges;
 use crate::cli::{ApplyArgs, Common};
 use crate::saved_plan::{fingerprint, SavedPlan};
@@ -32,27 +33,27 @@ pub fn run(args: &ApplyArgs) -> Result<i32> {
     let applier = Applier::prepare(targets, &secrets, opts);
 
     // The plan being applied.
-    let unreachable = applier.hosts.iter().filter(|h| h.error.is_some()).count();
+    let unreachable = applier.hosts.iter().filter(|h| h.error().is_some()).count();
     if !args.json {
         for h in &applier.hosts {
-            print!("{}", report::host_block(&h.changes, &h.warnings, h.error.as_ref().map(|e| e as &dyn std::fmt::Display)));
+            print!("{}", report::host_block(&h.changes, &h.warnings, h.error().map(|e| e as &dyn std::fmt::Display)));
         }
     }
     if let Some(s) = &saved {
         let mut stale = Vec::new();
         for h in &applier.hosts {
             let now = fingerprint(&h.changes);
-            match s.hosts.iter().find(|x| x.host == h.plan.host) {
+            match s.hosts.iter().find(|x| x.host == h.host) {
                 Some(x) if x.fingerprint == now => {}
-                Some(_) => stale.push(format!("{} changed since the plan was saved", h.plan.host)),
-                None => stale.push(format!("{} is not in the saved plan", h.plan.host)),
+                Some(_) => stale.push(format!("{} changed since the plan was saved", h.host)),
+                None => stale.push(format!("{} is not in the saved plan", h.host)),
             }
         }
         if !stale.is_empty() {
             return Err(Error::usage(format!("refusing to apply {}: {}; run `lvsctl plan --out` again and review it", args.common.topology.display(), stale.join("; "))));
         }
     }
-    let changes: Vec<HostChanges> = applier.hosts.iter().filter(|h| h.error.is_none()).map(|h| h.changes.clone()).collect();
+    let changes: Vec<HostChanges> = applier.hosts.iter().filter(|h| h.error().is_none()).map(|h| h.changes.clone()).collect();
     let summary = Summary::of(&changes);
     if !args.json {
         println!("{}", summary.line());
@@ -61,7 +62,7 @@ pub fn run(args: &ApplyArgs) -> Result<i32> {
         if !args.json {
             println!("Nothing to do: no host was touched.");
         } else {
-            print_json(&loaded.cluster.name, &applier.hosts.iter().map(unchanged).collect::<Vec<_>>())?;
+            print_json(&loaded.cluster.name, &applier.hosts.iter().map(apply::Prepared::unchanged).collect::<Vec<_>>())?;
         }
         return Ok(exit::OK);
     }
@@ -74,22 +75,10 @@ pub fn run(args: &ApplyArgs) -> Result<i32> {
     if args.json {
         print_json(&loaded.cluster.name, &results)?;
     } else {
-        println!("\nResult:");
-        for r in &results {
-            let text = r.outcome.describe();
-            let styled = match r.outcome {
-                Outcome::Applied { .. } => console::style(text).green(),
-                Outcome::Unchanged | Outcome::Skipped => console::style(text).dim(),
-                _ => console::style(text).red().bold(),
-            };
-            println!("  {:<12} {:<26} {styled}", r.host, roles(&r.roles));
-        }
+        print!("{}", report::apply_results(&results));
     }
     let failed = results.iter().filter(|r| r.outcome.is_failure()).count();
     let applied = results.iter().filter(|r| matches!(r.outcome, Outcome::Applied { .. })).count();
-    if !args.json {
-        println!("{applied} host(s) changed, {failed} failed, {} unchanged or skipped.", results.len() - applied - failed);
-    }
     if apply::interrupted() {
         if !args.json {
             println!("Interrupted: hosts in flight finished or rolled back; no lock is left held.");
@@ -105,10 +94,6 @@ pub fn run(args: &ApplyArgs) -> Result<i32> {
     })
 }
 
-fn unchanged(h: &apply::Prepared) -> apply::HostResult {
-    apply::HostResult { host: h.plan.host.clone(), roles: h.plan.roles.clone(), outcome: Outcome::Unchanged, execs: h.session.as_ref().map_or(0, |s| s.exec_count()) }
-}
-
 fn print_json(cluster: &str, results: &[apply::HostResult]) -> Result<()> {
     #[derive(serde::Serialize)]
     struct Out<'a> {
@@ -118,8 +103,4 @@ fn print_json(cluster: &str, results: &[apply::HostResult]) -> Result<()> {
     let text = serde_json::to_string_pretty(&Out { cluster, hosts: results }).map_err(|e| Error::usage(e.to_string()))?;
     println!("{text}");
     Ok(())
-}
-
-fn roles(r: &[crate::plan::Role]) -> String {
-    r.iter().map(|x| x.as_str()).collect::<Vec<_>>().join(", ")
 }

@@ -1,6 +1,7 @@
 //! `lvsctl history`: the generations lvsctl applied on each host.
 
-use crate::apply::{self, history};
+use crate::apply::{self, history, history::HostGenerations};
+use crate::report;
 use crate::cli::HistoryArgs;
 use crate::error::{Error, Result};
 use crate::exit;
@@ -11,40 +12,19 @@ pub fn run(args: &HistoryArgs) -> Result<i32> {
     let targets: Vec<Target> = hosts.iter().map(Target::from_host).collect();
     let opts = super::plan::apply_options(&args.hosts.ssh, None);
     let outputs = apply::run_on_all(&targets, |_| history::list_script(&Default::default()), &opts);
-    #[derive(serde::Serialize)]
-    struct Row {
-        host: String,
-        current: Option<u64>,
-        generations: Vec<history::Generation>,
-        #[serde(skip_serializing_if = "Option::is_none")]
-        error: Option<String>,
-    }
-    let rows: Vec<Row> = targets
+    let rows: Vec<HostGenerations> = targets
         .iter()
         .zip(outputs)
         .map(|(t, o)| match o.map_err(history::HistoryError::from).and_then(|out| history::parse_list(&out)) {
-            Ok((current, generations)) => Row { host: t.name.clone(), current: Some(current), generations, error: None },
-            Err(e) => Row { host: t.name.clone(), current: None, generations: Vec::new(), error: Some(e.to_string()) },
+            Ok((current, generations)) => HostGenerations { host: t.name.clone(), current: Some(current), generations, error: None },
+            Err(e) => HostGenerations { host: t.name.clone(), current: None, generations: Vec::new(), error: Some(e.to_string()) },
         })
         .collect();
     let failed = rows.iter().any(|r| r.error.is_some());
     if args.json {
         println!("{}", serde_json::to_string_pretty(&rows).map_err(|e| Error::usage(e.to_string()))?);
     } else {
-        for r in &rows {
-            match (&r.error, r.generations.is_empty()) {
-                (Some(e), _) => println!("{}: {} {e}", console::style(&r.host).bold(), console::style("UNREACHABLE:").red().bold()),
-                (None, true) => println!("{}: no generations (lvsctl never applied here)", console::style(&r.host).bold()),
-                (None, false) => {
-                    println!("{}:", console::style(&r.host).bold());
-                    for g in &r.generations {
-                        let mark = if Some(g.number) == r.current { "*" } else { " " };
-                        println!("  {mark} {:>4}  {:<12} {}  {}", g.number, g.status, g.time, g.holder);
-                    }
-                }
-            }
-        }
-        println!("(* = the generation the host is at)");
+        print!("{}", report::history(&rows));
     }
     Ok(if failed { exit::ERROR } else { exit::OK })
 }

@@ -4,7 +4,8 @@
 //! needed.
 
 use crate::apply::history::{self, HistoryError};
-use crate::apply::{self, progress::Progress, Applier};
+use crate::apply::{self, Applier};
+use crate::report::progress::Progress;
 use crate::changes::HostChanges;
 use crate::cli::RollbackArgs;
 use crate::error::Result;
@@ -62,9 +63,9 @@ pub fn run(args: &RollbackArgs) -> Result<i32> {
     let secrets = Secrets::from_values(secrets);
     let applier = Applier::prepare(plans, &secrets, opts);
     for h in &applier.hosts {
-        print!("{}", report::host_block(&h.changes, &h.warnings, h.error.as_ref().map(|e| e as &dyn std::fmt::Display)));
+        print!("{}", report::host_block(&h.changes, &h.warnings, h.error().map(|e| e as &dyn std::fmt::Display)));
     }
-    let changes: Vec<HostChanges> = applier.hosts.iter().filter(|h| h.error.is_none()).map(|h| h.changes.clone()).collect();
+    let changes: Vec<HostChanges> = applier.hosts.iter().filter(|h| h.error().is_none()).map(|h| h.changes.clone()).collect();
     let summary = Summary::of(&changes);
     println!("{}", summary.line());
     if !args.rollout.yes && !super::confirm(&format!("Roll back {} host(s)?", summary.hosts_changed), "roll back")? {
@@ -72,10 +73,7 @@ pub fn run(args: &RollbackArgs) -> Result<i32> {
         return Ok(exit::ERROR);
     }
     let results = applier.rollout(&Progress::new());
-    println!("\nResult:");
-    for r in &results {
-        println!("  {:<12} {}", r.host, r.outcome.describe());
-    }
+    print!("{}", report::rollback_results(&results));
     let failed = results.iter().filter(|r| r.outcome.is_failure()).count() + problems;
     if apply::interrupted() {
         println!("Interrupted: hosts in flight finished or rolled back; no lock is left held.");

@@ -4,6 +4,14 @@
 //! snapshot tests stay readable. Changes are data: diffs are drawn here from their contents
 //! before and after, masked with the host's `Secrets` (a secret never reaches the output).
 
+pub mod progress;
+mod results;
+mod history;
+pub mod status;
+
+pub use history::history;
+pub use results::{apply_results, rollback_results};
+
 use std::fmt::Write;
 
 use console::style;
