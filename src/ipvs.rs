@@ -436,6 +436,19 @@ pub(crate) mod testing {
     use crate::inventory::Inventory;
     use crate::topology::Topology;
 
+    /// Every example playbook (playbooks/*.yml), by file name, sorted.
+    pub fn examples() -> Vec<String> {
+        let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("playbooks");
+        let mut v: Vec<String> = std::fs::read_dir(dir)
+            .expect("playbooks/")
+            .flatten()
+            .map(|e| e.file_name().to_string_lossy().into_owned())
+            .filter(|n| n.ends_with(".yml"))
+            .collect();
+        v.sort();
+        v
+    }
+
     /// The validated cluster of `playbooks/<playbook>` with its own inventory.
     pub fn example(playbook: &str) -> Cluster {
         let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));

@@ -16,6 +16,8 @@
 
 pub mod layout;
 pub mod protocol;
+#[cfg(test)]
+mod shellcheck;
 
 use std::fmt::Write;
 

@@ -113,7 +113,7 @@ begin_generation() {
 }
 backup() {
   if [ -e "$ROOT$1" ]; then
-    mkdir -p "$G/backup$(dirname "$1")" && cp -p "$ROOT$1" "$G/backup$1" || die backup "cannot back up $1"
+    { mkdir -p "$G/backup$(dirname "$1")" && cp -p "$ROOT$1" "$G/backup$1"; } || die backup "cannot back up $1"
     # Backups may hold the VRRP secret: 0600, with the original mode kept for the restore.
     printf '%s %s\n' "$(stat -c %a "$ROOT$1")" "$1" >>"$G/modes"
     chmod 600 "$G/backup$1"
@@ -136,7 +136,7 @@ candidate() { # path mode owner group base64
   # Config directories are world-readable as usual (only lvsctl's own state is 0700).
   [ -d "$d" ] || (umask 022; mkdir -p "$d") || fail "cannot create ${d#"$ROOT"}"
   if ! err=$( { printf '%s' "$5" | base64 -d >"$c"; } 2>&1 ); then fail "cannot write $1: $err"; fi
-  chmod "$2" "$c" && chown "$3:$4" "$c" || fail "cannot set mode/owner of $1"
+  { chmod "$2" "$c" && chown "$3:$4" "$c"; } || fail "cannot set mode/owner of $1"
   sync "$c" 2>/dev/null || sync
 }
 install_candidate() { mv -f "$(cand "$1")" "$ROOT$1" || fail "cannot rename into $1"; }
@@ -147,6 +147,7 @@ validate_nat() {
   chains_declared "$(cand "$1")"
 }
 chains_declared() {
+  # shellcheck disable=SC2013 # chain names: words
   for c in $(grep -o -- '-j [A-Za-z0-9_-]*' "$1" | cut -d' ' -f2 | sort -u); do
     case $c in DNAT|SNAT|MASQUERADE|ACCEPT|RETURN|DROP|REJECT|REDIRECT|LOG) continue ;; esac
     grep -q "^:$c " "$1" || fail "rules jump to chain $c, which the file does not declare"
@@ -233,6 +234,7 @@ rollback() {
     grep '^default ' "$G/route.before" | head -1 | { read -r r || exit 0; ip route replace $r 2>/dev/null; }
   fi
   if [ -f "$G/nat.loaded" ]; then
+    # shellcheck disable=SC2013 # chain names: words
     for c in $(cat "$G/nat.loaded"); do
       unhook_chain "$c"
       iptables -t nat -F "$c" 2>/dev/null; iptables -t nat -X "$c" 2>/dev/null
@@ -259,11 +261,11 @@ rollback() {
 # Record: the manifest for the next plan, the list the probe reads, the generation number.
 finish_generation() { # manifest-json managed-files
   step record
-  printf '%s\n' "$1" >"$S/manifest.json.new" && mv -f "$S/manifest.json.new" "$S/manifest.json" || fail "cannot write the manifest"
-  printf '%s' "$2" >"$S/managed-files.new" && mv -f "$S/managed-files.new" "$S/managed-files" || fail "cannot write the managed-files list"
+  { printf '%s\n' "$1" >"$S/manifest.json.new" && mv -f "$S/manifest.json.new" "$S/manifest.json"; } || fail "cannot write the manifest"
+  { printf '%s' "$2" >"$S/managed-files.new" && mv -f "$S/managed-files.new" "$S/managed-files"; } || fail "cannot write the managed-files list"
   echo "$N" >"$S/generation.new" && mv -f "$S/generation.new" "$S/generation"
   echo applied >"$G/status"
   unlock
-  out done "$N"
+  out 'done' "$N"
   rec end
 }
