@@ -11,17 +11,15 @@
 //!                                  holder, log and the runtime values before it
 //! ```
 
-pub const STATE_DIR: &str = "/var/lib/lvsctl";
-pub const MANIFEST: &str = "/var/lib/lvsctl/manifest.json";
-pub const MANAGED_FILES: &str = "/var/lib/lvsctl/managed-files";
-pub const GENERATIONS: &str = "/var/lib/lvsctl/generations";
-
-/// The directory of generation `n`.
-pub fn generation_dir(n: u64) -> String {
-    format!("{GENERATIONS}/{n}")
+/// The state directory, spelled once (the constants below are built from it).
+macro_rules! state_dir {
+    () => {
+        "/var/lib/lvsctl"
+    };
 }
 
-/// The record of generation `n` (what it gave the host, for rollback).
-pub fn record(n: u64) -> String {
-    format!("{}/record.json", generation_dir(n))
-}
+pub const STATE_DIR: &str = state_dir!();
+/// What the current generation manages (`facts::Manifest`), read by the probe.
+pub const MANIFEST: &str = concat!(state_dir!(), "/manifest.json");
+/// The current generation's files, one a line: the probe reads them without parsing JSON.
+pub const MANAGED_FILES: &str = concat!(state_dir!(), "/managed-files");
