@@ -971,7 +971,7 @@ mod tests {
         vec![
             Case {
                 name: "lab-web1-fresh: a host lvsctl never touched (recorded over ssh in the lab)",
-                output: include_str!("../tests/probe/lab-web1-fresh.out"),
+                output: include_str!("../../tests/probe/lab-web1-fresh.out"),
                 request: real_server(),
                 want: Facts {
                     sysctls: sysctls(&[("net.ipv4.conf.all.arp_ignore", "0"), ("net.ipv4.conf.all.arp_announce", "0"), ("net.ipv4.conf.lo.arp_ignore", "0"), ("net.ipv4.conf.lo.arp_announce", "0")]),
@@ -986,12 +986,12 @@ mod tests {
             },
             Case {
                 name: "director: keepalived MASTER with its VIP, a motd before the output",
-                output: include_str!("../tests/probe/director.out"),
+                output: include_str!("../../tests/probe/director.out"),
                 request: director(),
                 want: Facts {
                     files: [
-                        (KEEPALIVED_CONF.to_string(), file(include_str!("../tests/probe/files/director-keepalived.conf"), 0o640)),
-                        (SYSCTL_FILE.to_string(), file(include_str!("../tests/probe/files/director-sysctl.conf"), 0o644)),
+                        (KEEPALIVED_CONF.to_string(), file(include_str!("../../tests/probe/files/director-keepalived.conf"), 0o640)),
+                        (SYSCTL_FILE.to_string(), file(include_str!("../../tests/probe/files/director-sysctl.conf"), 0o644)),
                     ]
                     .into(),
                     sysctls: sysctls(&[("net.ipv4.conf.all.send_redirects", "0"), ("net.ipv4.conf.default.send_redirects", "0"), ("net.ipv4.conf.eth0.send_redirects", "0")]),
@@ -1003,7 +1003,7 @@ mod tests {
                     ],
                     routes: vec![route("10.77.0.2", "eth0")],
                     services: services(&[("keepalived", true)]),
-                    manifest: manifest(include_str!("../tests/probe/files/director-manifest.json")),
+                    manifest: manifest(include_str!("../../tests/probe/files/director-manifest.json")),
                     keepalived: KeepalivedFact { installed: true, version: Some("2.2.8".into()), running: true, pid: Some(1402) },
                     os_family: Some("rocky rhel centos fedora".into()),
                     // web2 removed by its health check.
@@ -1014,12 +1014,12 @@ mod tests {
             },
             Case {
                 name: "director-proc: keepalived BACKUP without ipvsadm, the table from /proc/net/ip_vs (ticks at HZ=1000)",
-                output: include_str!("../tests/probe/director-proc.out"),
+                output: include_str!("../../tests/probe/director-proc.out"),
                 request: director(),
                 want: Facts {
                     files: [
-                        (KEEPALIVED_CONF.to_string(), file(include_str!("../tests/probe/files/director-keepalived.conf"), 0o640)),
-                        (SYSCTL_FILE.to_string(), file(include_str!("../tests/probe/files/director-sysctl.conf"), 0o644)),
+                        (KEEPALIVED_CONF.to_string(), file(include_str!("../../tests/probe/files/director-keepalived.conf"), 0o640)),
+                        (SYSCTL_FILE.to_string(), file(include_str!("../../tests/probe/files/director-sysctl.conf"), 0o644)),
                     ]
                     .into(),
                     sysctls: sysctls(&[("net.ipv4.conf.all.send_redirects", "0"), ("net.ipv4.conf.default.send_redirects", "0"), ("net.ipv4.conf.eth0.send_redirects", "0")]),
@@ -1035,7 +1035,7 @@ mod tests {
             },
             Case {
                 name: "ipvsadm-engine: the scheduler changed and a real server added by hand",
-                output: include_str!("../tests/probe/ipvsadm-engine.out"),
+                output: include_str!("../../tests/probe/ipvsadm-engine.out"),
                 request: ipvsadm_director(),
                 want: Facts {
                     sysctls: sysctls(&[("net.ipv4.conf.all.send_redirects", "1"), ("net.ipv4.conf.default.send_redirects", "1"), ("net.ipv4.conf.eth0.send_redirects", "1")]),
@@ -1053,19 +1053,19 @@ mod tests {
             },
             Case {
                 name: "real-server-drift: VIP on lo:0, all.arp_ignore back to 0",
-                output: include_str!("../tests/probe/real-server-drift.out"),
+                output: include_str!("../../tests/probe/real-server-drift.out"),
                 request: real_server(),
                 want: Facts {
                     files: [
-                        (IFCFG_LO0.to_string(), file(include_str!("../tests/probe/files/rs-ifcfg-lo0"), 0o644)),
-                        (SYSCTL_FILE.to_string(), file(include_str!("../tests/probe/files/rs-sysctl.conf"), 0o644)),
+                        (IFCFG_LO0.to_string(), file(include_str!("../../tests/probe/files/rs-ifcfg-lo0"), 0o644)),
+                        (SYSCTL_FILE.to_string(), file(include_str!("../../tests/probe/files/rs-sysctl.conf"), 0o644)),
                     ]
                     .into(),
                     sysctls: sysctls(&[("net.ipv4.conf.all.arp_ignore", "0"), ("net.ipv4.conf.all.arp_announce", "2"), ("net.ipv4.conf.lo.arp_ignore", "1"), ("net.ipv4.conf.lo.arp_announce", "2")]),
                     addresses: vec![addr("127.0.0.1", 8, "lo", None), addr("10.77.0.100", 32, "lo", Some("lo:0")), addr("10.77.0.21", 24, "eth0", None)],
                     routes: vec![route("10.77.0.2", "eth0")],
                     services: services(&[("keepalived", false)]),
-                    manifest: manifest(include_str!("../tests/probe/files/rs-manifest.json")),
+                    manifest: manifest(include_str!("../../tests/probe/files/rs-manifest.json")),
                     os_family: Some("debian".into()),
                     ..Facts::default()
                 },
@@ -1073,12 +1073,12 @@ mod tests {
             },
             Case {
                 name: "alpine-busybox: base64 wrapped at 76 columns, a veth named eth0@if6, no iptables-save",
-                output: include_str!("../tests/probe/alpine-busybox.out"),
+                output: include_str!("../../tests/probe/alpine-busybox.out"),
                 request: real_server(),
                 want: Facts {
                     files: [
-                        (IFCFG_LO0.to_string(), file(include_str!("../tests/probe/files/rs-ifcfg-lo0"), 0o644)),
-                        (SYSCTL_FILE.to_string(), file(include_str!("../tests/probe/files/rs-sysctl.conf"), 0o600)),
+                        (IFCFG_LO0.to_string(), file(include_str!("../../tests/probe/files/rs-ifcfg-lo0"), 0o644)),
+                        (SYSCTL_FILE.to_string(), file(include_str!("../../tests/probe/files/rs-sysctl.conf"), 0o600)),
                     ]
                     .into(),
                     sysctls: sysctls(&[("net.ipv4.conf.all.arp_ignore", "1"), ("net.ipv4.conf.all.arp_announce", "2"), ("net.ipv4.conf.lo.arp_ignore", "1"), ("net.ipv4.conf.lo.arp_announce", "2")]),
@@ -1092,12 +1092,12 @@ mod tests {
             },
             Case {
                 name: "router-iptables-legacy: lvsctl's chains among `# Warning: iptables-legacy tables present` lines",
-                output: include_str!("../tests/probe/router-iptables-legacy.out"),
+                output: include_str!("../../tests/probe/router-iptables-legacy.out"),
                 request: router(),
                 want: Facts {
                     files: [
-                        (RULES.to_string(), file(include_str!("../tests/probe/files/router-nat.rules"), 0o640)),
-                        (SYSCTL_FILE.to_string(), file(include_str!("../tests/probe/files/router-sysctl.conf"), 0o644)),
+                        (RULES.to_string(), file(include_str!("../../tests/probe/files/router-nat.rules"), 0o640)),
+                        (SYSCTL_FILE.to_string(), file(include_str!("../../tests/probe/files/router-sysctl.conf"), 0o644)),
                     ]
                     .into(),
                     sysctls: sysctls(&[("net.ipv4.ip_forward", "1")]),
@@ -1111,7 +1111,7 @@ mod tests {
             },
             Case {
                 name: "overrides: sysctl files read after 90-lvsctl.conf that undo it (the script's own output against a tree)",
-                output: include_str!("../tests/probe/overrides.out"),
+                output: include_str!("../../tests/probe/overrides.out"),
                 request: real_server(),
                 want: Facts {
                     sysctls: sysctls(&[("net.ipv4.conf.all.arp_ignore", "0"), ("net.ipv4.conf.all.arp_announce", "0"), ("net.ipv4.conf.lo.arp_ignore", "0"), ("net.ipv4.conf.lo.arp_announce", "0")]),
@@ -1134,7 +1134,7 @@ mod tests {
             },
             Case {
                 name: "bad-manifest: a manifest cut mid-write is a warning, not a failure",
-                output: include_str!("../tests/probe/bad-manifest.out"),
+                output: include_str!("../../tests/probe/bad-manifest.out"),
                 request: real_server(),
                 want: Facts {
                     sysctls: sysctls(&[("net.ipv4.conf.all.arp_ignore", "0"), ("net.ipv4.conf.all.arp_announce", "0"), ("net.ipv4.conf.lo.arp_ignore", "0"), ("net.ipv4.conf.lo.arp_announce", "0")]),
@@ -1172,7 +1172,7 @@ mod tests {
                 }
             }
         }
-        let recorded = include_str!("../tests/probe/director.out");
+        let recorded = include_str!("../../tests/probe/director.out");
         let cut: String = recorded.lines().take(4).collect::<Vec<_>>().join("\n");
         let err = parse(&cut, &director()).unwrap_err();
         assert!(matches!(err, ProbeError::Truncated { lines: 4, .. }), "{err:?}");
@@ -1181,7 +1181,7 @@ mod tests {
 
     #[test]
     fn malformed_output_names_the_offending_line() {
-        let good = include_str!("../tests/probe/real-server-drift.out");
+        let good = include_str!("../../tests/probe/real-server-drift.out");
         let cases: &[(&str, &str, &str)] = &[
             ("@@lvsctl sysctl net.ipv4.conf.all.arp_ignore 0", "@@lvsctl sysctl net.ipv4.conf.all.arp_ignore 0\nbash: line 1: oops", "line 14: a line outside any `@@lvsctl` record: `bash: line 1: oops`"),
             ("@@lvsctl os ID=debian", "@@lvsctl osx ID=debian", "unknown record: `@@lvsctl osx ID=debian`"),
@@ -1298,7 +1298,7 @@ mod tests {
         let plan = plans.iter().find(|p| p.host == "lvs1").unwrap();
         let req = ProbeRequest::for_plan(plan);
         assert_eq!(req, ipvsadm_director());
-        let (facts, _) = parse(include_str!("../tests/probe/ipvsadm-engine.out"), &req).unwrap();
+        let (facts, _) = parse(include_str!("../../tests/probe/ipvsadm-engine.out"), &req).unwrap();
         let changes = changes::compute(plan, &facts, &Secrets::default()).changes;
         let last = changes.last().unwrap();
         assert!(
@@ -1431,7 +1431,7 @@ mod tests {
             cluster: "web".into(),
             host: "web1".into(),
             roles: vec![Role::RealServer],
-            files: vec![managed(IFCFG_LO0, include_str!("../tests/probe/files/rs-ifcfg-lo0"), 0o644), managed(SYSCTL_FILE, include_str!("../tests/probe/files/rs-sysctl.conf"), 0o644)],
+            files: vec![managed(IFCFG_LO0, include_str!("../../tests/probe/files/rs-ifcfg-lo0"), 0o644), managed(SYSCTL_FILE, include_str!("../../tests/probe/files/rs-sysctl.conf"), 0o644)],
             sysctls: [("net.ipv4.conf.all.arp_ignore", "1"), ("net.ipv4.conf.all.arp_announce", "2"), ("net.ipv4.conf.lo.arp_ignore", "1"), ("net.ipv4.conf.lo.arp_announce", "2")]
                 .iter()
                 .map(|(k, v)| Sysctl { key: k.to_string(), value: v.to_string(), comment: None })
@@ -1462,12 +1462,12 @@ mod tests {
     fn the_drifted_real_server_needs_exactly_its_arp_sysctl() {
         let plan = real_server_plan();
         let req = ProbeRequest::for_plan(&plan);
-        let (facts, _) = parse(include_str!("../tests/probe/real-server-drift.out"), &req).unwrap();
+        let (facts, _) = parse(include_str!("../../tests/probe/real-server-drift.out"), &req).unwrap();
         let changes = changes::compute(&plan, &facts, &Secrets::default()).changes;
         assert_eq!(changes.len(), 1, "{changes:?}");
         assert!(matches!(&changes[0], Change::Sysctl { key, from: Some(from), to } if key == "net.ipv4.conf.all.arp_ignore" && from == "0" && to == "1"), "{changes:?}");
         // And a fresh host needs everything.
-        let (facts, _) = parse(include_str!("../tests/probe/lab-web1-fresh.out"), &req).unwrap();
+        let (facts, _) = parse(include_str!("../../tests/probe/lab-web1-fresh.out"), &req).unwrap();
         let changes = changes::compute(&plan, &facts, &Secrets::default()).changes;
         assert_eq!(changes.len(), 2 + 4 + 1, "{changes:?}");
     }
@@ -1623,8 +1623,8 @@ mod tests {
         let dir = std::env::temp_dir().join(format!("lvsctl-probe-ipvs-{tag}-{}", std::process::id()));
         let _ = std::fs::remove_dir_all(&dir);
         let tree = Tree { dir: dir.clone() };
-        let recorded_adm = include_str!("../tests/probe/ipvs/ipvsadm-Ln.txt");
-        let recorded_proc = include_str!("../tests/probe/ipvs/proc-net-ip_vs.txt");
+        let recorded_adm = include_str!("../../tests/probe/ipvs/ipvsadm-Ln.txt");
+        let recorded_proc = include_str!("../../tests/probe/ipvs/proc-net-ip_vs.txt");
         let req = ProbeRequest { ipvs: true, ..ProbeRequest::default() };
         let run = |root: &std::path::Path, ipvsadm: &str| -> (Facts, Vec<String>) {
             let script = format!("ipvsadm() {{ {ipvsadm}; }}\n{}", script_at(&req, &root.to_string_lossy()));
