@@ -76,6 +76,7 @@ mod ipvs_table;
 use crate::facts::{parse_sysctl_file, Facts, FileFact, IpvsFact, Manifest, SysctlOverride};
 use crate::remote::layout::{MANAGED_FILES as MANAGED_FILES_LIST, MANIFEST as MANIFEST_PATH};
 use crate::plan::{Address, HostPlan, Route, SYSCTL_FILE};
+use crate::remote::{self, rooted, sq, Root, Script};
 
 /// Where keepalived (Debian's init script and systemd unit alike) writes its parent's pid.
 pub const KEEPALIVED_PIDFILE: &str = "/run/keepalived.pid";
@@ -134,49 +135,59 @@ impl ProbeRequest {
 
 /// The POSIX sh script (must run under dash and busybox sh; no bashisms), read-only on the host.
 pub fn script(req: &ProbeRequest) -> String {
-    script_at(req, "")
+    script_at(req, &Root::default())
 }
 
-/// The script with every fixed host path (state dir, os-release, sysctl.d dirs, pid file, and
-/// /proc/net/ip_vs and /boot, so a test can fake a kernel with IPVS) under `root`: "" on a
-/// host; tests point it at a fixture tree. Files named in the request and the managed-files
-/// list, /proc/sys and the rest of /proc are never rerooted.
-fn script_at(req: &ProbeRequest, root: &str) -> String {
-    let mut s = String::with_capacity(4096);
-    s.push_str("# lvsctl facts probe: reads this host's state and writes nothing (see src/probe.rs).\n");
-    s.push_str(&format!("R={}\n", sq(root)));
-    s.push_str(PRELUDE);
+/// The probe's sh libraries, one per section (`sh/`), each embedded only where it is called.
+const PRELUDE: &str = include_str!("sh/probe.sh");
+const FILES: &str = include_str!("sh/files.sh");
+const SYSCTLS: &str = include_str!("sh/sysctl.sh");
+const NETWORK: &str = include_str!("sh/network.sh");
+const SERVICES: &str = include_str!("sh/services.sh");
+const IPVS: &str = include_str!("sh/ipvs.sh");
+const OS: &str = include_str!("sh/os.sh");
 
-    s.push_str("# Files the plan manages.\n");
+/// Tools the probe needs: the first two to read files at all, the others for the network.
+const TOOLS: [&str; 4] = ["base64", "stat", "ip", "iptables-save"];
+
+/// Directories of sysctl.d files, most important first: a file masks a same-named one in any
+/// directory after it (systemd-sysctl; procps' `sysctl --system` reads the same set).
+const SYSCTL_DIRS: [&str; 5] = ["/etc/sysctl.d/", "/run/sysctl.d/", "/usr/local/lib/sysctl.d/", "/usr/lib/sysctl.d/", "/lib/sysctl.d/"];
+/// Read after every sysctl.d file (procps; Debian links it as /etc/sysctl.d/99-sysctl.conf).
+const SYSCTL_CONF: &str = "/etc/sysctl.conf";
+
+/// The script with every fixed host path (state dir, os-release, sysctl.d dirs, pid file, and
+/// /proc/net/ip_vs and /boot, so a test can fake a kernel with IPVS) under `root.dir`: "" on a
+/// host; tests point it at a fixture tree, and put their tools first on the PATH. Files named
+/// in the request and the managed-files list, /proc/sys and the rest of /proc are never
+/// rerooted.
+fn script_at(req: &ProbeRequest, root: &Root) -> String {
+    let mut s = Script::new(root);
+    s.lib(remote::LIBRARY).lib(PRELUDE);
+    s.line(format!("rec probe {FORMAT}"));
+    s.line(format!("need {}", TOOLS.join(" ")));
+
+    s.lib(FILES);
     for f in &req.files {
-        s.push_str(&format!("f {}\n", sq(f)));
+        s.line(format!("f {}", sq(f)));
     }
-    let list = format!("$R{MANAGED_FILES_LIST}");
-    s.push_str("# Files lvsctl managed last time: apply's plain list, one absolute path a line.\n");
-    s.push_str(&format!("if [ -r \"{list}\" ]; then\n"));
-    s.push_str("  while IFS= read -r m || [ -n \"$m\" ]; do\n");
-    s.push_str("    case $m in /*) ;; *) continue ;; esac\n");
-    s.push_str("    printf '@@lvsctl listed %s\\n' \"$m\"\n");
-    if req.files.is_empty() {
-        s.push_str("    f \"$m\"\n");
-    } else {
-        let patterns: Vec<String> = req.files.iter().map(|f| sq(f)).collect();
-        s.push_str(&format!("    case $m in {}) ;; *) f \"$m\" ;; esac\n", patterns.join("|")));
-    }
-    s.push_str(&format!("  done <\"{list}\"\nelse\n  echo '@@lvsctl nolist'\nfi\n"));
-    s.push_str(&format!(
-        "if [ -f \"$R{MANIFEST_PATH}\" ]; then\n  echo '@@lvsctl manifest'\n  base64 <\"$R{MANIFEST_PATH}\"\n  echo\nelse\n  echo '@@lvsctl nomanifest'\nfi\n"
-    ));
+    let probed: Vec<String> = req.files.iter().map(|f| sq(f)).collect();
+    s.line(format!("listed {} {}", rooted(MANAGED_FILES_LIST), probed.join(" ")).trim_end());
+    s.line(format!("manifest {}", rooted(MANIFEST_PATH)));
 
     if !req.sysctls.is_empty() {
-        s.push_str("# Runtime sysctls, straight from /proc/sys.\n");
+        s.lib(SYSCTLS);
         for k in &req.sysctls {
-            s.push_str(&format!("s {} {}\n", sq(k), sq(&proc_sys_path(k))));
+            s.line(format!("s {} {}", sq(k), sq(&proc_sys_path(k))));
         }
     }
 
-    s.push_str(NETWORK);
+    s.lib(NETWORK).line("network");
 
+    s.lib(SERVICES);
+    // The version only where keepalived is managed: `keepalived --version` costs ~0.2 s on a
+    // slow host (measured in the VM lab), a tenth of a whole probe.
+    s.line(if req.services.iter().any(|s| s == "keepalived") { "keepalived_facts version" } else { "keepalived_facts" });
     let mut names: Vec<String> = vec!["keepalived".into()];
     for svc in &req.services {
         let comm = comm_name(svc);
@@ -184,140 +195,27 @@ fn script_at(req: &ProbeRequest, root: &str) -> String {
             names.push(comm);
         }
     }
-    let patterns: Vec<String> = names.iter().map(|n| format!("-e {}", sq(n))).collect();
-    // The version only where keepalived is managed: `keepalived --version` costs ~0.2 s on a
-    // slow host (measured in the VM lab), a tenth of a whole probe.
-    let version = if req.services.iter().any(|s| s == "keepalived") {
-        "printf '@@lvsctl keepalived version %s\\n' \"$(keepalived --version 2>&1 | head -n 1)\""
-    } else {
-        ":"
-    };
-    s.push_str(&PROCESSES.replace("PATTERNS", &patterns.join(" ")).replace("VERSION", version));
+    let names: Vec<String> = names.iter().map(|n| sq(n)).collect();
+    s.line(format!("processes {}", names.join(" ")));
+    s.line(format!("pidfile {}", rooted(KEEPALIVED_PIDFILE)));
+
     if req.wants_ipvs() {
-        s.push_str(IPVS);
+        s.lib(IPVS).line("ipvs_table");
     }
-    s.push_str(OS);
+    s.lib(OS).line("os_release");
 
     if !req.sysctls.is_empty() {
         let mut words: Vec<String> = req.sysctls.iter().map(|k| last_component(k)).collect();
         words.sort();
         words.dedup();
-        let patterns: Vec<String> = words.iter().map(|w| format!("-e {}", sq(w))).collect();
-        s.push_str(&SYSCTL_FILES.replace("PATTERNS", &patterns.join(" ")));
+        let words: Vec<String> = words.iter().map(|w| sq(w)).collect();
+        // The globs stay outside the quotes: sh expands them on the host.
+        let files: Vec<String> = SYSCTL_DIRS.iter().map(|d| format!("{}*.conf", rooted(d))).chain([rooted(SYSCTL_CONF)]).collect();
+        s.line(format!("sysctl_files {} -- {}", words.join(" "), files.join(" ")));
     }
-    s.push_str("echo '@@lvsctl end'\n");
-    s
+    s.line("rec end");
+    s.finish()
 }
-
-const PRELUDE: &str = r#"export LC_ALL=C
-PATH=$PATH:/usr/sbin:/sbin:/usr/bin:/bin
-echo '@@lvsctl probe 1'
-for t in base64 stat ip iptables-save; do
-  command -v "$t" >/dev/null 2>&1 || echo "@@lvsctl missing $t"
-done
-# f PATH: a file's mode, owner and group, then its content in base64 (wrapped by busybox).
-f() {
-  if [ -f "$1" ]; then
-    if [ -r "$1" ] && stat -L -c '@@lvsctl file %a %U %G %n' -- "$1" 2>/dev/null; then
-      base64 <"$1" || printf '@@lvsctl unreadable %s\n' "$1"
-      echo
-    else
-      printf '@@lvsctl unreadable %s\n' "$1"
-    fi
-  elif [ -e "$1" ]; then
-    printf '@@lvsctl notfile %s\n' "$1"
-  else
-    printf '@@lvsctl nofile %s\n' "$1"
-  fi
-}
-# s KEY PATH: a sysctl's runtime value; no such entry under /proc/sys is `nosysctl`.
-s() {
-  v=
-  if { read -r v <"$2"; } 2>/dev/null || [ -n "$v" ]; then
-    printf '@@lvsctl sysctl %s %s\n' "$1" "$v"
-  else
-    printf '@@lvsctl nosysctl %s\n' "$1"
-  fi
-}
-# p KIND: every line of stdin as a KIND record.
-p() {
-  while IFS= read -r l || [ -n "$l" ]; do printf '@@lvsctl %s %s\n' "$1" "$l"; done
-}
-"#;
-
-const NETWORK: &str = r#"if command -v ip >/dev/null 2>&1; then
-  ip -o -4 addr show up 2>/dev/null | p addr
-  ip -4 route show default 2>/dev/null | p route
-fi
-if command -v iptables-save >/dev/null 2>&1; then
-  { iptables-save -t nat 2>/dev/null || echo 'LVSCTL-PROBE iptables-save failed'; } | grep -F LVSCTL | p nat
-fi
-"#;
-
-const PROCESSES: &str = r#"if command -v keepalived >/dev/null 2>&1; then
-  echo '@@lvsctl keepalived installed'
-  VERSION
-fi
-grep -l -x -F PATTERNS /proc/[0-9]*/comm 2>/dev/null | while IFS= read -r c; do
-  d=${c%/comm}
-  n=
-  q=
-  { read -r n <"$c"; while read -r k v; do [ "$k" = PPid: ] && q=$v && break; done <"$d/status"; } 2>/dev/null
-  printf '@@lvsctl proc %s %s %s\n' "${d#/proc/}" "$q" "$n"
-done
-v=
-{ read -r v <"$R/run/keepalived.pid"; } 2>/dev/null
-if [ -n "$v" ]; then printf '@@lvsctl pidfile %s\n' "$v"; fi
-"#;
-
-const IPVS: &str = r#"# The kernel's IPVS table, where the kernel has IPVS (ipvsadm would modprobe it otherwise).
-if [ -r "$R/proc/net/ip_vs" ]; then
-  t=
-  if command -v ipvsadm >/dev/null 2>&1; then
-    t=$(ipvsadm -Ln 2>/dev/null) || { t=; echo '@@lvsctl ipvsadmfailed'; }
-  fi
-  if [ -n "$t" ]; then
-    echo '@@lvsctl ipvsadm'
-    printf '%s\n' "$t"
-  else
-    echo '@@lvsctl ipvsproc'
-    cat "$R/proc/net/ip_vs"
-    h=$(grep '^CONFIG_HZ=' "$R/boot/config-$(uname -r)" 2>/dev/null)
-    [ -z "$h" ] || printf '@@lvsctl ipvshz %s\n' "${h#CONFIG_HZ=}"
-  fi
-else
-  echo '@@lvsctl noipvs'
-fi
-"#;
-
-const OS: &str = r#"for o in "$R/etc/os-release" "$R/usr/lib/os-release"; do
-  [ -r "$o" ] || continue
-  while IFS= read -r l || [ -n "$l" ]; do
-    case $l in ID=*|ID_LIKE=*) printf '@@lvsctl os %s\n' "$l" ;; esac
-  done <"$o"
-  break
-done
-"#;
-
-const SYSCTL_FILES: &str = r#"# Sysctl files that may set a managed key at boot; which one wins is decided by lvsctl.
-set --
-for c in "$R"/etc/sysctl.d/*.conf "$R"/run/sysctl.d/*.conf "$R"/usr/local/lib/sysctl.d/*.conf "$R"/usr/lib/sysctl.d/*.conf "$R"/lib/sysctl.d/*.conf "$R/etc/sysctl.conf"; do
-  if [ -L "$c" ]; then
-    printf '@@lvsctl sysctlfile %s\n@@lvsctl sysctllink %s\n' "${c#"$R"}" "$(readlink -- "$c")"
-  elif [ -e "$c" ]; then
-    printf '@@lvsctl sysctlfile %s\n' "${c#"$R"}"
-  else
-    continue
-  fi
-  set -- "$@" "$c"
-done
-if [ $# -gt 0 ]; then
-  grep -H -F PATTERNS -- "$@" 2>/dev/null | while IFS= read -r l; do printf '@@lvsctl sysctlline %s\n' "${l#"$R"}"; done
-fi
-"#;
-
-/// `s` single-quoted for sh: safe for any text without a NUL.
-use crate::remote::sq;
 
 /// A process's comm is its name cut to 15 bytes (TASK_COMM_LEN).
 fn comm_name(name: &str) -> String {
@@ -745,12 +643,6 @@ fn unquote(v: &str) -> String {
     }
     v.to_string()
 }
-
-/// Directories of sysctl.d files, most important first: a file masks a same-named one in any
-/// directory after it (systemd-sysctl; procps' `sysctl --system` reads the same set).
-const SYSCTL_DIRS: [&str; 5] = ["/etc/sysctl.d/", "/run/sysctl.d/", "/usr/local/lib/sysctl.d/", "/usr/lib/sysctl.d/", "/lib/sysctl.d/"];
-/// Read after every sysctl.d file (procps; Debian links it as /etc/sysctl.d/99-sysctl.conf).
-const SYSCTL_CONF: &str = "/etc/sysctl.conf";
 
 /// Settings of managed keys in files read after ours at boot, whose value differs from ours.
 fn sysctl_overrides(files: &[(String, Option<String>)], lines: &[(usize, &str)], req: &ProbeRequest, our_file: Option<&str>) -> Result<Vec<SysctlOverride>, ProbeError> {
@@ -1478,7 +1370,7 @@ mod tests {
         let req = request(&["/tmp/a b/$(reboot)`x`'*.conf"], &[], &[]);
         let s = script(&req);
         assert!(s.contains(r"f '/tmp/a b/$(reboot)`x`'\''*.conf'"), "{s}");
-        assert!(s.contains(r"case $m in '/tmp/a b/$(reboot)`x`'\''*.conf') ;; *) f "), "{s}");
+        assert!(s.contains(r#"listed "$ROOT"'/var/lib/lvsctl/managed-files' '/tmp/a b/$(reboot)`x`'\''*.conf'"#), "{s}");
         assert!(!s.contains("90-lvsctl"), "no sysctl section without sysctls");
     }
 
@@ -1499,6 +1391,11 @@ mod tests {
         std::fs::create_dir_all(path.parent().unwrap()).unwrap();
         std::fs::write(path, content).unwrap();
         std::fs::set_permissions(path, std::fs::Permissions::from_mode(mode)).unwrap();
+    }
+
+    /// The script's root: the fixture tree, and the test's tools first on the PATH.
+    fn tree_root(dir: &std::path::Path, fake_bin: Option<&std::path::Path>) -> Root {
+        Root { dir: dir.to_string_lossy().into_owned(), fake_bin: fake_bin.map(|b| b.to_string_lossy().into_owned()) }
     }
 
     fn command_output(cmd: &str, args: &[&str]) -> Option<String> {
@@ -1550,12 +1447,9 @@ mod tests {
             &[("net.ipv4.ip_forward", "1"), ("net.ipv4.conf.lo.arp_ignore", "0"), ("net.ipv4.conf.nosuch0/100.arp_ignore", "1")],
             &["keepalived"],
         );
-        let script = script_at(&req, &root.to_string_lossy());
+        let script = script_at(&req, &tree_root(&root, path_prefix));
         let mut cmd = std::process::Command::new(shell[0]);
         cmd.args(&shell[1..]).stdin(std::process::Stdio::piped()).stdout(std::process::Stdio::piped()).stderr(std::process::Stdio::piped());
-        if let Some(prefix) = path_prefix {
-            cmd.env("PATH", format!("{}:{}", prefix.display(), std::env::var("PATH").unwrap_or_default()));
-        }
         let started = std::time::Instant::now();
         let mut child = cmd.spawn().unwrap();
         {
@@ -1627,12 +1521,9 @@ mod tests {
         let recorded_proc = include_str!("../../tests/probe/ipvs/proc-net-ip_vs.txt");
         let req = ProbeRequest { ipvs: true, ..ProbeRequest::default() };
         let run = |root: &std::path::Path, ipvsadm: &str| -> (Facts, Vec<String>) {
-            let script = format!("ipvsadm() {{ {ipvsadm}; }}\n{}", script_at(&req, &root.to_string_lossy()));
+            let script = format!("ipvsadm() {{ {ipvsadm}; }}\n{}", script_at(&req, &tree_root(root, path_prefix)));
             let mut cmd = std::process::Command::new(shell[0]);
             cmd.args(&shell[1..]).stdin(std::process::Stdio::piped()).stdout(std::process::Stdio::piped()).stderr(std::process::Stdio::piped());
-            if let Some(prefix) = path_prefix {
-                cmd.env("PATH", format!("{}:{}", prefix.display(), std::env::var("PATH").unwrap_or_default()));
-            }
             let mut child = cmd.spawn().unwrap();
             {
                 use std::io::Write;
