@@ -76,14 +76,13 @@ mod ipvs_table;
 use crate::facts::{parse_sysctl_file, Facts, FileFact, IpvsFact, Manifest, SysctlOverride};
 use crate::remote::layout::{MANAGED_FILES as MANAGED_FILES_LIST, MANIFEST as MANIFEST_PATH};
 use crate::plan::{Address, HostPlan, Route, SYSCTL_FILE};
+use crate::remote::protocol::{self, ProtocolError, Record, MARK};
 use crate::remote::{self, rooted, sq, Root, Script};
 
 /// Where keepalived (Debian's init script and systemd unit alike) writes its parent's pid.
 pub const KEEPALIVED_PIDFILE: &str = "/run/keepalived.pid";
 /// Version of the output format; `parse` refuses any other.
 pub const FORMAT: &str = "1";
-
-const MARK: &str = "@@lvsctl ";
 
 /// What to probe on one host: the files, sysctls and services its plan manages.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -275,29 +274,84 @@ pub enum ProbeError {
     NoIpvsRecord,
 }
 
-/// One record of the output: a marker line and, for `file` and `manifest`, the lines after it.
-struct Record<'a> {
-    line: usize,
-    kind: &'a str,
-    arg: &'a str,
-    payload: Vec<(usize, &'a str)>,
-}
-
-impl Record<'_> {
-    fn malformed(&self, reason: impl Into<String>) -> ProbeError {
-        ProbeError::Malformed { line: self.line, reason: reason.into(), text: clip(&format!("{MARK}{} {}", self.kind, self.arg)) }
-    }
-
-    fn base64(&self) -> Result<Vec<u8>, ProbeError> {
-        let text: String = self.payload.iter().flat_map(|(_, l)| l.chars()).filter(|c| !c.is_ascii_whitespace()).collect();
-        data_encoding::BASE64.decode(text.as_bytes()).map_err(|e| {
-            let (line, text) = self.payload.iter().find(|(_, l)| l.chars().any(|c| !c.is_ascii_alphanumeric() && !"+/= \t".contains(c))).or(self.payload.last()).map(|(n, l)| (*n, clip(l))).unwrap_or((self.line, String::new()));
-            ProbeError::Malformed { line, reason: format!("bad base64 after `{MARK}{} {}` ({e})", self.kind, self.arg), text }
-        })
+impl From<ProtocolError> for ProbeError {
+    fn from(e: ProtocolError) -> ProbeError {
+        match e {
+            ProtocolError::Empty { first_line, .. } => ProbeError::NoStart { first_line },
+            ProtocolError::Truncated { lines, last, .. } => ProbeError::Truncated { lines, last },
+            ProtocolError::Malformed { line, text, why, .. } => ProbeError::Malformed { line, reason: why, text: clip(&text) },
+        }
     }
 }
 
-const PAYLOAD_KINDS: [&str; 4] = ["file", "manifest", "ipvsadm", "ipvsproc"];
+/// The script's name in the protocol's errors (`the probe's output is truncated ...`).
+const SCRIPT: &str = "probe";
+
+/// The records followed by body lines: a file's and the manifest's base64, an IPVS table's
+/// text. After any other record, a line that is not blank is an error (a shell's complaint
+/// mixed into the output), never skipped.
+const WITH_BODY: [&str; 4] = ["file", "manifest", "ipvsadm", "ipvsproc"];
+
+/// The records of a whole output after `probe FORMAT`, through the remote protocol's reader
+/// (which skips a motd before the first record, and refuses an output cut short or with
+/// anything after `end`).
+fn records(stdout: &str) -> Result<Vec<Record<'_>>, ProbeError> {
+    let mut records = match protocol::read(SCRIPT, stdout) {
+        Err(ProtocolError::Empty { .. }) => return Err(no_start(stdout)),
+        read => read?,
+    };
+    let Some(start) = records.first() else { return Err(no_start(stdout)) };
+    if start.kind != "probe" {
+        // The script's first record is `probe`: one before it was not printed by this script.
+        let started_later = records.iter().any(|r| r.kind == "probe");
+        return Err(if started_later { malformed(start, "a record before `@@lvsctl probe`") } else { no_start(stdout) });
+    }
+    if start.args.trim() != FORMAT {
+        return Err(ProbeError::Format { found: clip(start.args.trim()) });
+    }
+    for r in records.iter().filter(|r| !WITH_BODY.contains(&r.kind)) {
+        if let Some((line, text)) = numbered(r).into_iter().find(|(_, l)| !l.trim().is_empty()) {
+            return Err(ProbeError::Malformed { line, reason: "a line outside any `@@lvsctl` record".into(), text: clip(text) });
+        }
+    }
+    records.remove(0);
+    Ok(records)
+}
+
+/// The output printed no `probe` record: the script did not run (not a POSIX sh, no `sh`).
+fn no_start(stdout: &str) -> ProbeError {
+    ProbeError::NoStart { first_line: stdout.lines().find(|l| !l.trim().is_empty()).map(clip) }
+}
+
+/// A record's body lines with their line numbers in the whole output.
+fn numbered<'a>(r: &Record<'a>) -> Vec<(usize, &'a str)> {
+    r.body.iter().enumerate().map(|(i, l)| (r.line + 1 + i, *l)).collect()
+}
+
+/// The record line as the script printed it.
+fn record_text(r: &Record) -> String {
+    if r.args.is_empty() {
+        format!("{MARK}{}", r.kind)
+    } else {
+        format!("{MARK}{} {}", r.kind, r.args)
+    }
+}
+
+/// A record whose arguments are not what its kind takes.
+fn malformed(r: &Record, reason: impl Into<String>) -> ProbeError {
+    ProbeError::Malformed { line: r.line, reason: reason.into(), text: clip(&record_text(r)) }
+}
+
+/// A record's body as base64 (wrapped or not); a bad one names its first bad line.
+fn base64(r: &Record) -> Result<Vec<u8>, ProbeError> {
+    let text: String = r.body.iter().flat_map(|l| l.chars()).filter(|c| !c.is_ascii_whitespace()).collect();
+    data_encoding::BASE64.decode(text.as_bytes()).map_err(|e| {
+        let body = numbered(r);
+        let bad = body.iter().find(|(_, l)| l.chars().any(|c| !c.is_ascii_alphanumeric() && !"+/= \t".contains(c)));
+        let (line, text) = bad.or(body.last()).map(|(n, l)| (*n, clip(l))).unwrap_or((r.line, String::new()));
+        ProbeError::Malformed { line, reason: format!("bad base64 after `{}` ({e})", record_text(r)), text }
+    })
+}
 
 pub(crate) fn clip(s: &str) -> String {
     const MAX: usize = 200;
@@ -309,42 +363,6 @@ pub(crate) fn clip(s: &str) -> String {
         end -= 1;
     }
     format!("{}...", &s[..end])
-}
-
-/// Split the output into records, from the start line to the end line.
-fn records(stdout: &str) -> Result<Vec<Record<'_>>, ProbeError> {
-    let mut lines = stdout.lines().enumerate().map(|(i, l)| (i + 1, l.strip_suffix('\r').unwrap_or(l)));
-    // Whatever a login shell prints before the script runs (a motd, a profile's echo) is skipped.
-    let mut first_line = None;
-    loop {
-        let Some((_, l)) = lines.next() else { return Err(ProbeError::NoStart { first_line }) };
-        if let Some(version) = l.strip_prefix("@@lvsctl probe ") {
-            if version.trim() != FORMAT {
-                return Err(ProbeError::Format { found: clip(version.trim()) });
-            }
-            break;
-        }
-        if first_line.is_none() && !l.trim().is_empty() {
-            first_line = Some(clip(l));
-        }
-    }
-    let mut out: Vec<Record> = Vec::new();
-    let (mut last_no, mut last) = (1, "@@lvsctl probe 1");
-    for (n, l) in lines {
-        (last_no, last) = (n, l);
-        if let Some(rest) = l.strip_prefix(MARK) {
-            let (kind, arg) = rest.split_once(' ').unwrap_or((rest, ""));
-            if kind == "end" {
-                return Ok(out);
-            }
-            out.push(Record { line: n, kind, arg, payload: Vec::new() });
-        } else if let Some(r) = out.last_mut().filter(|r| PAYLOAD_KINDS.contains(&r.kind)) {
-            r.payload.push((n, l));
-        } else if !l.trim().is_empty() {
-            return Err(ProbeError::Malformed { line: n, reason: "a line outside any `@@lvsctl` record".into(), text: clip(l) });
-        }
-    }
-    Err(ProbeError::Truncated { lines: last_no, last: clip(last) })
 }
 
 /// A process the script found: pid, parent pid, name.
@@ -360,7 +378,7 @@ pub fn parse(stdout: &str, req: &ProbeRequest) -> Result<(Facts, Vec<String>), P
     let mut facts = Facts::default();
     let mut warnings = Vec::new();
 
-    let missing: BTreeSet<&str> = records.iter().filter(|r| r.kind == "missing").map(|r| r.arg.trim()).collect();
+    let missing: BTreeSet<&str> = records.iter().filter(|r| r.kind == "missing").map(|r| r.args.trim()).collect();
     for tool in ["base64", "stat"] {
         if missing.contains(tool) {
             return Err(ProbeError::MissingTool { tool: tool.into() });
@@ -385,12 +403,12 @@ pub fn parse(stdout: &str, req: &ProbeRequest) -> Result<(Facts, Vec<String>), P
         match r.kind {
             "missing" => {}
             "file" => {
-                let mut parts = r.arg.splitn(4, ' ');
+                let mut parts = r.args.splitn(4, ' ');
                 let (Some(mode), Some(owner), Some(group), Some(path)) = (parts.next(), parts.next(), parts.next(), parts.next()) else {
-                    return Err(r.malformed("expected `file MODE OWNER GROUP PATH`"));
+                    return Err(malformed(r, "expected `file MODE OWNER GROUP PATH`"));
                 };
-                let mode = u32::from_str_radix(mode, 8).map_err(|_| r.malformed("the mode is not octal"))?;
-                let bytes = r.base64()?;
+                let mode = u32::from_str_radix(mode, 8).map_err(|_| malformed(r, "the mode is not octal"))?;
+                let bytes = base64(r)?;
                 let content = match String::from_utf8(bytes) {
                     Ok(s) => s,
                     Err(e) => {
@@ -402,28 +420,28 @@ pub fn parse(stdout: &str, req: &ProbeRequest) -> Result<(Facts, Vec<String>), P
                 facts.files.insert(path.to_string(), FileFact { content, mode, owner: owner.into(), group: group.into() });
             }
             "nofile" => {
-                probed.insert(r.arg);
+                probed.insert(r.args);
             }
             "notfile" => {
-                probed.insert(r.arg);
-                warnings.push(format!("{} exists but is not a regular file (a directory?): lvsctl cannot write it until it is removed", r.arg));
+                probed.insert(r.args);
+                warnings.push(format!("{} exists but is not a regular file (a directory?): lvsctl cannot write it until it is removed", r.args));
             }
-            "unreadable" => return Err(ProbeError::Unreadable { path: r.arg.to_string() }),
+            "unreadable" => return Err(ProbeError::Unreadable { path: r.args.to_string() }),
             "listed" | "nolist" => {}
             "manifest" => manifest = Some(r),
             "nomanifest" => {}
             "sysctl" => {
-                let (key, value) = r.arg.split_once(' ').unwrap_or((r.arg, ""));
+                let (key, value) = r.args.split_once(' ').unwrap_or((r.args, ""));
                 if key.is_empty() {
-                    return Err(r.malformed("expected `sysctl KEY VALUE`"));
+                    return Err(malformed(r, "expected `sysctl KEY VALUE`"));
                 }
                 facts.sysctls.insert(key.to_string(), value.split_whitespace().collect::<Vec<_>>().join(" "));
             }
             "nosysctl" => {}
-            "addr" => facts.addresses.push(parse_addr(r.arg).ok_or_else(|| r.malformed("not a line of `ip -o -4 addr show`"))?),
-            "route" => facts.routes.extend(parse_route(r.arg)),
-            "nat" => nat_lines.push(r.arg),
-            "keepalived" => match r.arg.split_once(' ').unwrap_or((r.arg, "")) {
+            "addr" => facts.addresses.push(parse_addr(r.args).ok_or_else(|| malformed(r, "not a line of `ip -o -4 addr show`"))?),
+            "route" => facts.routes.extend(parse_route(r.args)),
+            "nat" => nat_lines.push(r.args),
+            "keepalived" => match r.args.split_once(' ').unwrap_or((r.args, "")) {
                 ("installed", _) => facts.keepalived.installed = true,
                 ("version", line) => {
                     facts.keepalived.version = keepalived_version(line);
@@ -431,49 +449,49 @@ pub fn parse(stdout: &str, req: &ProbeRequest) -> Result<(Facts, Vec<String>), P
                         warnings.push(format!("`keepalived --version` printed `{}`, not a version", clip(line.trim())));
                     }
                 }
-                _ => return Err(r.malformed("expected `keepalived installed` or `keepalived version LINE`")),
+                _ => return Err(malformed(r, "expected `keepalived installed` or `keepalived version LINE`")),
             },
             "proc" => {
-                let mut parts = r.arg.splitn(3, ' ');
+                let mut parts = r.args.splitn(3, ' ');
                 let (pid, ppid, comm) = (parts.next().and_then(|p| p.parse().ok()), parts.next().and_then(|p| p.parse().ok()), parts.next());
                 match (pid, ppid, comm) {
                     (Some(pid), Some(ppid), Some(comm)) => procs.push(Proc { pid, ppid, comm: comm.to_string() }),
                     // The process exited between the scan and the read of its status.
                     (Some(_), None, _) | (Some(_), _, None) => {}
-                    _ => return Err(r.malformed("expected `proc PID PPID COMM`")),
+                    _ => return Err(malformed(r, "expected `proc PID PPID COMM`")),
                 }
             }
-            "pidfile" => match r.arg.trim().parse() {
+            "pidfile" => match r.args.trim().parse() {
                 Ok(pid) => pidfile = Some(pid),
-                Err(_) => warnings.push(format!("{KEEPALIVED_PIDFILE} holds `{}`, not a pid", clip(r.arg))),
+                Err(_) => warnings.push(format!("{KEEPALIVED_PIDFILE} holds `{}`, not a pid", clip(r.args))),
             },
             "ipvsadm" | "ipvsproc" | "noipvs" if facts.ipvs != IpvsFact::NotProbed || ipvs_proc.is_some() => {
-                return Err(r.malformed("a second IPVS table"));
+                return Err(malformed(r, "a second IPVS table"));
             }
-            "ipvsadm" => facts.ipvs = IpvsFact::Table(ipvs_table::parse_ipvsadm(r.line, &r.payload)?),
+            "ipvsadm" => facts.ipvs = IpvsFact::Table(ipvs_table::parse_ipvsadm(r.line, &numbered(r))?),
             // Parsed after the loop: its `ipvshz` record comes after it.
             "ipvsproc" => ipvs_proc = Some(r),
             "noipvs" => facts.ipvs = IpvsFact::NoIpvs,
             "ipvsadmfailed" => warnings.push("`ipvsadm -Ln` failed on the host (not root?): the IPVS table was read from /proc/net/ip_vs instead".into()),
-            "ipvshz" => ipvs_hz = Some(r.arg.trim().parse().map_err(|_| r.malformed("expected `ipvshz HZ`"))?),
-            "os" => match r.arg.split_once('=') {
+            "ipvshz" => ipvs_hz = Some(r.args.trim().parse().map_err(|_| malformed(r, "expected `ipvshz HZ`"))?),
+            "os" => match r.args.split_once('=') {
                 Some(("ID", v)) => os_id = Some(unquote(v)),
                 Some(("ID_LIKE", v)) => os_like = Some(unquote(v)),
-                _ => return Err(r.malformed("expected `os ID=...` or `os ID_LIKE=...`")),
+                _ => return Err(malformed(r, "expected `os ID=...` or `os ID_LIKE=...`")),
             },
-            "sysctlfile" => sysctl_files.push((r.arg.to_string(), None)),
+            "sysctlfile" => sysctl_files.push((r.args.to_string(), None)),
             "sysctllink" => match sysctl_files.last_mut() {
-                Some((_, link @ None)) => *link = Some(r.arg.to_string()),
-                _ => return Err(r.malformed("a link without its `sysctlfile`")),
+                Some((_, link @ None)) => *link = Some(r.args.to_string()),
+                _ => return Err(malformed(r, "a link without its `sysctlfile`")),
             },
-            "sysctlline" => sysctl_lines.push((r.line, r.arg)),
-            _ => return Err(r.malformed("unknown record")),
+            "sysctlline" => sysctl_lines.push((r.line, r.args)),
+            _ => return Err(malformed(r, "unknown record")),
         }
     }
 
     // The manifest: absent is a host lvsctl never applied to; unparsable is a warning.
     if let Some(r) = manifest {
-        let parsed = r.base64().map_err(|e| e.to_string()).and_then(|b| serde_json::from_slice::<Manifest>(&b).map_err(|e| e.to_string()));
+        let parsed = base64(r).map_err(|e| e.to_string()).and_then(|b| serde_json::from_slice::<Manifest>(&b).map_err(|e| e.to_string()));
         match parsed {
             Ok(m) => facts.manifest = m,
             Err(e) => warnings.push(format!(
@@ -499,7 +517,7 @@ pub fn parse(stdout: &str, req: &ProbeRequest) -> Result<(Facts, Vec<String>), P
 
     // The IPVS table from /proc: persistence in ticks, seconds only with the kernel's HZ.
     if let Some(r) = ipvs_proc {
-        let table = ipvs_table::parse_proc(r.line, &r.payload, ipvs_hz)?;
+        let table = ipvs_table::parse_proc(r.line, &numbered(r), ipvs_hz)?;
         if ipvs_hz.is_none() && table.services.iter().any(|s| s.persistent) {
             warnings.push("the IPVS table was read from /proc/net/ip_vs, which gives persistence timeouts in kernel ticks, and the kernel's HZ is unknown (no /boot/config-*): persistence timeouts are not compared (install ipvsadm)".into());
         }
@@ -1108,6 +1126,21 @@ mod tests {
         assert!(err.to_string().contains("its output began with `sh: 1: Syntax error"), "{err}");
         let err = parse("", &director()).unwrap_err();
         assert!(err.to_string().contains("its output was empty"), "{err}");
+    }
+
+    /// The remote protocol's rules hold for the probe too: nothing but blank lines after
+    /// `end`, and the script's first record is `probe` (a motd before it is no record).
+    #[test]
+    fn records_after_the_end_or_before_the_start_are_errors() {
+        let good = include_str!("../../tests/probe/real-server-drift.out");
+        let n = good.lines().count();
+        let err = parse(&format!("{good}\n\n@@lvsctl sysctl net.ipv4.ip_forward 1\n"), &real_server()).unwrap_err();
+        assert_eq!(err.to_string(), format!("malformed probe output at line {}: output after `@@lvsctl end`: `@@lvsctl sysctl net.ipv4.ip_forward 1`", n + 3));
+        assert!(parse(&format!("{good}\n\n"), &real_server()).is_ok(), "blank lines after the end are no output");
+        let err = parse(&format!("@@lvsctl nolist\n{good}"), &real_server()).unwrap_err();
+        assert_eq!(err.to_string(), "malformed probe output at line 1: a record before `@@lvsctl probe`: `@@lvsctl nolist`");
+        let err = parse("@@lvsctl nolist\n@@lvsctl end\n", &real_server()).unwrap_err();
+        assert!(matches!(err, ProbeError::NoStart { first_line: Some(ref l) } if l == "@@lvsctl nolist"), "{err:?}");
     }
 
     #[test]
