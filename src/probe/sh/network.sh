@@ -1,0 +1,21 @@
+# lvsctl facts probe, network: addresses, default routes and lvsctl's nat rules
+# (src/probe/network.rs calls and reads this).
+# shellcheck shell=sh
+
+# lines_as KIND: every line of stdin as a KIND record.
+lines_as() {
+  while IFS= read -r l || [ -n "$l" ]; do rec "$1" "$l"; done
+}
+
+# network: IPv4 addresses of the devices that are up (a VIP on a down device receives
+# nothing), the default routes, and the lines of the nat table that mention LVSCTL (when
+# iptables-save fails, a line saying so, which lvsctl reads as "chains unknown").
+network() {
+  if command -v ip >/dev/null 2>&1; then
+    ip -o -4 addr show up 2>/dev/null | lines_as addr
+    ip -4 route show default 2>/dev/null | lines_as route
+  fi
+  if command -v iptables-save >/dev/null 2>&1; then
+    { iptables-save -t nat 2>/dev/null || echo 'LVSCTL-PROBE iptables-save failed'; } | grep -F LVSCTL | lines_as nat
+  fi
+}
