@@ -19,7 +19,7 @@ pub(super) fn script(s: &mut Script, req: &ProbeRequest) {
     s.lib(SH);
     // The version only where keepalived is managed: `keepalived --version` costs ~0.2 s on a
     // slow host (measured in the VM lab), a tenth of a whole probe.
-    s.line(if req.services.iter().any(|s| s == "keepalived") { "keepalived_facts version" } else { "keepalived_facts" });
+    s.line(if req.services.iter().any(|s| s == "keepalived") { "keepalived_facts version" } else { "keepalived_facts installed" });
     let mut names: Vec<String> = vec!["keepalived".into()];
     for svc in &req.services {
         let comm = comm_name(svc);

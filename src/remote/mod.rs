@@ -73,6 +73,7 @@ impl Script {
                 let _ = writeln!(text, "PATH={PATH}");
             }
         }
+        text.push_str("# shellcheck disable=SC2034 # for the libraries that keep state\n");
         let _ = writeln!(text, "S={}", rooted(layout::STATE_DIR));
         Script { text }
     }

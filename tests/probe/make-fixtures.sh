@@ -1,7 +1,7 @@
 #!/bin/bash
 # Writes the crafted probe outputs in tests/probe (director, director-proc, ipvsadm-engine,
 # real-server-drift, alpine-busybox, router-iptables-legacy, bad-manifest) from the file contents in tests/probe/files, in the
-# format src/probe.rs documents. Not written here: lab-web1-fresh.out (recorded over ssh from
+# format src/probe/mod.rs documents. Not written here: lab-web1-fresh.out (recorded over ssh from
 # the lab's web1) and overrides.out (its sysctl records are the script's real output against a
 # tree of sysctl files; see README.md). Needs coreutils base64 and busybox.
 set -euo pipefail

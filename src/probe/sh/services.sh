@@ -2,12 +2,12 @@
 # (src/probe/services.rs calls and reads these).
 # shellcheck shell=sh
 
-# keepalived_facts [version]: whether keepalived is installed and, asked for, the first line of
+# keepalived_facts installed|version: whether keepalived is installed and, asked for, the first line of
 # `keepalived --version` (about 0.2 s on a slow host: only where keepalived is managed).
 keepalived_facts() {
   command -v keepalived >/dev/null 2>&1 || return 0
   rec keepalived installed
-  [ "${1-}" = version ] || return 0
+  [ "$1" = version ] || return 0
   rec keepalived version "$(keepalived --version 2>&1 | head -n 1)"
 }
 
