@@ -187,3 +187,6 @@ mod tests {
         }
     }
 }
+
+#[cfg(test)]
+mod transaction_tests;
