@@ -300,6 +300,20 @@ fn cases() -> Vec<Case> {
             },
         },
         Case {
+            name: "install: the second rename fails; the first file, a mode-only update, gets its mode back",
+            playbook: "dr-keepalived-sorry-quorum.yml",
+            host: "web2",
+            before: Applied(older_real_server),
+            setup: &[Fault("fail mv -f *.lvsctl-new.ifcfg-lo:2 *")],
+            want: Want::RolledBack {
+                step: "install",
+                message: "cannot rename into /etc/sysconfig/network-scripts/ifcfg-lo:2",
+                generation: 1,
+                undo: &[],
+                never: &["ip addr del 10.77.0.109/32 dev lo"],
+            },
+        },
+        Case {
             name: "activate: a sysctl of a device the director lacks; the sysctls set before it restored",
             playbook: "nat-keepalived-pair.yml",
             host: "lvs1",

@@ -202,11 +202,15 @@ verify_keepalived() {
 }
 
 restore_file() {
-  # Untouched files (the failure came before install) stay as they are; otherwise the backup
-  # goes back by the same atomic rename. A failed restore leaves no candidate behind.
-  cmp -s "$G/backup$1" "$ROOT$1" 2>/dev/null && return 0
-  c=$(cand "$1")
+  # A file with its content as before (untouched: the failure came before install; or a
+  # mode-only update) gets its mode back; otherwise the backup goes back by the same atomic
+  # rename. A failed restore leaves no candidate behind.
   m=$(sed -n "s|^\([0-7]*\) $1\$|\1|p" "$G/modes" | head -1)
+  if cmp -s "$G/backup$1" "$ROOT$1" 2>/dev/null; then
+    chmod "${m:-600}" "$ROOT$1" || out warn "could not restore the mode of $1"
+    return 0
+  fi
+  c=$(cand "$1")
   if cp -p "$G/backup$1" "$c" 2>/dev/null && chmod "${m:-600}" "$c" && mv -f "$c" "$ROOT$1"; then return 0; fi
   rm -f "$c"
   out warn "could not restore $1 (its backup is $G/backup$1)"
