@@ -342,6 +342,20 @@ fn cases() -> Vec<Case> {
             },
         },
         Case {
+            name: "activate: a VIP the topology dropped is removed, then a new one fails; the old VIP back with its label",
+            playbook: "dr-keepalived-sorry-quorum.yml",
+            host: "web2",
+            before: Applied(older_real_server),
+            setup: &[Fault("fail ip addr replace 10.77.0.102/32 *")],
+            want: Want::RolledBack {
+                step: "activate",
+                message: "ip addr replace 10.77.0.102/32 dev lo label lo:2 : ip: failed (fault injected by the test)",
+                generation: 1,
+                undo: &["ip addr del 10.77.0.102/32 dev lo", "ip addr add 10.77.0.109/32 dev lo label lo:9"],
+                never: &[],
+            },
+        },
+        Case {
             name: "activate: the default route cannot be replaced; the old one stays",
             playbook: "nat-director.yml",
             host: "web2",

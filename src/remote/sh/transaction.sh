@@ -230,7 +230,9 @@ rollback() {
   # Addresses that were there before and are gone now: put them back.
   while read -r _ dev _ cidr rest; do
     ip -o -4 addr show dev "$dev" 2>/dev/null | grep -q " inet $cidr " && continue
-    label=$(printf '%s\n' "$rest" | sed -n 's/.* \([^ ]*:[^ ]*\)$/\1/p')
+    # `ip -o` ends a line with `\       valid_lft ...`: the label is the last word before it.
+    rest=${rest%%\\*}
+    label=$(printf '%s\n' "$rest" | sed -n 's/.* \([^ ]*:[^ ]*\) *$/\1/p')
     ip addr add "$cidr" dev "$dev" ${label:+label "$label"} 2>/dev/null
   done <"$G/addr.before"
   if [ -s "$G/route.before" ]; then
