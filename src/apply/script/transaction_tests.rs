@@ -425,6 +425,42 @@ fn cases() -> Vec<Case> {
                 never: &[],
             },
         },
+        Case {
+            name: "record: the manifest cannot be written; the old default route back",
+            playbook: "nat-director.yml",
+            host: "web1",
+            before: Fresh,
+            setup: &[Fault("fail mv -f *manifest.json.new *")],
+            want: Want::RolledBack {
+                step: "record",
+                message: "cannot write the manifest",
+                generation: 0,
+                undo: &["ip route replace default via 10.77.0.1 dev eth0"],
+                never: &[],
+            },
+        },
+        Case {
+            name: "record: the managed-files list cannot be written; the manifest as it was",
+            playbook: "dr-keepalived-sorry-quorum.yml",
+            host: "web1",
+            before: Applied(older_real_server),
+            setup: &[Fault("fail mv -f *managed-files.new *")],
+            want: Want::RolledBack { step: "record", message: "cannot write the managed-files list", generation: 1, undo: &[], never: &[] },
+        },
+        Case {
+            name: "record: the generation number cannot be written; not `done` with the old number",
+            playbook: "dr-keepalived-router.yml",
+            host: "lvs2",
+            before: Applied(older_keepalived_conf),
+            setup: &[Fault("fail mv -f *generation.new *")],
+            want: Want::RolledBack {
+                step: "record",
+                message: "cannot write the generation number",
+                generation: 1,
+                undo: &["mv -f $ROOT/etc/keepalived/.lvsctl-new.keepalived.conf $ROOT/etc/keepalived/keepalived.conf", "systemctl reload keepalived"],
+                never: &[],
+            },
+        },
     ]
 }
 

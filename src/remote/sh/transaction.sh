@@ -262,14 +262,28 @@ rollback() {
       fi
     fi
   fi
+  # The record step's files, as they were (kept as .before) or absent.
+  if [ "$STEP" = record ]; then
+    for f in $STATE_FILES; do
+      rm -f "$S/$f.new"
+      if [ -f "$G/$f.before" ]; then mv -f "$G/$f.before" "$S/$f"; elif [ -f "$G/$f.absent" ]; then rm -f "$S/$f"; fi
+    done
+  fi
 }
 
 # Record: the manifest for the next plan, the list the probe reads, the generation number.
+# Three renames: the files as they were are kept first, so a rollback of this step puts back
+# all three (a manifest of the failed generation would make the next plan remove the wrong
+# things).
+STATE_FILES='manifest.json managed-files generation'
 finish_generation() { # manifest-json managed-files
   step record
+  for f in $STATE_FILES; do
+    if [ -f "$S/$f" ]; then cp -p "$S/$f" "$G/$f.before" || fail "cannot keep a copy of $f"; else : >"$G/$f.absent"; fi
+  done
   { printf '%s\n' "$1" >"$S/manifest.json.new" && mv -f "$S/manifest.json.new" "$S/manifest.json"; } || fail "cannot write the manifest"
   { printf '%s' "$2" >"$S/managed-files.new" && mv -f "$S/managed-files.new" "$S/managed-files"; } || fail "cannot write the managed-files list"
-  echo "$N" >"$S/generation.new" && mv -f "$S/generation.new" "$S/generation"
+  { echo "$N" >"$S/generation.new" && mv -f "$S/generation.new" "$S/generation"; } || fail "cannot write the generation number"
   echo applied >"$G/status"
   unlock
   out 'done' "$N"
