@@ -59,6 +59,8 @@ enum Setup {
     NoDevice(&'static str),
     /// No systemd: services go through `service NAME ACTION`.
     NoSystemd,
+    /// The host has no default route.
+    NoDefaultRoute,
     /// Another apply holds the lock.
     LockHeld,
     /// Run with --break-lock.
@@ -73,7 +75,7 @@ impl Setup {
     /// What the host is like, set up before any generation; the rest happens just before the
     /// apply under test, after its plan.
     fn is_the_host(&self) -> bool {
-        matches!(self, Setup::NoDevice(_) | Setup::NoSystemd)
+        matches!(self, Setup::NoDevice(_) | Setup::NoSystemd | Setup::NoDefaultRoute)
     }
 }
 
@@ -461,6 +463,20 @@ fn cases() -> Vec<Case> {
                 never: &[],
             },
         },
+        Case {
+            name: "record fails on a NAT real server that had no default route: the route added removed",
+            playbook: "nat-director.yml",
+            host: "web2",
+            before: Fresh,
+            setup: &[NoDefaultRoute, Fault("fail mv -f *manifest.json.new *")],
+            want: Want::RolledBack {
+                step: "record",
+                message: "cannot write the manifest",
+                generation: 0,
+                undo: &["ip route del default"],
+                never: &[],
+            },
+        },
     ]
 }
 
@@ -599,6 +615,10 @@ impl Host {
                 self.set_state("addrs", &keep(self.state("addrs")));
             }
             Setup::NoSystemd => std::fs::remove_dir_all(self.root.join("run/systemd")).unwrap(),
+            Setup::NoDefaultRoute => {
+                let routes: String = self.state("routes").lines().filter(|l| !l.starts_with("default ")).map(|l| format!("{l}\n")).collect();
+                self.set_state("routes", &routes);
+            }
             Setup::LockHeld => write(&self.path(&format!("{}/lock/holder", layout::STATE_DIR)), format!("{OTHER_HOLDER}\n").as_bytes(), 0o600),
             Setup::BreakLock => {}
             Setup::EditedSincePlan(path) => {

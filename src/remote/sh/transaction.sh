@@ -105,7 +105,7 @@ begin_generation() {
   mkdir -p "$G/backup" || die backup "cannot create $G"
   date -u +%Y-%m-%dT%H:%M:%SZ >"$G/time"
   printf '%s\n' "$HOLDER" >"$G/holder"
-  : >"$G/existed"; : >"$G/created"; : >"$G/sysctl.before"; : >"$G/addr.added"; : >"$G/modes"
+  : >"$G/existed"; : >"$G/created"; : >"$G/sysctl.before"; : >"$G/addr.added"; : >"$G/routes.changed"; : >"$G/modes"
   ip -o -4 addr show >"$G/addr.before" 2>/dev/null
   ip -4 route show >"$G/route.before" 2>/dev/null
   if command -v iptables-save >/dev/null 2>&1; then iptables-save -t nat >"$G/nat.before" 2>/dev/null || :; fi
@@ -165,8 +165,8 @@ addr_add() { # ip/prefix dev [label]
   else run activate ip addr replace "$1" dev "$2"; fi
 }
 addr_del() { run activate ip addr del "$1" dev "$2"; }
-route_replace() { run activate ip route replace "$1" via "$2" dev "$3"; }
-route_del() { run activate ip route del "$1" via "$2" dev "$3"; }
+route_replace() { printf '%s\n' "$1" >>"$G/routes.changed"; run activate ip route replace "$1" via "$2" dev "$3"; }
+route_del() { printf '%s\n' "$1" >>"$G/routes.changed"; run activate ip route del "$1" via "$2" dev "$3"; }
 unhook_chain() {
   for parent in PREROUTING POSTROUTING OUTPUT INPUT; do
     while iptables -t nat -D "$parent" -j "$1" 2>/dev/null; do :; done
@@ -235,10 +235,16 @@ rollback() {
     label=$(printf '%s\n' "$rest" | sed -n 's/.* \([^ ]*:[^ ]*\) *$/\1/p')
     ip addr add "$cidr" dev "$dev" ${label:+label "$label"} 2>/dev/null
   done <"$G/addr.before"
-  if [ -s "$G/route.before" ]; then
+  # Routes this generation replaced or removed: as they were, or gone when it added them (a
+  # host without a default route before). The default route as it was in any case: removing
+  # an address can take the routes through it along.
+  { cat "$G/routes.changed"; echo default; } | sort -u | while IFS= read -r d; do
+    r=
+    while IFS= read -r l; do case $l in "$d "*) r=$l; break ;; esac; done <"$G/route.before"
     # shellcheck disable=SC2086 # a route line: words for ip
-    grep '^default ' "$G/route.before" | head -1 | { read -r r || exit 0; ip route replace $r 2>/dev/null; }
-  fi
+    if [ -n "$r" ]; then ip route replace $r 2>/dev/null
+    elif grep -qxF -- "$d" "$G/routes.changed"; then ip route del "$d" 2>/dev/null; fi
+  done
   if [ -f "$G/nat.loaded" ]; then
     # shellcheck disable=SC2013 # chain names: words
     for c in $(cat "$G/nat.loaded"); do
