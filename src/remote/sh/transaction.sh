@@ -179,6 +179,10 @@ nat_load() { # file chain...
   run activate iptables-restore --noflush "$ROOT$f"
 }
 service_do() { # name action [rules file]
+  # Noted before it runs: an action that fails may have taken effect all the same (systemd
+  # giving up on a keepalived that did start; ipvsadm-restore failing on a rule after it
+  # cleared the table), so the rollback undoes it either way.
+  echo "$1 $2" >>"$G/services"
   # ipvsadm is no daemon: start, reload and restart all load the rules file with
   # ipvsadm-restore (which clears the table first), the live table saved for a rollback. Not
   # through an init script: RHEL's unit has no reload and saves the live table over the rules
@@ -189,7 +193,6 @@ service_do() { # name action [rules file]
   else
     service_ctl "$1" "$2"
   fi </dev/null >>"$G/log" 2>&1 || { STEP=activate; fail "service $1 $2 failed (see $G/log)"; }
-  echo "$1 $2" >>"$G/services"
 }
 
 verify_sysctl() { v=$(cat "$ROOT$1" 2>/dev/null); [ "$v" = "$2" ] || fail "$1 is '$v', not $2"; }
