@@ -470,6 +470,20 @@ fn cases() -> Vec<Case> {
             },
         },
         Case {
+            name: "verify: keepalived exits on reloading the new configuration; started again with the old one",
+            playbook: "dr-keepalived-pair-sync.yml",
+            host: "lvs1",
+            before: Applied(older_keepalived_conf),
+            setup: &[KeepalivedDies],
+            want: Want::RolledBack {
+                step: "verify",
+                message: "keepalived is not running (see /var/log or journalctl; $ROOT/var/lib/lvsctl/generations/2/log)",
+                generation: 1,
+                undo: &["systemctl reload keepalived", "systemctl start keepalived"],
+                never: &[],
+            },
+        },
+        Case {
             name: "record: the manifest cannot be written; the old default route back",
             playbook: "nat-director.yml",
             host: "web1",

@@ -266,8 +266,11 @@ rollback() {
     if grep -q '^keepalived ' "$G/services"; then
       if [ "$before" = stopped ]; then
         service_ctl keepalived stop </dev/null >>"$G/log" 2>&1
-      else
+      elif ka_pid >/dev/null; then
         service_ctl keepalived reload </dev/null >>"$G/log" 2>&1
+      else
+        # It exited on the new configuration (or a restart stopped it): start it on the old.
+        service_ctl keepalived start </dev/null >>"$G/log" 2>&1
       fi
     fi
   fi
