@@ -482,3 +482,6 @@ mod tests {
         assert!(crate::live::fact_warnings(&plan, &facts).is_empty());
     }
 }
+
+#[cfg(test)]
+mod compute_tests;
