@@ -1164,13 +1164,28 @@ fn applied(host: &Host, plan: &HostPlan, changes: &HostChanges, run: &Run, n: u6
     }
 }
 
+/// Where the trees go: a tmpfs when there is one (the transaction syncs every file it writes,
+/// which on a disk is half the time of a run), else the temporary directory.
+fn scratch() -> PathBuf {
+    let shm = Path::new("/dev/shm");
+    let writable = shm.is_dir() && std::fs::metadata(shm).is_ok_and(|m| !m.permissions().readonly());
+    if writable && std::env::var_os("TMPDIR").is_none() {
+        shm.to_path_buf()
+    } else {
+        std::env::temp_dir()
+    }
+}
+
 /// Every case under every shell, a few at a time; all failures reported together, their trees
 /// kept for a look.
 fn check_all(tag: &str, cases: &[Case]) {
     let shells = shells();
-    let jobs: Vec<(&Case, &Shell)> = cases.iter().flat_map(|c| shells.iter().map(move |s| (c, s))).collect();
+    let mut jobs: Vec<(&Case, &Shell)> = cases.iter().flat_map(|c| shells.iter().map(move |s| (c, s))).collect();
+    // The slow ones first (verify waits 3 s for a keepalived that is gone), so the rest overlap.
+    jobs.sort_by_key(|(c, _)| !c.setup.iter().any(|s| matches!(s, Setup::KeepalivedDies)));
     let next = AtomicUsize::new(0);
     let failures = std::sync::Mutex::new(Vec::new());
+    let times = std::sync::Mutex::new(Vec::new());
     let workers = std::thread::available_parallelism().map_or(2, |n| n.get() + 2);
     let started = std::time::Instant::now();
     std::thread::scope(|scope| {
@@ -1178,8 +1193,10 @@ fn check_all(tag: &str, cases: &[Case]) {
             scope.spawn(|| loop {
                 let i = next.fetch_add(1, Ordering::SeqCst);
                 let Some((case, shell)) = jobs.get(i) else { break };
-                let dir = std::env::temp_dir().join(format!("lvsctl-txn-{}-{tag}-{i}-{}", std::process::id(), shell.name));
+                let dir = scratch().join(format!("lvsctl-txn-{}-{tag}-{i}-{}", std::process::id(), shell.name));
+                let started = std::time::Instant::now();
                 let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| check(case, shell, dir.clone())));
+                times.lock().unwrap().push((started.elapsed().as_millis(), format!("{} [{}]", case.name, shell.name)));
                 match result.unwrap_or_else(|p| Err(format!("panicked: {}", p.downcast_ref::<String>().cloned().or_else(|| p.downcast_ref::<&str>().map(|s| s.to_string())).unwrap_or_default()))) {
                     Ok(()) => {
                         let _ = std::fs::remove_dir_all(&dir);
@@ -1189,7 +1206,10 @@ fn check_all(tag: &str, cases: &[Case]) {
             });
         }
     });
-    eprintln!("{} case(s) x {} shell(s) in {} ms", cases.len(), shells.len(), started.elapsed().as_millis());
+    let mut times = times.into_inner().unwrap();
+    times.sort();
+    let slowest: Vec<String> = times.iter().rev().take(5).map(|(ms, run)| format!("  {ms} ms {run}")).collect();
+    eprintln!("{} case(s) x {} shell(s) in {} ms; the slowest:\n{}", cases.len(), shells.len(), started.elapsed().as_millis(), slowest.join("\n"));
     let failures = failures.into_inner().unwrap();
     assert!(failures.is_empty(), "{} of {} run(s) failed:\n\n{}", failures.len(), jobs.len(), failures.join("\n\n"));
 }
