@@ -215,7 +215,14 @@ fn cases() -> Vec<Case> {
             host: "lvs2",
             before: Applied(older_keepalived_conf),
             setup: &[],
-            want: Want::Applied { generation: 2, log: &["keepalived -t -e -f $ROOT/etc/keepalived/.lvsctl-new.keepalived.conf", "systemctl reload keepalived"] },
+            want: Want::Applied {
+                generation: 2,
+                log: &[
+                    "keepalived -t -e -f $ROOT/etc/keepalived/.lvsctl-new.keepalived.conf",
+                    "mv -f $ROOT/etc/keepalived/.lvsctl-new.keepalived.conf $ROOT/etc/keepalived/keepalived.conf",
+                    "systemctl reload keepalived",
+                ],
+            },
         },
         Case {
             name: "an update: a VIP the topology dropped removed with its file, a mode fixed, a sysctl changed",
@@ -784,7 +791,7 @@ fn made_by_a_module(rel: &str) -> bool {
 
 // ---- Shells ----
 
-/// A shell the transaction runs under, with the directories put before its fakes... after them.
+/// A shell the transaction runs under (busybox: its applets on the PATH after the fakes).
 struct Shell {
     name: &'static str,
     argv: Vec<String>,
