@@ -36,8 +36,7 @@ fn snapshot_text(script: &str) -> String {
 #[test]
 fn every_example_host_s_transaction_matches_its_snapshot() {
     let update = std::env::var_os("UPDATE_SNAPSHOTS").is_some();
-    let mut playbooks: Vec<String> = std::fs::read_dir(Path::new(env!("CARGO_MANIFEST_DIR")).join("playbooks")).unwrap().map(|e| e.unwrap().file_name().to_string_lossy().into_owned()).collect();
-    playbooks.sort();
+    let playbooks = crate::ipvs::testing::examples();
     let mut failures = Vec::new();
     let mut written = Vec::new();
     for playbook in &playbooks {

@@ -1234,10 +1234,7 @@ fn every_host_of_every_example_playbook_applies_on_a_fresh_host() {
     let covered: Vec<(&str, &str)> =
         cases().iter().filter(|c| matches!((c.before, c.setup, c.want), (Before::Fresh, [], Want::Applied { .. }))).map(|c| (c.playbook, c.host)).collect();
     let mut cases = Vec::new();
-    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("playbooks");
-    let mut playbooks: Vec<String> = std::fs::read_dir(dir).unwrap().map(|e| e.unwrap().file_name().to_string_lossy().into_owned()).collect();
-    playbooks.sort();
-    for playbook in playbooks {
+    for playbook in crate::ipvs::testing::examples() {
         let cluster = crate::ipvs::testing::example(&playbook);
         for host in cluster.hosts.keys().filter(|h| !covered.contains(&(playbook.as_str(), h.as_str()))) {
             let name = leak(format!("a fresh {host} of {playbook}"));
