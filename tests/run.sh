@@ -7,7 +7,7 @@
 #
 # Two phases: everything but the VM lab first (fast, parallel), then tests/vm_lab.rs alone
 # (User-Mode Linux VMs with real IPVS, CPU-bound on a small machine; each case takes the lab
-# exclusively). Extra arguments go to one single run instead (e.g. `bash tests/run.sh --test cli`).
+# exclusively). Extra arguments go to one single run instead (e.g. `bash tests/run.sh --test offline cli::`).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 

@@ -23,9 +23,9 @@ pub fn run(args: &ApplyArgs) -> Result<i32> {
     let loaded = super::load(&common)?;
     let templates = Templates::new(common.templates.as_deref())?;
     let mut plans = plan::build(&loaded.cluster, &templates)?;
-    super::plan::limit(&mut plans, &limit_hosts)?;
+    super::options::limit(&mut plans, &limit_hosts)?;
     let secrets = Secrets::of(&loaded.cluster);
-    let opts = super::plan::apply_options(&args.ssh, Some(&args.rollout));
+    let opts = super::options::apply_options(&args.ssh, Some(&args.rollout));
     let targets: Vec<_> = plans.into_iter().map(|p| {
         let t = Target::from_host(&loaded.cluster.hosts[&p.host]);
         (p, t)

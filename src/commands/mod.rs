@@ -6,6 +6,7 @@ mod completions;
 mod history;
 mod inventory;
 mod man;
+mod options;
 mod plan;
 mod render;
 mod rollback;

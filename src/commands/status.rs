@@ -13,9 +13,9 @@ pub fn run(args: &StatusArgs) -> Result<i32> {
     let loaded = super::load(&args.common)?;
     let templates = Templates::new(args.common.templates.as_deref())?;
     let mut plans = plan::build(&loaded.cluster, &templates)?;
-    super::plan::limit(&mut plans, &args.limit)?;
+    super::options::limit(&mut plans, &args.limit)?;
     let secrets = Secrets::of(&loaded.cluster);
-    let inspections = live::inspect(&loaded.cluster, &plans, &secrets, &super::plan::live_options(&args.ssh));
+    let inspections = live::inspect(&loaded.cluster, &plans, &secrets, &super::options::live_options(&args.ssh));
     let rows: Vec<HostStatus> = inspections.iter().zip(&plans).map(|(i, p)| status(&loaded.cluster, p, i)).collect();
     if args.json {
         let text = serde_json::to_string_pretty(&rows).map_err(|e| Error::usage(e.to_string()))?;

@@ -2,6 +2,7 @@
 //! and create network namespaces for the tests that need real validators (root only).
 #![allow(dead_code)]
 
+pub mod secrets;
 pub mod vmlab;
 
 use std::path::{Path, PathBuf};

@@ -4,12 +4,10 @@
 //! `keepalived -t -e -f` and `iptables-restore --test`, inside a network namespace that has
 //! the interfaces the config names.
 //!
-//! To accept intended changes: `UPDATE_SNAPSHOTS=1 cargo test --test fixtures`, then review
-//! the diff under tests/snapshots/ before committing.
+//! To accept intended changes: `UPDATE_SNAPSHOTS=1 cargo test --test offline fixtures::`,
+//! then review the diff under tests/snapshots/ before committing.
 
-mod common;
-
-use common::*;
+use crate::common::*;
 
 fn snapshot_dir(playbook: &std::path::Path) -> std::path::PathBuf {
     repo().join("tests/snapshots").join(playbook.file_stem().unwrap())
@@ -42,7 +40,7 @@ fn rendered_files_match_snapshots() {
             assert!(o.status.success(), "{}", stderr(&o));
             continue;
         }
-        assert!(snap.is_dir(), "no snapshot for {pb_s}: run UPDATE_SNAPSHOTS=1 cargo test --test fixtures");
+        assert!(snap.is_dir(), "no snapshot for {pb_s}: run UPDATE_SNAPSHOTS=1 cargo test --test offline fixtures::");
         let o = run(&["render", pb_s, "--check", snap.to_str().unwrap()]);
         if o.status.code() != Some(0) {
             failures.push(format!("{pb_s} (exit {:?}):\n{}{}", o.status.code(), stdout(&o), stderr(&o)));

@@ -2,9 +2,7 @@
 //! real sshd, real host keys, real kernel state in network namespaces. Needs root; in CI
 //! these run and must pass (never skipped). Each test takes the lab exclusively and resets it.
 
-mod common;
-
-use common::*;
+use crate::common::*;
 
 const MAIN: &str = "playbooks/dr-keepalived-router.yml";
 

@@ -1,8 +1,6 @@
 //! The commands as a user runs them: output, exit codes, secrets kept out of every output.
 
-mod common;
-
-use common::*;
+use crate::common::*;
 
 const MAIN: &str = "playbooks/dr-keepalived-router.yml";
 const SECRET: &str = "s3cret";

@@ -4,13 +4,11 @@
 //! is exactly as it was (a snapshot of its files, sysctls, addresses, routes, rules and
 //! keepalived pid) and that a re-run converges.
 
-mod common;
-
 use std::io::BufRead;
 use std::process::Stdio;
 use std::time::{Duration, Instant};
 
-use common::*;
+use crate::common::*;
 
 const MAIN: &str = "playbooks/dr-keepalived-router.yml";
 const HTTP: &str = "playbooks/dr-keepalived-pair-http.yml";

@@ -4,7 +4,7 @@
 //!
 //! Deterministic (seeded xorshift) so a failure reproduces; runs LVSCTL_FUZZ_ITERS executions
 //! (default 20,000, a few seconds). To run longer or elsewhere in the input space:
-//!   LVSCTL_FUZZ_ITERS=1000000 LVSCTL_FUZZ_SEED=7 cargo test --release --test fuzz -- --nocapture
+//!   LVSCTL_FUZZ_ITERS=1000000 LVSCTL_FUZZ_SEED=7 cargo test --release --test offline fuzz -- --nocapture
 
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::path::{Path, PathBuf};

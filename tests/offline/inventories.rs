@@ -11,13 +11,11 @@
 //! ansible-core is installed from PyPI into a venv under target/tmp on first use. Without
 //! PyPI the test fails under CI (`CI` set) and is skipped with a loud message elsewhere.
 
-mod common;
-
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-use common::*;
+use crate::common::*;
 use serde_json::Value;
 
 /// The ansible-core the comparison runs against (2.19 is the last for Python 3.11).

@@ -1,0 +1,42 @@
+//! How the commands that reach hosts run, from their flags: forks, SSH options, the rollout
+//! switches, and `--limit`. Shared by plan, status, apply, rollback and history, so a flag
+//! means the same to each of them.
+
+use crate::cli::SshArgs;
+use crate::error::{Error, Result};
+use crate::live::LiveOptions;
+use crate::plan::HostPlan;
+
+/// How apply and rollback run, from their flags (history: no rollout flags).
+pub fn apply_options(ssh: &SshArgs, rollout: Option<&crate::cli::RolloutArgs>) -> crate::apply::ApplyOptions {
+    let live = live_options(ssh);
+    crate::apply::ApplyOptions {
+        forks: live.forks,
+        ssh: live.ssh,
+        continue_on_error: rollout.is_some_and(|r| r.continue_on_error),
+        break_lock: rollout.is_some_and(|r| r.break_lock),
+    }
+}
+
+pub fn live_options(ssh: &SshArgs) -> LiveOptions {
+    LiveOptions {
+        forks: ssh.forks,
+        ssh: crate::ssh::Options {
+            connect_timeout: std::time::Duration::from_secs(ssh.connect_timeout.max(1)),
+            accept_new_host_keys: ssh.accept_new_host_keys,
+            ..Default::default()
+        },
+    }
+}
+
+/// Keep the plans of `--limit` hosts; an unknown name is a usage error.
+pub fn limit(plans: &mut Vec<HostPlan>, hosts: &[String]) -> Result<()> {
+    if hosts.is_empty() {
+        return Ok(());
+    }
+    if let Some(unknown) = hosts.iter().find(|h| !plans.iter().any(|p| &p.host == *h)) {
+        return Err(Error::usage(format!("--limit: `{unknown}` is not a host of this cluster")));
+    }
+    plans.retain(|p| hosts.contains(&p.host));
+    Ok(())
+}

@@ -1,0 +1,65 @@
+//! The edge router: which public ports it forwards to which virtual service. Checked against
+//! the services built before it, so a forward names a service that exists.
+
+use std::collections::BTreeMap;
+use std::net::Ipv4Addr;
+
+use super::{Builder, VirtualService};
+use crate::diagnostic::{did_you_mean, Span};
+use crate::topology::{Cidr, Protocol};
+
+#[derive(Debug, Clone)]
+pub struct Router {
+    pub host: String,
+    pub public_ip: Ipv4Addr,
+    pub internal_network: Cidr,
+    pub forwards: Vec<Forward>,
+}
+
+#[derive(Debug, Clone)]
+pub struct Forward {
+    pub public_port: u16,
+    pub service: String,
+    pub protocol: Protocol,
+    pub vip: Ipv4Addr,
+    pub port: u16,
+}
+
+impl Builder<'_> {
+    pub(super) fn router(&mut self, services: &[VirtualService]) -> Option<Router> {
+        let spec = self.topo.router.as_ref()?;
+        // Missing or invalid keys were reported by the topology stage.
+        let host = self.host(spec.host.as_ref()?, "router")?.name;
+        let public_ip = spec.public_ip.clone()?;
+        let internal_network = spec.internal_network.clone()?;
+        if spec.forwards.is_empty() {
+            self.d.warning(spec.span.clone(), "`router.forwards` is empty: the router forwards nothing");
+        }
+        let mut forwards = Vec::new();
+        let mut ports: BTreeMap<(u16, Protocol), Span> = BTreeMap::new();
+        for (i, f) in spec.forwards.iter().enumerate() {
+            let (Some(port), Some(service)) = (&f.port, &f.service) else { continue };
+            let Some(svc) = services.iter().find(|s| s.name == service.value) else {
+                if self.topo.services.iter().any(|s| s.name.as_ref().is_some_and(|n| n.value == service.value)) {
+                    continue; // the service itself is invalid and was reported
+                }
+                let diag = self.d.error(service.span.clone(), format!("`router.forwards[{i}]`: no service named `{}`", service.value));
+                if let Some(s) = did_you_mean(&service.value, services.iter().map(|s| s.name.as_str())) {
+                    diag.hint(format!("did you mean `{s}`?"));
+                }
+                continue;
+            };
+            if let Some(first) = ports.insert((port.value as u16, svc.protocol), port.span.clone()) {
+                self.d.error(port.span.clone(), format!("public port {} is forwarded twice (first at {first})", port.value));
+            }
+            if !internal_network.value.contains(svc.vip) {
+                self.d.warning(service.span.clone(), format!(
+                    "VIP {} of `{}` is outside `router.internal_network` {}: its replies will not be SNATed",
+                    svc.vip, svc.name, internal_network.value
+                ));
+            }
+            forwards.push(Forward { public_port: port.value as u16, service: svc.name.clone(), protocol: svc.protocol, vip: svc.vip, port: svc.port });
+        }
+        Some(Router { host, public_ip: public_ip.value, internal_network: internal_network.value, forwards })
+    }
+}

@@ -1,0 +1,168 @@
+//! Virtual services and their real servers: names and endpoints unique, real servers in the
+//! inventory with an address, not directors, on the service port unless NAT. The options
+//! beyond that (`service_options`, `check`, `sorry_server`) have their own files.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::net::Ipv4Addr;
+
+use super::{Builder, Check, Director, SorryServer};
+use crate::diagnostic::Span;
+use crate::token::check_identifier;
+use crate::topology::{Engine, Mode, Protocol, Scheduler};
+
+#[derive(Debug, Clone)]
+pub struct VirtualService {
+    pub name: String,
+    pub vip: Ipv4Addr,
+    pub port: u16,
+    pub protocol: Protocol,
+    pub mode: Mode,
+    pub scheduler: Scheduler,
+    pub persistence_timeout: Option<u64>,
+    /// Only with `persistence_timeout`.
+    pub persistence_granularity: Option<Ipv4Addr>,
+    /// One-packet scheduling; UDP services only.
+    pub ops: bool,
+    pub delay_loop: u64,
+    /// keepalived-only from here on (refused with `engine: ipvsadm`).
+    pub alpha: bool,
+    pub omega: bool,
+    pub inhibit_on_failure: bool,
+    /// At most the real servers' total weight; keepalived's default is 1.
+    pub quorum: Option<u64>,
+    /// Less than the quorum.
+    pub hysteresis: Option<u64>,
+    pub quorum_up: Option<String>,
+    pub quorum_down: Option<String>,
+    pub sorry_server: Option<SorryServer>,
+    pub check: Check,
+    pub real_servers: Vec<RealServer>,
+}
+
+#[derive(Debug, Clone)]
+pub struct RealServer {
+    pub host: String,
+    pub address: Ipv4Addr,
+    pub port: u16,
+    pub weight: u64,
+    /// Overrides the service's `inhibit_on_failure` when set.
+    pub inhibit_on_failure: Option<bool>,
+}
+
+impl Builder<'_> {
+    pub(super) fn services(&mut self, directors: &Option<Vec<Director>>) -> Vec<VirtualService> {
+        let topo = self.topo;
+        if topo.services.is_empty() {
+            let span = topo.services_span.clone().unwrap_or_else(|| topo.span.clone());
+            self.d.error(span, "no `services`: a cluster needs at least one virtual service");
+            return Vec::new();
+        }
+        let director_names: BTreeSet<&str> = directors.iter().flatten().map(|d| d.host.as_str()).collect();
+        let mut names: BTreeMap<String, Span> = BTreeMap::new();
+        let mut endpoints: BTreeMap<(Ipv4Addr, u64, Protocol), String> = BTreeMap::new();
+        let mut out = Vec::new();
+        for (i, s) in topo.services.iter().enumerate() {
+            let path = format!("services[{i}]");
+            let name = match &s.name {
+                Some(n) => {
+                    check_identifier(n, &format!("{path}.name"), self.d);
+                    if let Some(first) = names.insert(n.value.clone(), n.span.clone()) {
+                        self.d.error(n.span.clone(), format!("duplicate service name `{}` (first defined at {first})", n.value));
+                    }
+                    n.value.clone()
+                }
+                None => String::new(), // reported as missing by the topology stage
+            };
+            // Missing or invalid vip/port were reported by the topology stage.
+            let (Some(vip), Some(port)) = (s.vip.clone(), s.port.clone()) else { continue };
+            if let Some(other) = endpoints.insert((vip.value, port.value, s.protocol.value), name.clone()) {
+                self.d.error(vip.span.clone(), format!(
+                    "duplicate virtual service {}:{}/{}: `{other}` already serves it",
+                    vip.value, port.value, s.protocol.value.as_str()
+                ));
+            }
+            let check = self.check(&path, s);
+            if matches!(s.scheduler.value, Scheduler::Mh | Scheduler::Fo | Scheduler::Ovf) {
+                self.d.warning(s.scheduler.span.clone(), format!(
+                    "scheduler `{}` needs a recent kernel and keepalived 2.x on the directors", s.scheduler.value.as_str()
+                ));
+            }
+            if s.real_servers.is_empty() && !s.real_servers_span.eq(&s.span) {
+                self.d.error(s.real_servers_span.clone(), format!("service `{name}` has no real servers"))
+                    .hint("add `real_servers: [ { host: web1 } ]`");
+            }
+            let mut real_servers = Vec::new();
+            let mut seen: BTreeMap<(String, u64), Span> = BTreeMap::new();
+            for rs in &s.real_servers {
+                let Some(host_name) = &rs.host else { continue };
+                let rs_port = rs.port.as_ref().map_or(port.value, |p| p.value);
+                if let Some(first) = seen.insert((host_name.value.clone(), rs_port), host_name.span.clone()) {
+                    self.d.error(host_name.span.clone(), format!(
+                        "duplicate real server `{}` port {rs_port} in service `{name}` (first at {first})", host_name.value
+                    )).hint("keepalived refuses a virtual server that lists the same real server twice");
+                }
+                if let Some(p) = &rs.port {
+                    if p.value != port.value && s.mode.value != Mode::Nat {
+                        self.d.error(p.span.clone(), format!(
+                            "real server port {} differs from the service port {} in {} mode",
+                            p.value, port.value, s.mode.value.as_str().to_uppercase()
+                        )).hint("DR and TUN forward packets unchanged, so the real server must listen on the service port; only NAT can remap ports");
+                    }
+                }
+                if director_names.contains(host_name.value.as_str()) {
+                    self.d.error(host_name.span.clone(), format!("`{}` is a director and cannot also be a real server", host_name.value))
+                        .hint("IPVS does not serve the director's own traffic; use a separate host");
+                }
+                let Some(host) = self.host(host_name, "real server") else { continue };
+                let Some(address) = host.address else {
+                    self.d.error(host_name.span.clone(), format!("real server `{}` has no IPv4 address", host.name))
+                        .hint("set `address` (or an IP as `ansible_host`) for it in the inventory");
+                    continue;
+                };
+                let weight = rs.weight.as_ref().map_or(1, |w| w.value);
+                if weight == 0 {
+                    self.d.warning(rs.weight.as_ref().map_or(rs.span.clone(), |w| w.span.clone()), format!(
+                        "real server `{}` has weight 0: it gets no new connections (drained)", host.name
+                    ));
+                }
+                real_servers.push(RealServer {
+                    host: host.name.clone(),
+                    address,
+                    port: rs_port as u16,
+                    weight,
+                    inhibit_on_failure: rs.inhibit_on_failure.as_ref().map(|i| i.value),
+                });
+            }
+            let options = self.service_options(&path, &name, s, &real_servers);
+            out.push(VirtualService {
+                name,
+                vip: vip.value,
+                port: port.value as u16,
+                protocol: s.protocol.value,
+                mode: s.mode.value,
+                scheduler: s.scheduler.value,
+                persistence_timeout: s.persistence_timeout.as_ref().map(|p| p.value),
+                persistence_granularity: options.persistence_granularity,
+                ops: options.ops,
+                delay_loop: s.delay_loop.as_ref().map_or(6, |l| l.value),
+                alpha: options.alpha,
+                omega: options.omega,
+                inhibit_on_failure: options.inhibit_on_failure,
+                quorum: options.quorum,
+                hysteresis: options.hysteresis,
+                quorum_up: options.quorum_up,
+                quorum_down: options.quorum_down,
+                sorry_server: options.sorry_server,
+                check,
+                real_servers,
+            });
+        }
+        if let Some(ds) = &topo.directors {
+            if ds.engine.value == Engine::Ipvsadm {
+                self.d.warning(ds.engine.span.clone(), "`engine: ipvsadm` has no health checks: a dead real server keeps receiving traffic")
+                    .hint("use `engine: keepalived` to remove failed real servers automatically");
+            }
+        }
+        out
+    }
+}

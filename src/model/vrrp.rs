@@ -1,0 +1,129 @@
+//! The `vrrp` section: the VRRP instance the directors share the VIPs through, its router id
+//! and PASS secret (read from the environment for `auth_pass_env`, the one place the model
+//! looks outside the topology and inventory), and the priorities the directors section checks.
+
+use std::collections::BTreeMap;
+
+use super::Builder;
+use crate::diagnostic::Diagnostics;
+use crate::token::{check_identifier, check_token};
+use crate::topology::Engine;
+use crate::yaml::Sp;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+pub enum VrrpState {
+    #[serde(rename = "MASTER")]
+    Master,
+    #[serde(rename = "BACKUP")]
+    Backup,
+}
+
+#[derive(Debug, Clone)]
+pub struct Vrrp {
+    pub instance: String,
+    pub virtual_router_id: u8,
+    pub advert_int: u64,
+    /// The VRRP PASS secret. Never printed: see `plan::Secrets`.
+    pub auth_pass: Option<String>,
+    pub sync_group: Option<String>,
+    pub nopreempt: bool,
+    pub preempt_delay: Option<u64>,
+    pub unicast: bool,
+    /// Render `unicast_fault_no_peer` with unicast (keepalived >= 2.2.5 knows it; older ones
+    /// fall back to multicast silently when they lose their peers).
+    pub unicast_fault_no_peer: bool,
+}
+
+impl Builder<'_> {
+    pub(super) fn vrrp(&mut self, engine: Engine) -> Option<(Vrrp, BTreeMap<String, Sp<i64>>)> {
+        let spec = self.topo.vrrp.as_ref()?;
+        let d = &mut *self.d;
+        if engine == Engine::Ipvsadm {
+            d.warning(spec.span.clone(), "`vrrp` is ignored with `engine: ipvsadm` (plain IPVS rules, no failover)")
+                .hint("use `engine: keepalived` for a VRRP pair");
+            return None;
+        }
+        let instance = spec.instance.clone().map(|i| {
+            check_identifier(&i, "vrrp.instance", d);
+            i.value
+        });
+        let vrid = match &spec.virtual_router_id {
+            Some(v) if (1..=255).contains(&v.value) => v.value as u8,
+            Some(v) => {
+                d.error(v.span.clone(), format!("`vrrp.virtual_router_id` is {}, outside 1..255", v.value))
+                    .hint("VRRP router ids are 1 to 255 and must be unique on the network segment");
+                0
+            }
+            None => 0, // reported as missing by the topology stage
+        };
+        let auth_pass = match (&spec.auth_pass, &spec.auth_pass_env) {
+            (Some(p), Some(e)) => {
+                d.error(e.span.clone(), "set either `vrrp.auth_pass` or `vrrp.auth_pass_env`, not both");
+                let _ = p;
+                None
+            }
+            (Some(p), None) => {
+                let pass = check_auth_pass(p, "vrrp.auth_pass", d);
+                if pass.is_some() {
+                    d.warning(p.span.clone(), "`vrrp.auth_pass` is stored in plain text in the playbook")
+                        .hint("prefer `auth_pass_env: VARIABLE` so the secret stays out of version control");
+                }
+                pass
+            }
+            (None, Some(e)) => match std::env::var(&e.value) {
+                Ok(v) => check_auth_pass(&Sp { value: v, span: e.span.clone() }, &format!("environment variable {}", e.value), d),
+                Err(_) => {
+                    d.error(e.span.clone(), format!("`vrrp.auth_pass_env`: environment variable `{}` is not set", e.value))
+                        .hint(format!("export {}=... before running lvsctl", e.value));
+                    None
+                }
+            },
+            (None, None) => None,
+        };
+        if let Some(g) = &spec.sync_group {
+            if check_identifier(g, "vrrp.sync_group", d) && self.topo.nat.as_ref().is_none_or(|n| n.gateway_vip.is_none()) {
+                d.warning(g.span.clone(), format!("sync group `{}` would hold only one VRRP instance; lvsctl leaves it out", g.value))
+                    .hint("keepalived 2.x rejects a one-member sync group; it matters only when a NAT pair also floats `nat.gateway_vip`");
+            }
+        }
+        let priorities: BTreeMap<String, Sp<i64>> =
+            spec.priorities.iter().map(|(h, p)| (h.value.clone(), p.clone())).collect();
+        for (host, _) in &spec.priorities {
+            let is_director = self.topo.directors.as_ref().is_some_and(|ds| ds.hosts.iter().any(|h| h.value == host.value));
+            if !is_director {
+                d.error(host.span.clone(), format!("`vrrp.priorities` names `{}`, which is not a director", host.value))
+                    .hint("list only hosts from `directors.hosts`");
+            }
+        }
+        let vrrp = Vrrp {
+            instance: instance.unwrap_or_else(|| "VI_1".into()),
+            virtual_router_id: vrid,
+            advert_int: spec.advert_int.as_ref().map_or(1, |a| a.value),
+            auth_pass,
+            sync_group: spec.sync_group.as_ref().map(|g| g.value.clone()),
+            nopreempt: spec.nopreempt.as_ref().is_some_and(|n| n.value),
+            preempt_delay: spec.preempt_delay.as_ref().map(|p| p.value),
+            unicast: spec.unicast.as_ref().is_some_and(|u| u.value),
+            unicast_fault_no_peer: spec.unicast_fault_no_peer.as_ref().is_none_or(|u| u.value),
+        };
+        if let (Some(f), false) = (&spec.unicast_fault_no_peer, vrrp.unicast) {
+            d.warning(f.span.clone(), "`vrrp.unicast_fault_no_peer` is ignored without `vrrp.unicast: true`");
+        }
+        Some((vrrp, priorities))
+    }
+}
+
+fn check_auth_pass(p: &Sp<String>, what: &str, d: &mut Diagnostics) -> Option<String> {
+    if !check_token(p, what, d) {
+        return None;
+    }
+    // keepalived copies at most 8 *bytes*: a multi-byte character counts for more than one.
+    let len = p.value.len();
+    if len > 8 {
+        // Do not echo the secret.
+        d.error(p.span.clone(), format!("`{what}` is {len} bytes long; VRRP PASS authentication uses at most 8"))
+            .hint("keepalived silently truncates it to 8 bytes, so peers configured by hand would disagree");
+        return None;
+    }
+    Some(p.value.clone())
+}
