@@ -340,8 +340,7 @@ mod tests {
     //! director gets none (the rest of `compute` is covered by the probe and CLI tests).
 
     use super::*;
-    use crate::facts::FileFact;
-    use crate::ipvs::testing::{as_planned, example};
+    use crate::ipvs::testing::example;
     use crate::render::Templates;
 
     fn director(playbook: &str) -> HostPlan {
@@ -349,21 +348,8 @@ mod tests {
         plans.into_iter().find(|p| p.host == "lvs1").unwrap()
     }
 
-    /// A host exactly as `plan` wants it, its IPVS table included.
-    fn converged(plan: &HostPlan) -> Facts {
-        let mut f = Facts::default();
-        for file in &plan.files {
-            f.files.insert(file.path.clone(), FileFact { content: file.content.clone(), mode: file.mode, owner: file.owner.clone(), group: file.group.clone() });
-        }
-        f.sysctls = plan.sysctls.iter().map(|s| (s.key.clone(), s.value.clone())).collect();
-        f.addresses = plan.addresses.clone();
-        f.routes = plan.routes.clone();
-        f.nat_chains = plan.nat_chains.clone();
-        f.services = plan.services.iter().map(|s| (s.name.clone(), true)).collect();
-        f.keepalived.installed = true;
-        f.ipvs = IpvsFact::Table(as_planned(&plan.ipvs));
-        f
-    }
+    /// A host exactly as `plan` wants it, its IPVS table included (the compute table's).
+    use super::compute_tests::converged;
 
     fn table(f: &mut Facts) -> &mut ipvs::Table {
         match &mut f.ipvs {

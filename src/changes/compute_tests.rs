@@ -43,7 +43,7 @@ fn plan(playbook: &str, host: &str) -> (HostPlan, Secrets) {
 }
 
 /// A host exactly as `plan` wants it, as lvsctl left it (the manifest its record's).
-fn converged(plan: &HostPlan) -> Facts {
+pub(super) fn converged(plan: &HostPlan) -> Facts {
     let mut f = Facts::default();
     for file in &plan.files {
         f.files.insert(file.path.clone(), FileFact { content: file.content.clone(), mode: file.mode, owner: file.owner.clone(), group: file.group.clone() });
