@@ -166,12 +166,14 @@ pub(super) fn plan(cluster: &Cluster, d: &Director, templates: &Templates, p: &m
                 let peers: Vec<String> = cluster.directors.iter().filter(|o| o.host != d.host).filter_map(|o| o.address.map(|a| a.to_string())).collect();
                 let unicast = v.unicast && d.address.is_some();
                 let vips: Vec<String> = cluster.vips().iter().map(|ip| format!("{ip}/32 dev {}", d.interface)).collect();
-                instances.push(Instance {
-                    name: v.instance.clone(),
+                // Every instance of a director shares its state, priority, timing, secret and
+                // unicast peers; they differ in name, interface, VRID and addresses.
+                let instance = |name: String, interface, track_interfaces, virtual_router_id, addresses, excluded_addresses| Instance {
+                    name,
                     state: d.state,
-                    interface: &d.interface,
-                    track_interfaces: Vec::new(),
-                    virtual_router_id: v.virtual_router_id,
+                    interface,
+                    track_interfaces,
+                    virtual_router_id,
                     priority: d.priority,
                     advert_int: v.advert_int,
                     nopreempt: v.nopreempt,
@@ -180,9 +182,17 @@ pub(super) fn plan(cluster: &Cluster, d: &Director, templates: &Templates, p: &m
                     unicast_src_ip: if unicast { d.address.map(|a| a.to_string()) } else { None },
                     unicast_peers: if unicast { peers.clone() } else { Vec::new() },
                     unicast_fault_no_peer: unicast && v.unicast_fault_no_peer,
-                    addresses: vips.iter().take(MAX_ADVERTISED_VIPS).cloned().collect(),
-                    excluded_addresses: vips.iter().skip(MAX_ADVERTISED_VIPS).cloned().collect(),
-                });
+                    addresses,
+                    excluded_addresses,
+                };
+                instances.push(instance(
+                    v.instance.clone(),
+                    &d.interface,
+                    Vec::new(),
+                    v.virtual_router_id,
+                    vips.iter().take(MAX_ADVERTISED_VIPS).cloned().collect(),
+                    vips.iter().skip(MAX_ADVERTISED_VIPS).cloned().collect(),
+                ));
                 if let (Some(n), Some(gw)) = (nat, nat.and_then(|n| n.gateway.as_ref())) {
                     // With unicast, the gateway instance talks to the peers the same way as the
                     // VIP instance: from the director's address on its interface (the inventory
@@ -194,23 +204,8 @@ pub(super) fn plan(cluster: &Cluster, d: &Director, templates: &Templates, p: &m
                     } else {
                         (n.internal_interface.as_str(), Vec::new())
                     };
-                    instances.push(Instance {
-                        name: format!("{}_GW", v.instance),
-                        state: d.state,
-                        interface,
-                        track_interfaces,
-                        virtual_router_id: gw.virtual_router_id,
-                        priority: d.priority,
-                        advert_int: v.advert_int,
-                        nopreempt: v.nopreempt,
-                        preempt_delay: v.preempt_delay,
-                        auth_pass: v.auth_pass.as_deref(),
-                        unicast_src_ip: if unicast { d.address.map(|a| a.to_string()) } else { None },
-                        unicast_peers: if unicast { peers.clone() } else { Vec::new() },
-                        unicast_fault_no_peer: unicast && v.unicast_fault_no_peer,
-                        addresses: vec![format!("{}/{} dev {}", gw.vip, gw.prefix, n.internal_interface)],
-                        excluded_addresses: Vec::new(),
-                    });
+                    let gateway = vec![format!("{}/{} dev {}", gw.vip, gw.prefix, n.internal_interface)];
+                    instances.push(instance(format!("{}_GW", v.instance), interface, track_interfaces, gw.virtual_router_id, gateway, Vec::new()));
                 }
                 if instances.len() > 1 {
                     // The external VIPs and the internal gateway must fail over together.
