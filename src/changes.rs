@@ -117,6 +117,11 @@ pub enum Change {
         /// ipvsadm (no daemon): the rules file every action loads.
         rules_file: Option<String>,
     },
+    /// Enable (or, for a unit of lvsctl's the plan dropped, disable) a unit at boot.
+    Boot {
+        unit: String,
+        enable: bool,
+    },
     /// The kernel's IPVS table differs from the topology: `action` on `service` rebuilds it.
     IpvsTable {
         service: String,
@@ -144,6 +149,11 @@ pub enum Verify {
     NatChain { chain: String },
     /// keepalived's main process runs.
     KeepalivedRunning,
+    /// The unit is enabled at boot.
+    Enabled { unit: String },
+    /// The kernel's IPVS table (`ipvsadm -Sn`) holds exactly the rules file's lines (the
+    /// ipvsadm engine: nothing else checks what ipvsadm-restore loaded).
+    IpvsTable { rules_file: String },
 }
 
 /// One host's changes and what applying them takes besides: the modules activation loads
@@ -162,6 +172,8 @@ pub struct HostChanges {
     pub record: GenerationRecord,
     /// For showing: every secret value masked.
     pub secrets: Secrets,
+    /// How the host persists all this across reboots, and why (shown in the plan).
+    pub persistence: Option<crate::plan::persistence::Persistence>,
 }
 
 impl HostChanges {
@@ -175,6 +187,7 @@ impl HostChanges {
             verify: Vec::new(),
             record: GenerationRecord::of(plan),
             secrets: secrets.clone(),
+            persistence: plan.persistence.clone(),
         }
     }
 
@@ -289,6 +302,18 @@ pub fn compute(plan: &HostPlan, facts: &Facts, secrets: &Secrets) -> HostChanges
             changes.push(Change::Service { name: svc.name.clone(), action: ServiceAction::Reload, rules_file });
         }
     }
+    // Boot: every unit the plan enables; lvsctl's own units it enabled before and the plan
+    // dropped (their files go) are disabled first.
+    for unit in &facts.manifest.boot_units {
+        if !plan.boot_units.contains(unit) && unit.starts_with("lvsctl-") && facts.enabled.get(unit).copied().unwrap_or(true) {
+            changes.push(Change::Boot { unit: unit.clone(), enable: false });
+        }
+    }
+    for unit in &plan.boot_units {
+        if !facts.enabled.get(unit).copied().unwrap_or(false) {
+            changes.push(Change::Boot { unit: unit.clone(), enable: true });
+        }
+    }
     let verify = verify(plan, &changes);
     HostChanges {
         host: plan.host.clone(),
@@ -298,6 +323,7 @@ pub fn compute(plan: &HostPlan, facts: &Facts, secrets: &Secrets) -> HostChanges
         verify,
         record: GenerationRecord::of(plan),
         secrets: secrets.clone(),
+        persistence: plan.persistence.clone(),
     }
 }
 
@@ -314,6 +340,14 @@ fn verify(plan: &HostPlan, changes: &[Change]) -> Vec<Verify> {
     v.extend(plan.nat_chains.iter().map(|c| Verify::NatChain { chain: c.clone() }));
     if plan.services.iter().any(|s| s.name == "keepalived") {
         v.push(Verify::KeepalivedRunning);
+    }
+    if let Some(rules_file) = plan.services.iter().find(|s| s.name == "ipvsadm").and_then(|s| s.rules_file.clone()) {
+        v.push(Verify::IpvsTable { rules_file });
+    }
+    for c in changes {
+        if let Change::Boot { unit, enable: true } = c {
+            v.push(Verify::Enabled { unit: unit.clone() });
+        }
     }
     v
 }

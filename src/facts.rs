@@ -33,6 +33,9 @@ pub struct Manifest {
     pub addresses: Vec<Address>,
     pub routes: Vec<Route>,
     pub nat_chains: Vec<String>,
+    /// Units lvsctl enabled (manifests before persistence have none).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub boot_units: Vec<String>,
 }
 
 /// keepalived as found on a host.
@@ -87,6 +90,13 @@ pub struct Facts {
     pub sysctl_overrides: Vec<SysctlOverride>,
     /// Directors: the kernel's IPVS table.
     pub ipvs: IpvsFact,
+    /// How the host boots (init system, network stacks; `os`/`os_version` are filled by
+    /// `persistence_facts`).
+    pub boot: crate::plan::persistence::BootFacts,
+    /// Unit -> enabled at boot (the units the request asked about).
+    pub enabled: BTreeMap<String, bool>,
+    /// Of those, the ones masked (never started, enabled or not).
+    pub masked: Vec<String>,
 }
 
 impl Facts {
@@ -129,6 +139,7 @@ impl Facts {
         for (path, f) in &facts.files {
             let name = path.rsplit('/').next().unwrap_or(path);
             match FileKind::of_path(path) {
+                // Applied, these were enabled too (the plan's `boot_units`).
                 Some(FileKind::Ifcfg) => {
                     let addrs = parse_ifcfg(name.trim_start_matches("ifcfg-"), &f.content);
                     facts.manifest.addresses.extend(addrs.iter().cloned());
@@ -136,9 +147,22 @@ impl Facts {
                 }
                 Some(FileKind::KeepalivedConf) => {
                     facts.services.insert("keepalived".into(), true);
+                    facts.enabled.insert("keepalived".into(), true);
                 }
                 Some(FileKind::IpvsadmRules) => {
                     facts.services.insert("ipvsadm".into(), true);
+                    facts.enabled.insert("ipvsadm".into(), true);
+                }
+                Some(FileKind::BootScript) => {
+                    let (addrs, routes) = parse_boot_script(&f.content);
+                    facts.manifest.addresses.extend(addrs.iter().cloned());
+                    facts.addresses.extend(addrs);
+                    facts.manifest.routes.extend(routes.iter().cloned());
+                    facts.routes.extend(routes);
+                }
+                Some(FileKind::SystemdUnit) => {
+                    facts.enabled.insert(name.to_string(), true);
+                    facts.manifest.boot_units.push(name.to_string());
                 }
                 Some(FileKind::NatRules) => {
                     facts.nat_chains = f.content.lines().filter_map(|l| l.strip_prefix(':')).filter_map(|l| l.split_whitespace().next()).map(String::from).collect();
@@ -170,6 +194,33 @@ fn file_mode(path: &Path) -> u32 {
 #[cfg(not(unix))]
 fn file_mode(_: &Path) -> u32 {
     0o644
+}
+
+/// The addresses and routes lvsctl's boot script binds (`try ip addr replace IP/P dev D
+/// [label L]`, `try ip route replace default via V dev D`).
+pub fn parse_boot_script(text: &str) -> (Vec<Address>, Vec<Route>) {
+    let (mut addrs, mut routes) = (Vec::new(), Vec::new());
+    for line in text.lines() {
+        let w: Vec<&str> = line.split_whitespace().collect();
+        match w[..] {
+            ["try", "ip", "addr", "replace", cidr, "dev", dev, ref rest @ ..] => {
+                let Some((ip, prefix)) = cidr.split_once('/') else { continue };
+                let (Ok(ip), Ok(prefix)) = (ip.parse(), prefix.parse()) else { continue };
+                let label = match rest {
+                    ["label", l] => Some(l.to_string()),
+                    _ => None,
+                };
+                addrs.push(Address { ip, prefix, dev: dev.to_string(), label });
+            }
+            ["try", "ip", "route", "replace", dest, "via", via, "dev", dev] => {
+                if let Ok(via) = via.parse() {
+                    routes.push(Route { destination: dest.to_string(), via, dev: dev.to_string() });
+                }
+            }
+            _ => {}
+        }
+    }
+    (addrs, routes)
 }
 
 /// `key = value` lines of a sysctl.d file.

@@ -35,7 +35,7 @@ use source::{Source, Var, ALL};
 use vars_dirs::{Kind, VarsDirs};
 
 /// The variables lvsctl reads; every other variable is left to other tools.
-pub const KNOWN: [&str; 9] = [
+pub const KNOWN: [&str; 11] = [
     "ansible_host",
     "ansible_port",
     "ansible_user",
@@ -45,6 +45,8 @@ pub const KNOWN: [&str; 9] = [
     "ssh_known_hosts_file",
     "address",
     "interface",
+    "lvsctl_persistence",
+    "lvsctl_os_family",
 ];
 
 /// One host as the inventory describes it.
@@ -66,6 +68,11 @@ pub struct Host {
     pub address: Option<Ipv4Addr>,
     /// Per-host override of the topology's interface.
     pub interface: Option<String>,
+    /// `lvsctl_persistence`: how the host keeps lvsctl's state across reboots, when the
+    /// inventory says so (else chosen from the probed facts: `plan::persistence`).
+    pub persistence: Option<crate::plan::persistence::Backend>,
+    /// `lvsctl_os_family`: the distribution family for offline plans (live plans probe it).
+    pub os_family: Option<crate::plan::persistence::Family>,
     /// Every group the host is in, directly or through child groups, sorted; without `all`
     /// (Ansible's `group_names`).
     pub groups: Vec<String>,
@@ -332,6 +339,20 @@ impl Resolver<'_> {
             .text("interface", d)
             .filter(|(t, span)| crate::token::check_interface(&crate::yaml::Sp { value: t.clone(), span: span.clone() }, &format!("{name}: interface"), d))
             .map(|(t, _)| t);
+        let persistence = self.text("lvsctl_persistence", d).and_then(|(t, span)| match crate::plan::persistence::Backend::parse(&t) {
+            Some(b) => Some(b),
+            None => {
+                d.error(span, format!("host `{name}`: `lvsctl_persistence` is `{t}`; expected one of: {}", crate::plan::persistence::Backend::NAMES.join(", ")));
+                None
+            }
+        });
+        let os_family = self.text("lvsctl_os_family", d).and_then(|(t, span)| match crate::plan::persistence::Family::parse(&t) {
+            Some(f) => Some(f),
+            None => {
+                d.error(span, format!("host `{name}`: `lvsctl_os_family` is `{t}`; expected one of: {}", crate::plan::persistence::Family::NAMES.join(", ")));
+                None
+            }
+        });
         let vars = self.vars.iter().map(|(k, v)| (k.to_string(), SetVar { value: to_json(&v.node), span: v.span() })).collect();
         Host {
             name: name.to_string(),
@@ -345,6 +366,8 @@ impl Resolver<'_> {
             become_user,
             address,
             interface,
+            persistence,
+            os_family,
             groups,
             vars,
         }

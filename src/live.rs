@@ -80,10 +80,17 @@ pub async fn probe_host(session: &Session, plan: &HostPlan, secrets: &Secrets) -
     let req = ProbeRequest::for_plan(plan);
     let out = session.run_script(&probe::script(&req)).await?;
     let (facts, mut warnings) = probe::parse(&out.stdout, &req).map_err(|source| InspectError::Probe { source, stderr: out.stderr.trim().to_string() })?;
+    // How the host persists is known now: the plan is the alternative its facts call for.
+    let plan = &plan.for_facts(&facts);
     warnings.extend(session.known_hosts_warnings.iter().cloned());
     warnings.extend(fact_warnings(plan, &facts));
     let changes = changes::compute(plan, &facts, secrets);
     Ok((facts, changes, warnings))
+}
+
+/// A unit the probe found masked (recorded as not enabled, state in `facts.masked`).
+fn unit_masked(facts: &Facts, unit: &str) -> bool {
+    facts.masked.iter().any(|u| u == unit)
 }
 
 /// Things about a host that a plan cannot fix by itself but the operator must know.
@@ -92,6 +99,14 @@ pub fn fact_warnings(plan: &HostPlan, facts: &Facts) -> Vec<String> {
     for o in &facts.sysctl_overrides {
         let ours = plan.sysctls.iter().find(|s| s.key == o.key).map_or("", |s| s.value.as_str());
         w.push(format!("{} sets {} = {} and loads after {SYSCTL_FILE}: at boot it overrides lvsctl's {ours}", o.file, o.key, o.value));
+    }
+    if let Some(p) = plan.persistence.as_ref().filter(|p| p.backend == crate::plan::persistence::Backend::None) {
+        w.push(format!("persistence: none ({}): lvsctl's addresses, routes and chains will not survive a reboot (set lvsctl_persistence)", p.reason));
+    }
+    for (unit, _) in facts.enabled.iter().filter(|(u, _)| plan.boot_units.contains(u)) {
+        if facts.boot.init.as_deref() == Some("systemd") && unit_masked(facts, unit) {
+            w.push(format!("{unit} is masked: it will not start at boot (systemctl unmask {unit})"));
+        }
     }
     let keepalived = plan.services.iter().any(|s| s.name == "keepalived");
     if keepalived && !facts.keepalived.installed {

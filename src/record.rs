@@ -49,6 +49,9 @@ pub struct GenerationRecord {
     /// Records written before lvsctl loaded modules have none.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub kernel_modules: Vec<String>,
+    /// Units enabled at boot (records before persistence have none).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub boot_units: Vec<String>,
 }
 
 impl GenerationRecord {
@@ -68,13 +71,14 @@ impl GenerationRecord {
             nat_chains: p.nat_chains.clone(),
             services: p.services.iter().map(|s| StoredService { name: s.name.clone(), reload_on: s.reload_on.clone(), rules_file: s.rules_file.clone() }).collect(),
             kernel_modules: p.kernel_modules.clone(),
+            boot_units: p.boot_units.clone(),
         }
     }
 
     pub fn to_plan(&self) -> HostPlan {
+        let mut p = HostPlan::new(&self.cluster, &self.host);
+        p.boot_units = self.boot_units.clone();
         HostPlan {
-            cluster: self.cluster.clone(),
-            host: self.host.clone(),
             roles: self.roles.clone(),
             files: self
                 .files
@@ -98,6 +102,7 @@ impl GenerationRecord {
             // the kernel's IPVS table with a topology to plan and status.
             ipvs: Vec::new(),
             kernel_modules: self.kernel_modules.clone(),
+            ..p
         }
     }
 
@@ -110,6 +115,7 @@ impl GenerationRecord {
             addresses: self.addresses.clone(),
             routes: self.routes.clone(),
             nat_chains: self.nat_chains.clone(),
+            boot_units: self.boot_units.clone(),
         }
     }
 

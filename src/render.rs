@@ -20,6 +20,8 @@ pub const EMBEDDED: &[(&str, &str)] = &[
     ("ipvsadm.rules.j2", include_str!("../templates/ipvsadm.rules.j2")),
     ("router-nat.rules.j2", include_str!("../templates/router-nat.rules.j2")),
     ("route.j2", include_str!("../templates/route.j2")),
+    ("boot.sh.j2", include_str!("../templates/boot.sh.j2")),
+    ("lvsctl.service.j2", include_str!("../templates/lvsctl.service.j2")),
 ];
 
 pub struct Templates {

@@ -31,6 +31,12 @@ pub struct HostStatus {
     pub real_server_ok: Option<bool>,
     pub problems: Vec<String>,
     pub drift: Option<bool>,
+    /// Would the host come back as it is after a reboot: its persistence files as planned and
+    /// enabled (no pending file or boot change) and a persistence that keeps addresses.
+    pub survives_reboot: Option<bool>,
+    /// Why not, when it would not.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub reboot_notes: Vec<String>,
 }
 
 #[derive(Debug, serde::Serialize)]
@@ -71,10 +77,14 @@ pub fn status(cluster: &Cluster, plan: &HostPlan, i: &HostInspection) -> HostSta
         real_server_ok: None,
         problems: Vec::new(),
         drift: None,
+        survives_reboot: None,
+        reboot_notes: Vec::new(),
     };
     let Ok(ins) = &i.outcome else { return s };
     let facts: &Facts = &ins.facts;
     s.drift = Some(!ins.changes.changes.is_empty());
+    s.reboot_notes = reboot_notes(&ins.changes);
+    s.survives_reboot = Some(s.reboot_notes.is_empty());
     if let Some(d) = cluster.director(&plan.host) {
         s.holds_vips = cluster.vips().iter().filter(|v| facts.addresses.iter().any(|a| a.ip == **v && a.dev == d.interface)).map(|v| v.to_string()).collect();
         if plan.services.iter().any(|x| x.name == "keepalived") {
@@ -112,6 +122,26 @@ pub fn status(cluster: &Cluster, plan: &HostPlan, i: &HostInspection) -> HostSta
         s.real_server_ok = Some(ok);
     }
     s
+}
+
+/// What would be lost at a reboot: a boot file not as planned, a unit not enabled, or a
+/// persistence that keeps nothing while the host has addresses, routes or chains to keep.
+pub fn reboot_notes(h: &crate::changes::HostChanges) -> Vec<String> {
+    use crate::changes::Change;
+    let mut notes: Vec<String> = h
+        .changes
+        .iter()
+        .filter_map(|c| match c {
+            Change::File(f) => Some(format!("{} is not as planned", f.path)),
+            Change::Boot { unit, enable: true } => Some(format!("{unit} is not enabled at boot")),
+            _ => None,
+        })
+        .collect();
+    let keeps_nothing = h.persistence.as_ref().is_some_and(|p| p.backend == crate::plan::persistence::Backend::None);
+    if keeps_nothing && (!h.record.addresses.is_empty() || !h.record.routes.is_empty() || !h.record.nat_chains.is_empty()) {
+        notes.push("persistence none: lvsctl's addresses, routes and chains are lost at a reboot".into());
+    }
+    notes
 }
 
 #[cfg(test)]

@@ -17,7 +17,13 @@
 //!    and serves; `lvsctl status` shows it missing, then present;
 //! 6. director pairs: failover under traffic when the MASTER's keepalived is killed (kill -9)
 //!    and when the MASTER VM loses power, then failback; the gaps are printed (the benchmark
-//!    benches/vmlab.py reports them as figures) and bounded by VRRP's timing here.
+//!    benches/vmlab.py reports them as figures) and bounded by VRRP's timing here;
+//! 7. every VM of the cluster rebooted at once, no lvsctl run afterwards: within 15 s of the
+//!    last one answering ssh the client's requests succeed again through the VIP, each real
+//!    server has its VIP and ARP sysctls (no ARP reply from a real server), the MASTER holds
+//!    the VIP, every director's IPVS table is the row's, the router's chains are live, and
+//!    `lvsctl plan --detailed-exitcode` exits 0 (lvsctl's units, keepalived and the ipvsadm
+//!    loader brought it all back).
 //!
 //! Needs root and User-Mode Linux; each case takes the lab exclusively (about 2-4 minutes).
 //! Figures go to stderr as `vmlab-figure ...` lines (`cargo test --test vm_lab -- --nocapture`).
@@ -127,16 +133,7 @@ fn run_case(c: &Case) {
     figure(c, "p50_ms", r["p50_ms"].as_f64().unwrap_or(0.0));
 
     // 3. ARP: only the active director answers for the VIP.
-    let arp = std::process::Command::new("arping").args(["-c", "3", "-w", "5", "-I", "vmlab0", c.vip]).output().unwrap();
-    let text = stdout(&arp);
-    let replies: Vec<&str> = text.lines().filter(|l| l.contains("reply from")).collect();
-    assert!(!replies.is_empty(), "no ARP reply for {}: {text}", c.vip);
-    for l in &replies {
-        assert!(l.contains(&mac(master)), "ARP for {} answered by another host than {master}: {l}", c.vip);
-        for rs in ["web1", "web2"] {
-            assert!(!l.contains(&mac(rs)), "real server {rs} answered ARP for the VIP: {l}");
-        }
-    }
+    arp_only_master(c);
 
     // 4. A second apply is a no-op: no reload, counters kept.
     let pids: Vec<Option<String>> = c.directors.iter().map(|d| lab.keepalived_pid(d)).collect();
@@ -162,6 +159,152 @@ fn run_case(c: &Case) {
     // 6. Failover.
     if c.directors.len() == 2 {
         failover(&lab, c);
+    }
+    // 7. One host at a time under load (the router example: a real server, the MASTER, the
+    // router), then every VM at once.
+    if c.playbook == "dr-keepalived-router.yml" {
+        reboot_each_under_load(&lab, c);
+    }
+    reboot_all(&lab, c);
+}
+
+/// Reboot a real server, the MASTER and the router one after the other under a request loop,
+/// nothing run by hand afterwards. A real server: requests fail only until its health check
+/// notices (its sources stick to it by persistence), none once keepalived took it out, none
+/// after it is back. The MASTER: the VRRP gap only. Reported: failures, outage, and the time
+/// from the reboot command to the host serving again.
+fn reboot_each_under_load(lab: &VmLab, c: &Case) {
+    let master = c.directors[0];
+    let has_web1 = |lab: &VmLab| lab.ipvs(master).iter().any(|l| l.contains("10.77.0.21:"));
+    for (host, name) in [("web1", "real_server_reboot"), (master, "master_reboot"), ("gw", "router_reboot")] {
+        let args = loop_args(c, &SOURCES);
+        let refs: Vec<&str> = args.iter().map(String::as_str).collect();
+        let lp = lab.start_loop(&refs);
+        std::thread::sleep(Duration::from_secs(2));
+        let t0 = now_ms();
+        let removed = std::sync::Mutex::new(None::<f64>);
+        std::thread::scope(|s| {
+            let rebooting = s.spawn(|| lab.lab(&["reboot", host]));
+            while host == "web1" && !rebooting.is_finished() {
+                if removed.lock().unwrap().is_none() && !has_web1(lab) {
+                    *removed.lock().unwrap() = Some(now_ms());
+                }
+                std::thread::sleep(Duration::from_millis(300));
+            }
+            rebooting.join().unwrap();
+        });
+        let serving = match host {
+            "web1" => wait_until(Duration::from_secs(40), || has_web1(lab)),
+            "gw" => wait_until(Duration::from_secs(20), || lab.traffic(&["--target", c.target, "--count", "5"])["failed"] == 0),
+            _ => wait_until(Duration::from_secs(30), || lab.holds(master, c.vip)),
+        };
+        assert!(serving.is_some(), "{host} is not serving again after its reboot:\n{}", after_boot_state(lab, c));
+        let back = now_ms();
+        figure(c, &format!("{name}_to_serving_s"), (back - t0) / 1000.0);
+        std::thread::sleep(Duration::from_secs(4));
+        let end = now_ms();
+        let res = lp.stop();
+        report_gap(c, name, &res);
+        assert_eq!(res.failed_between(back + 1500.0, end + 1.0), 0, "{}: {name}: requests failing after {host} serves again", c.playbook);
+        match host {
+            "web1" => {
+                // Back before its health check noticed: the failures are the check's window.
+                match *removed.lock().unwrap() {
+                    Some(removed) => assert_eq!(res.failed_between(removed + 1500.0, end + 1.0), 0, "{}: {name}: requests failed after keepalived took web1 out", c.playbook),
+                    None => eprintln!("vmlab {}: {name}: web1 was back before its health check noticed", c.playbook),
+                }
+            }
+            "gw" => {}
+            _ => {
+                let limit = 3.0 * c.advert_int as f64 + 4.0;
+                assert!(res.outage_s() <= limit, "{}: {name}: outage {} s, VRRP allows {limit} s", c.playbook, res.outage_s());
+            }
+        }
+    }
+}
+
+/// The hosts of the row's cluster: its directors, the real servers, the router if it has one.
+fn cluster_hosts(c: &Case) -> Vec<&'static str> {
+    let mut v: Vec<&'static str> = c.directors.to_vec();
+    v.extend(["web1", "web2"]);
+    if c.target.starts_with("10.77.9.") {
+        v.push("gw");
+    }
+    v
+}
+
+/// Step 7: reboot every host of the cluster at once (`systemctl reboot`), then check that the
+/// cluster came back by itself.
+fn reboot_all(lab: &VmLab, c: &Case) {
+    let hosts = cluster_hosts(c);
+    let t0 = now_ms();
+    std::thread::scope(|s| {
+        for h in &hosts {
+            s.spawn(move || lab.lab(&["reboot", h]));
+        }
+    });
+    let up = now_ms();
+    figure(c, "reboot_all_up_s", (up - t0) / 1000.0);
+    let mut args = vec!["--target", c.target, "--count", "40", "--timeout", "1"];
+    if c.udp {
+        args.push("--udp");
+    }
+    let sources = SOURCES.join(",");
+    args.extend(["--sources", &sources]);
+    let serving = wait_until(Duration::from_secs(15), || {
+        let r = lab.traffic(&args);
+        r["failed"] == 0 && r["by_server"].as_object().is_some_and(|b| b.len() == 2)
+    });
+    assert!(serving.is_some(), "{}: not serving 15 s after every VM was up again:\n{}", c.playbook, after_boot_state(lab, c));
+    figure(c, "reboot_all_serving_after_up_s", (now_ms() - up) / 1000.0);
+    eprintln!("vmlab {}: all {} VMs rebooted: up after {:.1} s, serving {:.1} s later", c.playbook, hosts.len(), (up - t0) / 1000.0, (now_ms() - up) / 1000.0);
+    // Each real server: VIP and ARP sysctls, as at apply time.
+    let dev = if c.playbook.starts_with("tun") { "tunl0" } else { "lo" };
+    for rs in ["web1", "web2"] {
+        let sysctls = lab.sh(rs, "cat /proc/sys/net/ipv4/conf/all/arp_ignore /proc/sys/net/ipv4/conf/all/arp_announce");
+        if c.inventory == INV {
+            assert!(lab.sh(rs, &format!("ip -o -4 addr show dev {dev} up")).contains(&format!(" inet {}/32 ", c.vip)), "{rs} lacks the VIP on {dev} after the reboot");
+            assert_eq!(sysctls.split_whitespace().collect::<Vec<_>>(), ["1", "2"], "{rs}: ARP sysctls after the reboot");
+        } else {
+            assert!(lab.sh(rs, "ip -4 route show default").contains("via 10.77.1.254"), "{rs}: the NAT default route is gone after the reboot");
+        }
+    }
+    let master = c.directors[0];
+    assert!(wait_until(Duration::from_secs(20), || lab.holds(master, c.vip)).is_some(), "{master} does not hold {} after the reboot", c.vip);
+    arp_only_master(c);
+    let want: Vec<String> = c.table.iter().map(|s| s.to_string()).collect();
+    for d in c.directors {
+        assert!(wait_until(Duration::from_secs(20), || lab.ipvs(d) == want).is_some(), "IPVS table on {d} after the reboot:\n{}", lab.ipvs(d).join("\n"));
+    }
+    if hosts.contains(&"gw") {
+        lab.sh("gw", "iptables -t nat -S PREROUTING | grep -q -- '-j LVSCTL-PREROUTING' && iptables -t nat -S LVSCTL-PREROUTING | grep -q DNAT");
+    }
+    let o = lab.lvsctl(&["plan", &format!("playbooks/{}", c.playbook), "-i", c.inventory, "--detailed-exitcode"]);
+    assert_eq!(o.status.code(), Some(0), "plan after the reboot (nothing may differ):\n{}{}", stdout(&o), stderr(&o));
+}
+
+/// What a host came back with, for a failure message.
+fn after_boot_state(lab: &VmLab, c: &Case) -> String {
+    let mut out = String::new();
+    for h in cluster_hosts(c) {
+        let o = lab.ssh(h, "systemctl --no-pager --failed; systemctl --no-pager status lvsctl-boot lvsctl-network lvsctl-nat keepalived 2>&1 | head -40; ip -o -4 addr; ipvsadm -Sn 2>&1");
+        out.push_str(&format!("--- {h}\n{}{}\n", stdout(&o), stderr(&o)));
+    }
+    out
+}
+
+/// ARP for the VIP from the director segment: replies from the MASTER only, never from a real server.
+fn arp_only_master(c: &Case) {
+    let master = c.directors[0];
+    let arp = std::process::Command::new("arping").args(["-c", "3", "-w", "5", "-I", "vmlab0", c.vip]).output().unwrap();
+    let text = stdout(&arp);
+    let replies: Vec<&str> = text.lines().filter(|l| l.contains("reply from")).collect();
+    assert!(!replies.is_empty(), "no ARP reply for {}: {text}", c.vip);
+    for l in &replies {
+        assert!(l.contains(&mac(master)), "ARP for {} answered by another host than {master}: {l}", c.vip);
+        for rs in ["web1", "web2"] {
+            assert!(!l.contains(&mac(rs)), "real server {rs} answered ARP for the VIP: {l}");
+        }
     }
 }
 
@@ -404,6 +547,91 @@ fn faults_roll_back_while_traffic_flows() {
     eprintln!("vmlab faults: traffic through all three faults: {}", res.summary);
     eprintln!("vmlab-figure faults failed {} of {}", res.failed(), res.sent());
     assert_eq!(res.failed_between(end - 2500.0, end + 1.0), 0, "the cluster is not serving after the faults");
+}
+
+/// A power cut of a host in the middle of its transaction, at four points (once the backup is
+/// taken, while candidates are written, once they are installed, while activating): after
+/// the VM boots again, every file lvsctl manages there is exactly the old generation's or
+/// exactly the new one's (all of them: lvsctl-boot.service rolls an interrupted generation
+/// back before anything reads its files), a lock left behind is reported stale and taken over
+/// by the next apply, and that apply converges (a plan afterwards is empty).
+#[test]
+fn power_cut_mid_transaction_leaves_one_generation() {
+    if !vmlab::vm_lab_or_skip("power_cut_mid_transaction_leaves_one_generation") {
+        return;
+    }
+    let lab = VmLab::fresh();
+    let old = "playbooks/dr-keepalived-pair-http.yml";
+    let dir = common::Scratch::new("vm-powercut");
+    let text = std::fs::read_to_string(common::repo().join(old)).unwrap();
+    let changed = text.replace("weight: 3", "weight: 5");
+    assert_ne!(text, changed, "{old} has no `weight: 3` to change");
+    let new = dir.path().join("new.yml");
+    std::fs::write(&new, changed.replace("inventory: ../inventories/", &format!("inventory: {}/inventories/", common::repo().display()))).unwrap();
+    let new = new.to_str().unwrap();
+    let render = |pb: &str, out: &str| {
+        let d = dir.path().join(out);
+        let o = lab.lvsctl(&["render", pb, "-i", INV, "--out", d.to_str().unwrap()]);
+        assert!(o.status.success(), "render {pb}: {}", stderr(&o));
+        let root = d.join("lvs2");
+        let mut files = std::collections::BTreeMap::new();
+        let mut stack = vec![root.clone()];
+        while let Some(p) = stack.pop() {
+            for e in std::fs::read_dir(&p).unwrap() {
+                let path = e.unwrap().path();
+                if path.is_dir() {
+                    stack.push(path);
+                } else {
+                    files.insert(format!("/{}", path.strip_prefix(&root).unwrap().display()), std::fs::read_to_string(&path).unwrap());
+                }
+            }
+        }
+        files
+    };
+    let (old_files, new_files) = (render(old, "old"), render(new, "new"));
+    assert_ne!(old_files, new_files);
+    let apply = |pb: &str| lab.lvsctl(&["apply", pb, "-i", INV, "--yes", "--limit", "lvs2"]);
+    let mut stale_seen = 0;
+    for point in ["backup", "write", "install", "activate"] {
+        let o = apply(old);
+        assert_eq!(o.status.code(), Some(0), "back to the old generation:\n{}{}", stdout(&o), stderr(&o));
+        // The new generation, cut by a power loss once lvs2 reports `point`.
+        let mut child = common::lvsctl().args(["apply", new, "-i", INV, "--yes", "--limit", "lvs2"]).stdout(std::process::Stdio::null()).stderr(std::process::Stdio::piped()).spawn().unwrap();
+        let err = child.stderr.take().unwrap();
+        let mut reached = false;
+        for line in std::io::BufRead::lines(std::io::BufReader::new(err)) {
+            if line.unwrap().starts_with(&format!("lvs2: {point}")) {
+                lab.lab(&["crash", "lvs2"]);
+                reached = true;
+                break;
+            }
+        }
+        let _ = child.kill();
+        let _ = child.wait();
+        assert!(reached, "apply never reached `{point}` on lvs2");
+        lab.lab(&["boot", "lvs2"]);
+        let on_host: std::collections::BTreeMap<String, String> =
+            old_files.keys().chain(new_files.keys()).map(|f| (f.clone(), lab.ssh("lvs2", &format!("cat {f}")).stdout)).map(|(f, b)| (f, String::from_utf8_lossy(&b).into_owned())).collect();
+        let is = |gen: &std::collections::BTreeMap<String, String>| on_host.iter().all(|(f, text)| gen.get(f).map_or(text.is_empty(), |want| want == text));
+        let which = if is(&old_files) { "old" } else if is(&new_files) { "new" } else { "" };
+        assert!(!which.is_empty(), "power cut at `{point}`: lvs2 holds neither generation whole:\n{}", on_host.iter().map(|(f, t)| format!("{f}: {}", if old_files.get(f) == Some(t) { "old" } else if new_files.get(f) == Some(t) { "new" } else { "NEITHER" })).collect::<Vec<_>>().join("\n"));
+        let locked = lab.ssh("lvs2", "test -d /var/lib/lvsctl/lock").status.success();
+        let recovered = stdout(&lab.ssh("lvs2", "journalctl -b -u lvsctl-boot --no-pager -o cat 2>/dev/null | grep -E '^(restored|removed|generation)'"));
+        if !recovered.trim().is_empty() {
+            eprintln!("vmlab power cut at {point}: lvsctl-boot.service at boot: {}", recovered.trim().replace('\n', "; "));
+        }
+        eprintln!("vmlab power cut at {point}: lvs2 came back with the {which} generation{}", if locked { ", its lock left behind" } else { "" });
+        let o = apply(new);
+        assert_eq!(o.status.code(), Some(0), "the apply after the power cut:\n{}{}", stdout(&o), stderr(&o));
+        if locked {
+            stale_seen += 1;
+            assert!(stderr(&o).contains("took over a stale lock") || stdout(&o).contains("took over a stale lock"), "the lock left by the power cut was not taken over as stale:\n{}{}", stdout(&o), stderr(&o));
+        }
+        let o = lab.lvsctl(&["plan", new, "-i", INV, "--limit", "lvs2", "--detailed-exitcode"]);
+        assert_eq!(o.status.code(), Some(0), "plan after the re-run:\n{}{}", stdout(&o), stderr(&o));
+        eprintln!("vmlab-figure powercut {point}_{which} 1");
+    }
+    assert!(stale_seen > 0, "no power cut landed inside a transaction (every one came after it ended)");
 }
 
 macro_rules! case {

@@ -305,6 +305,7 @@ impl TxnRecords {
             }
             Line::Record { kind: "warn", args } => warn(args),
             Line::Record { kind: "broke-lock", args } => warn(&format!("broke the lock of {args}")),
+            Line::Record { kind: "stale-lock", args } => warn(&format!("took over a stale lock (from an earlier boot of the host: a power cut?) of {args}")),
             Line::Record { kind: kind @ ("done" | "locked" | "changed" | "rolledback"), args } => self.end = Some((kind.to_string(), args.to_string())),
             Line::Record { kind: "end", .. } => self.ended = true,
             // Nothing else may come: shown, never skipped silently.

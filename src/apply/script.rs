@@ -48,6 +48,7 @@ pub fn transaction(h: &HostChanges, o: &TxnOptions) -> String {
     s.line("{");
     s.lib(crate::remote::LIBRARY);
     s.var("HOLDER", o.holder).var("BREAK_LOCK", if o.break_lock { "1" } else { "0" });
+    s.lib(crate::plan::persistence::RECOVER_LIBRARY);
     s.lib(LIBRARY);
     s.line("take_lock");
 
@@ -97,13 +98,25 @@ pub fn transaction(h: &HostChanges, o: &TxnOptions) -> String {
         };
     }
 
-    // Install: renames (atomic per file), then deletions.
+    // Install: units lvsctl drops are disabled while their files exist, then renames
+    // (atomic per file), deletions, on disk; systemd reads changed units again.
     s.line("step install");
+    for c in &h.changes {
+        if let Change::Boot { unit, enable: false } = c {
+            s.line(format!("boot_disable {}", sq(unit)));
+        }
+    }
     for f in h.files() {
         match f.action {
             FileAction::Create | FileAction::Update => s.line(format!("install_candidate {}", sq(&f.path))),
             FileAction::Delete => s.line(format!("remove_file {}", sq(&f.path))),
         };
+    }
+    if h.files().next().is_some() {
+        s.line("installed");
+    }
+    if h.files().any(|f| f.kind == FileKind::SystemdUnit) {
+        s.line("daemon_reload");
     }
 
     // Activate: modules first (ipip creates tunl0, whose sysctls and addresses follow), then
@@ -129,7 +142,8 @@ pub fn transaction(h: &HostChanges, o: &TxnOptions) -> String {
                 let rules = rules_file.as_deref().map(|r| format!(" {}", sq(r))).unwrap_or_default();
                 s.line(format!("service_do {} {}{rules}", sq(name), action.as_str()))
             }
-            Change::File(_) => &mut s,
+            Change::Boot { unit, enable: true } => s.line(format!("boot_enable {}", sq(unit))),
+            Change::File(_) | Change::Boot { .. } => &mut s,
         };
     }
 
@@ -141,6 +155,8 @@ pub fn transaction(h: &HostChanges, o: &TxnOptions) -> String {
             Verify::Address { address: a } => s.line(format!("verify_addr {} {}", sq(&format!("{}/{}", a.ip, a.prefix)), sq(&a.dev))),
             Verify::NatChain { chain } => s.line(format!("verify_chain {}", sq(chain))),
             Verify::KeepalivedRunning => s.line("verify_keepalived"),
+            Verify::Enabled { unit } => s.line(format!("verify_enabled {}", sq(unit))),
+            Verify::IpvsTable { rules_file } => s.line(format!("verify_ipvs {}", sq(rules_file))),
         };
     }
 

@@ -12,7 +12,8 @@
 use super::*;
 use crate::facts::FileFact;
 use crate::ipvs::testing::{as_planned, example};
-use crate::plan::{director, router, NETWORK_SCRIPTS};
+use crate::plan::persistence::{Backend, Family, Persistence, BOOT_UNIT, NETWORK_UNIT, UNIT_DIR};
+use crate::plan::{director, router, FileKind, NETWORK_SCRIPTS};
 use crate::render::Templates;
 
 /// The host the facts start from.
@@ -22,6 +23,9 @@ enum Host {
     Fresh,
     /// Exactly as the plan wants it, as lvsctl left it (`converged`).
     Converged,
+    /// As an lvsctl before persistence left it (`before_persistence`): the same host's
+    /// network-scripts files, no boot script, no unit of lvsctl's, none enabled.
+    BeforePersistence,
 }
 
 struct Case {
@@ -36,10 +40,35 @@ struct Case {
 
 fn as_is(_: &mut Facts) {}
 
+/// The plan of `host`, persisting with network-scripts files (the table's rows name ifcfg
+/// files; the systemd units have rows of their own, `systemd_cases`).
 fn plan(playbook: &str, host: &str) -> (HostPlan, Secrets) {
+    plan_persisting(playbook, host, Backend::NetworkScripts)
+}
+
+/// The plan of `host`, persisting with systemd units (the offline default).
+fn systemd_plan(playbook: &str, host: &str) -> (HostPlan, Secrets) {
+    plan_persisting(playbook, host, Backend::Systemd)
+}
+
+fn plan_persisting(playbook: &str, host: &str, backend: Backend) -> (HostPlan, Secrets) {
     let cluster = example(playbook);
-    let plans = crate::plan::build(&cluster, &Templates::new(None).unwrap()).unwrap();
-    (plans.into_iter().find(|p| p.host == host).unwrap_or_else(|| panic!("{playbook} has no {host}")), Secrets::of(&cluster))
+    let templates = Templates::new(None).unwrap();
+    let how = Persistence { backend, family: Family::Redhat, reason: "test".into() };
+    let plans = crate::plan::build(&cluster, &templates).unwrap();
+    let p = plans.into_iter().find(|p| p.host == host).unwrap_or_else(|| panic!("{playbook} has no {host}"));
+    (p.refinish(&how, &templates).unwrap(), Secrets::of(&cluster))
+}
+
+/// A host as an lvsctl before persistence left it, applying `plan` (a network-scripts one):
+/// its files but the boot script and units, its record without boot units, nothing enabled.
+fn before_persistence(plan: &HostPlan) -> Facts {
+    let mut old = plan.clone();
+    old.files.retain(|f| !matches!(f.kind, FileKind::BootScript | FileKind::SystemdUnit));
+    old.boot_units.clear();
+    let f = converged(&old);
+    assert!(f.manifest.boot_units.is_empty() && f.enabled.is_empty() && f.files.keys().any(|p| p.starts_with(NETWORK_SCRIPTS)), "not an old network-scripts host: {f:#?}");
+    f
 }
 
 /// A host exactly as `plan` wants it, as lvsctl left it (the manifest its record's).
@@ -57,6 +86,7 @@ pub(super) fn converged(plan: &HostPlan) -> Facts {
     if !plan.ipvs.is_empty() {
         f.ipvs = IpvsFact::Table(as_planned(&plan.ipvs));
     }
+    f.enabled = plan.boot_units.iter().map(|u| (u.clone(), true)).collect();
     f.manifest = GenerationRecord::of(plan).manifest();
     f
 }
@@ -86,6 +116,9 @@ fn after(plan: &HostPlan, facts: &Facts, h: &HostChanges) -> Facts {
             }
             Change::RouteRemove { route } => f.routes.retain(|r| r != route),
             Change::NatRules { chains, .. } => f.nat_chains = chains.clone(),
+            Change::Boot { unit, enable } => {
+                f.enabled.insert(unit.clone(), *enable);
+            }
             Change::Service { name, .. } | Change::IpvsTable { service: name, .. } => {
                 f.services.insert(name.clone(), true);
                 if !plan.ipvs.is_empty() {
@@ -121,6 +154,7 @@ fn describe(c: &Change) -> String {
         Change::NatRules { file, chains } => format!("nat load {file} {}", chains.join(" ")),
         Change::Service { name, action, .. } => format!("service {name} {}", action.as_str()),
         Change::IpvsTable { service, action, differences, .. } => format!("ipvs {service} {}: {}", action.as_str(), differences.join("; ")),
+        Change::Boot { unit, enable } => format!("boot {} {unit}", if *enable { "enable" } else { "disable" }),
     }
 }
 
@@ -144,13 +178,16 @@ fn cases() -> Vec<Case> {
             from: Host::Fresh,
             edit: as_is,
             want: &[
+                "create /etc/lvsctl/boot.sh",
                 "create /etc/sysconfig/network-scripts/ifcfg-lo:0",
                 "create /etc/sysctl.d/90-lvsctl.conf",
+                "create /etc/systemd/system/lvsctl-boot.service",
                 "sysctl net.ipv4.conf.all.arp_ignore (none) -> 1",
                 "sysctl net.ipv4.conf.all.arp_announce (none) -> 2",
                 "sysctl net.ipv4.conf.lo.arp_ignore (none) -> 1",
                 "sysctl net.ipv4.conf.lo.arp_announce (none) -> 2",
                 "address add 10.77.0.100/32 dev lo label lo:0",
+                "boot enable lvsctl-boot.service",
             ],
         },
         Case { name: "a converged real server: nothing", playbook: "dr-keepalived-router.yml", host: "web1", from: Host::Converged, edit: as_is, want: &[] },
@@ -243,9 +280,11 @@ fn cases() -> Vec<Case> {
             from: Host::Fresh,
             edit: as_is,
             want: &[
+                "create /etc/lvsctl/boot.sh",
                 "create /etc/modules-load.d/lvsctl.conf",
                 "create /etc/sysconfig/network-scripts/ifcfg-tunl0",
                 "create /etc/sysctl.d/90-lvsctl.conf",
+                "create /etc/systemd/system/lvsctl-boot.service",
                 "sysctl net.ipv4.conf.all.arp_ignore (none) -> 1",
                 "sysctl net.ipv4.conf.all.arp_announce (none) -> 2",
                 "sysctl net.ipv4.conf.lo.arp_ignore (none) -> 1",
@@ -253,6 +292,7 @@ fn cases() -> Vec<Case> {
                 "sysctl net.ipv4.conf.all.rp_filter (none) -> 0",
                 "sysctl net.ipv4.conf.tunl0.rp_filter (none) -> 0",
                 "address add 10.77.0.53/32 dev tunl0",
+                "boot enable lvsctl-boot.service",
             ],
         },
         // ---- A keepalived director ----
@@ -264,11 +304,15 @@ fn cases() -> Vec<Case> {
             edit: as_is,
             want: &[
                 "create /etc/keepalived/keepalived.conf",
+                "create /etc/lvsctl/boot.sh",
                 "create /etc/sysctl.d/90-lvsctl.conf",
+                "create /etc/systemd/system/lvsctl-boot.service",
                 "sysctl net.ipv4.conf.all.send_redirects (none) -> 0",
                 "sysctl net.ipv4.conf.default.send_redirects (none) -> 0",
                 "sysctl net.ipv4.conf.eth0.send_redirects (none) -> 0",
                 "service keepalived start",
+                "boot enable keepalived",
+                "boot enable lvsctl-boot.service",
             ],
         },
         Case {
@@ -326,7 +370,7 @@ fn cases() -> Vec<Case> {
             playbook: "nat-director.yml",
             host: "lvs1",
             from: Host::Converged,
-            edit: |f| file(f, director::IPVSADM_RULES).content.push_str("# by hand\n"),
+            edit: |f| file(f, crate::plan::persistence::REDHAT_IPVSADM_RULES).content.push_str("# by hand\n"),
             want: &["update /etc/sysconfig/ipvsadm", "service ipvsadm reload"],
         },
         // ---- A NAT real server: its default route ----
@@ -338,7 +382,14 @@ fn cases() -> Vec<Case> {
             edit: |f| {
                 f.routes.push(Route { destination: "default".into(), via: "10.77.1.1".parse().unwrap(), dev: "eth0".into() });
             },
-            want: &["create /etc/sysconfig/network-scripts/route-eth0", "create /etc/sysctl.d/90-lvsctl.conf", "route add default via 10.77.1.254 dev eth0"],
+            want: &[
+                "create /etc/lvsctl/boot.sh",
+                "create /etc/sysconfig/network-scripts/route-eth0",
+                "create /etc/sysctl.d/90-lvsctl.conf",
+                "create /etc/systemd/system/lvsctl-boot.service",
+                "route add default via 10.77.1.254 dev eth0",
+                "boot enable lvsctl-boot.service",
+            ],
         },
         Case {
             name: "a gateway the topology changed: the old route removed, the new one added",
@@ -360,10 +411,15 @@ fn cases() -> Vec<Case> {
             from: Host::Fresh,
             edit: as_is,
             want: &[
+                "create /etc/lvsctl/boot.sh",
                 "create /etc/lvsctl/router-nat.rules",
                 "create /etc/sysctl.d/90-lvsctl.conf",
+                "create /etc/systemd/system/lvsctl-boot.service",
+                "create /etc/systemd/system/lvsctl-nat.service",
                 "sysctl net.ipv4.ip_forward (none) -> 1",
                 "nat load /etc/lvsctl/router-nat.rules LVSCTL-PREROUTING LVSCTL-POSTROUTING",
+                "boot enable lvsctl-boot.service",
+                "boot enable lvsctl-nat.service",
             ],
         },
         Case {
@@ -395,35 +451,100 @@ fn cases() -> Vec<Case> {
     ]
 }
 
-#[test]
-fn facts_give_these_changes_and_a_second_run_gives_none() {
-    let mut failures = Vec::new();
-    for case in cases() {
-        let (plan, secrets) = plan(case.playbook, case.host);
+/// Rows whose plan persists with systemd units (`systemd_plan`): the boot units' own rules.
+fn systemd_cases() -> Vec<Case> {
+    vec![
+        Case {
+            // The VIP is bound already: only how it comes back at boot changes.
+            name: "a host an older lvsctl left with ifcfg files: moved to the boot script and unit, its VIP left bound",
+            playbook: "dr-keepalived-router.yml",
+            host: "web1",
+            from: Host::BeforePersistence,
+            edit: as_is,
+            want: &["create /etc/lvsctl/boot.sh", "create /etc/systemd/system/lvsctl-boot.service", "delete /etc/sysconfig/network-scripts/ifcfg-lo:0", "boot enable lvsctl-boot.service"],
+        },
+        Case { name: "a converged real server with systemd units: nothing", playbook: "dr-keepalived-router.yml", host: "web1", from: Host::Converged, edit: as_is, want: &[] },
+        Case {
+            name: "lvsctl-boot.service disabled by hand: enabled again, and nothing else",
+            playbook: "dr-keepalived-router.yml",
+            host: "web1",
+            from: Host::Converged,
+            edit: |f| {
+                f.enabled.insert(BOOT_UNIT.into(), false);
+            },
+            want: &["boot enable lvsctl-boot.service"],
+        },
+        Case {
+            name: "lvsctl-network.service the plan dropped, enabled and in the manifest: disabled, its file deleted",
+            playbook: "dr-keepalived-router.yml",
+            host: "web1",
+            from: Host::Converged,
+            edit: |f| {
+                let path = format!("{UNIT_DIR}/{NETWORK_UNIT}");
+                f.files.insert(path.clone(), FileFact { content: "[Unit]\n".into(), mode: 0o644, owner: "root".into(), group: "root".into() });
+                f.manifest.files.push(path);
+                f.manifest.boot_units.push(NETWORK_UNIT.into());
+                f.enabled.insert(NETWORK_UNIT.into(), true);
+            },
+            want: &["delete /etc/systemd/system/lvsctl-network.service", "boot disable lvsctl-network.service"],
+        },
+    ]
+}
+
+/// Each case of `cases` on the plan `plan` gives: `failures` gets what went wrong.
+fn run(cases: Vec<Case>, plan_of: fn(&str, &str) -> (HostPlan, Secrets), failures: &mut Vec<String>) {
+    for case in cases {
+        let (host_plan, secrets) = plan_of(case.playbook, case.host);
         let mut facts = match case.from {
             Host::Fresh => Facts::empty(),
-            Host::Converged => converged(&plan),
+            Host::Converged => converged(&host_plan),
+            Host::BeforePersistence => before_persistence(&plan(case.playbook, case.host).0),
         };
         (case.edit)(&mut facts);
-        let h = compute(&plan, &facts, &secrets);
+        let h = compute(&host_plan, &facts, &secrets);
         let got: Vec<String> = h.changes.iter().map(describe).collect();
         if got != case.want {
             failures.push(format!("{} ({}/{}):\n  got  {got:#?}\n  want {:#?}", case.name, case.playbook, case.host, case.want));
             continue;
         }
-        let again = compute(&plan, &after(&plan, &facts, &h), &secrets);
+        let again = compute(&host_plan, &after(&host_plan, &facts, &h), &secrets);
         if !again.changes.is_empty() {
             failures.push(format!("{}: a second run changes {:#?}", case.name, again.changes.iter().map(describe).collect::<Vec<_>>()));
         }
     }
+}
+
+#[test]
+fn facts_give_these_changes_and_a_second_run_gives_none() {
+    let mut failures = Vec::new();
+    run(cases(), plan, &mut failures);
+    run(systemd_cases(), systemd_plan, &mut failures);
     assert!(failures.is_empty(), "{}", failures.join("\n\n"));
 }
 
-/// The table covers every kind of change.
+/// The tables cover every kind of change.
 #[test]
 fn the_table_has_every_kind_of_change() {
-    let all: Vec<&str> = cases().iter().flat_map(|c| c.want.iter().copied()).collect();
-    for kind in ["create ", "update ", "(mode ", "delete ", "sysctl ", "address add ", "address remove ", "route add ", "route remove ", "nat load ", "service keepalived start", "service keepalived reload", "service ipvsadm start", "service ipvsadm reload", "ipvs keepalived restart"] {
+    let all: Vec<&str> = cases().iter().chain(&systemd_cases()).flat_map(|c| c.want.iter().copied()).collect();
+    for kind in [
+        "create ",
+        "update ",
+        "(mode ",
+        "delete ",
+        "sysctl ",
+        "address add ",
+        "address remove ",
+        "route add ",
+        "route remove ",
+        "nat load ",
+        "service keepalived start",
+        "service keepalived reload",
+        "service ipvsadm start",
+        "service ipvsadm reload",
+        "ipvs keepalived restart",
+        "boot enable ",
+        "boot disable ",
+    ] {
         assert!(all.iter().any(|w| w.contains(kind)), "no case has `{kind}`");
     }
 }

@@ -24,6 +24,7 @@ pub fn run(args: &ApplyArgs) -> Result<i32> {
     let templates = Templates::new(common.templates.as_deref())?;
     let mut plans = plan::build(&loaded.cluster, &templates)?;
     super::options::limit(&mut plans, &limit_hosts)?;
+    plan::with_alternatives(&mut plans, &templates)?;
     let secrets = Secrets::of(&loaded.cluster);
     let opts = super::options::apply_options(&args.ssh, Some(&args.rollout));
     let targets: Vec<_> = plans.into_iter().map(|p| {

@@ -36,6 +36,9 @@ struct HostView<'a> {
     #[serde(skip_serializing_if = "Option::is_none")]
     error: Option<&'a String>,
     changes: Vec<report::ChangeView<'a>>,
+    /// How the host keeps its state across reboots, and why.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    persistence: Option<&'a crate::plan::persistence::Persistence>,
     #[serde(skip_serializing_if = "<[String]>::is_empty")]
     warnings: &'a [String],
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -52,6 +55,7 @@ impl HostResult {
             reachable: self.reachable,
             error: self.error.as_ref(),
             changes: report::change_views(&self.changes),
+            persistence: self.changes.persistence.as_ref(),
             warnings: &self.warnings,
             execs: self.execs,
             elapsed_ms: self.elapsed_ms,
@@ -77,6 +81,7 @@ pub fn run(args: &PlanArgs) -> Result<i32> {
         }
         v
     } else {
+        plan::with_alternatives(&mut plans, &templates)?;
         live::inspect(&loaded.cluster, &plans, &secrets, &live_options(&args.ssh))
             .into_iter()
             .map(|i| match i.outcome {

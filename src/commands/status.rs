@@ -14,6 +14,7 @@ pub fn run(args: &StatusArgs) -> Result<i32> {
     let templates = Templates::new(args.common.templates.as_deref())?;
     let mut plans = plan::build(&loaded.cluster, &templates)?;
     super::options::limit(&mut plans, &args.limit)?;
+    plan::with_alternatives(&mut plans, &templates)?;
     let secrets = Secrets::of(&loaded.cluster);
     let inspections = live::inspect(&loaded.cluster, &plans, &secrets, &super::options::live_options(&args.ssh));
     let rows: Vec<HostStatus> = inspections.iter().zip(&plans).map(|(i, p)| status(&loaded.cluster, p, i)).collect();

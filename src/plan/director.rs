@@ -4,14 +4,13 @@
 
 use serde::Serialize;
 
-use super::{ifcfg, sysctl_key, Address, HostPlan, Service, NETWORK_SCRIPTS};
+use super::{sysctl_key, Address, HostPlan, Service};
 use crate::error::Result;
 use crate::model::{Cluster, Director, VirtualService, VrrpState};
 use crate::render::Templates;
 use crate::topology::{Engine, Mode, Protocol};
 
 pub const KEEPALIVED_CONF: &str = "/etc/keepalived/keepalived.conf";
-pub const IPVSADM_RULES: &str = "/etc/sysconfig/ipvsadm";
 
 /// How many VIPs one VRRP instance carries in its adverts; the rest go to
 /// `virtual_ipaddress_excluded`, which keepalived adds and removes with the state all the
@@ -151,8 +150,7 @@ pub(super) fn plan(cluster: &Cluster, d: &Director, templates: &Templates, p: &m
             let n = per_dev.entry(a.dev.clone()).or_insert(0);
             let label = format!("{}:{}", a.dev, n);
             *n += 1;
-            let content = ifcfg(templates, cluster, purpose, &label, None, None, &[(a.ip, a.prefix)])?;
-            p.add_file(format!("{NETWORK_SCRIPTS}/ifcfg-{label}"), content, 0o644, false);
+            p.purposes.insert(a.ip, purpose);
             a.label = Some(label);
             p.addresses.push(a);
         }
@@ -242,8 +240,8 @@ pub(super) fn plan(cluster: &Cluster, d: &Director, templates: &Templates, p: &m
                 virtual_servers: Vec<VirtualServerCtx<'a>>,
             }
             let content = templates.render("ipvsadm.rules.j2", Ctx { cluster: &cluster.name, host: &d.host, virtual_servers })?;
-            p.add_file(IPVSADM_RULES.into(), content, 0o600, false);
-            p.services.push(Service { name: "ipvsadm".into(), reload_on: vec![IPVSADM_RULES.into()], rules_file: Some(IPVSADM_RULES.into()) });
+            // Placed, with its service, where the distribution loads it: persistence::finish.
+            p.ipvsadm_rules = Some(content);
         }
     }
     Ok(())

@@ -8,6 +8,7 @@
 //! snapshot-tested.
 
 pub mod director;
+pub mod persistence;
 pub mod real_server;
 pub mod router;
 mod secrets;
@@ -65,6 +66,12 @@ pub enum FileKind {
     Route,
     /// /etc/modules-load.d/lvsctl.conf.
     ModulesLoad,
+    /// A systemd unit lvsctl owns (`systemd-analyze verify`; a daemon-reload after install).
+    SystemdUnit,
+    /// /etc/lvsctl/boot.sh, which lvsctl's units run at boot.
+    BootScript,
+    /// Debian's /etc/default/ipvsadm (the ipvsadm engine's loader switch).
+    IpvsadmDefault,
     /// A file of an old generation record this lvsctl does not know: written as it was,
     /// nothing checks it.
     Other,
@@ -77,10 +84,13 @@ impl FileKind {
         let name = path.rsplit('/').next().unwrap_or(path);
         Some(match path {
             director::KEEPALIVED_CONF => FileKind::KeepalivedConf,
-            director::IPVSADM_RULES => FileKind::IpvsadmRules,
             router::RULES_FILE => FileKind::NatRules,
             SYSCTL_FILE => FileKind::Sysctl,
             real_server::MODULES_FILE => FileKind::ModulesLoad,
+            persistence::DEBIAN_IPVSADM_RULES | persistence::REDHAT_IPVSADM_RULES => FileKind::IpvsadmRules,
+            persistence::DEBIAN_IPVSADM_DEFAULT => FileKind::IpvsadmDefault,
+            persistence::BOOT_SCRIPT => FileKind::BootScript,
+            _ if path.starts_with(persistence::UNIT_DIR) && name.starts_with("lvsctl") && name.ends_with(".service") => FileKind::SystemdUnit,
             _ if name.starts_with("ifcfg-") => FileKind::Ifcfg,
             _ if name.starts_with("route-") => FileKind::Route,
             _ => return None,
@@ -163,10 +173,31 @@ pub struct HostPlan {
     /// needs `ipip`: it creates tunl0, whose rp_filter and VIPs come next). At boot
     /// /etc/modules-load.d loads them.
     pub kernel_modules: Vec<String>,
+    /// How the host keeps all this across reboots (`persistence::finish` sets it).
+    pub persistence: Option<persistence::Persistence>,
+    /// Units enabled at boot (keepalived, lvsctl's own, the ipvsadm loader).
+    pub boot_units: Vec<String>,
+    /// The ipvsadm engine's rules, placed by `persistence::finish` where the host's
+    /// distribution loads them.
+    #[serde(skip)]
+    pub ipvsadm_rules: Option<String>,
+    /// What each bound address is for (comments of the network-scripts files).
+    #[serde(skip)]
+    pub purposes: BTreeMap<Ipv4Addr, &'static str>,
+    /// The inventory's `lvsctl_persistence` and `lvsctl_os_family`, if set.
+    #[serde(skip)]
+    pub wanted: (Option<persistence::Backend>, Option<persistence::Family>),
+    /// Live plans: this plan finished for every persistence and family, one of which
+    /// `for_facts` takes once the host's facts are known (`with_alternatives`).
+    #[serde(skip)]
+    pub alternatives: Vec<HostPlan>,
+    /// The files `persistence::finish` added (taken out again by `unfinished`).
+    #[serde(skip)]
+    pub(crate) finished_files: Vec<String>,
 }
 
 impl HostPlan {
-    fn new(cluster: &str, host: &str) -> HostPlan {
+    pub(crate) fn new(cluster: &str, host: &str) -> HostPlan {
         HostPlan {
             cluster: cluster.to_string(),
             host: host.to_string(),
@@ -179,7 +210,73 @@ impl HostPlan {
             services: Vec::new(),
             ipvs: Vec::new(),
             kernel_modules: Vec::new(),
+            persistence: None,
+            boot_units: Vec::new(),
+            ipvsadm_rules: None,
+            purposes: BTreeMap::new(),
+            wanted: (None, None),
+            alternatives: Vec::new(),
+            finished_files: Vec::new(),
         }
+    }
+
+    /// Give a live plan its alternatives: finished for every persistence and family, so the
+    /// probe reads what any of them manages and `for_facts` can pick one without templates.
+    pub fn with_alternatives(&mut self, templates: &Templates) -> Result<()> {
+        let mut alts = Vec::new();
+        for backend in persistence::Backend::ALL {
+            for family in persistence::Family::ALL {
+                alts.push(self.refinish(&persistence::Persistence { backend, family, reason: String::new() }, templates)?);
+            }
+        }
+        self.alternatives = alts;
+        Ok(())
+    }
+
+    /// The plan for a host with these facts: the alternative `persistence::choose` picks
+    /// (this plan itself when it has none: offline).
+    pub fn for_facts(&self, facts: &crate::facts::Facts) -> HostPlan {
+        let how = persistence::choose(self.wanted.0, self.wanted.1, &facts.boot);
+        match self.alternatives.iter().find(|a| a.persistence.as_ref().is_some_and(|p| p.backend == how.backend && p.family == how.family)) {
+            Some(alt) => {
+                let mut p = alt.clone();
+                // Without systemd nothing would run lvsctl's units: not written, not enabled.
+                if facts.boot.init.as_deref().is_some_and(|i| i != "systemd") {
+                    let gone = |f: &ManagedFile| matches!(f.kind, FileKind::SystemdUnit | FileKind::BootScript);
+                    p.finished_files.retain(|path| !p.files.iter().any(|f| &f.path == path && gone(f)));
+                    p.files.retain(|f| !gone(f));
+                    p.boot_units.retain(|u| !u.starts_with("lvsctl-"));
+                }
+                p.persistence = Some(how);
+                p
+            }
+            None => self.clone(),
+        }
+    }
+
+    /// The plan as the role builders made it, before `persistence::finish`.
+    pub fn unfinished(&self) -> HostPlan {
+        let mut p = self.clone();
+        p.files.retain(|f| !self.finished_files.contains(&f.path));
+        if p.ipvsadm_rules.is_some() {
+            p.services.retain(|s| s.name != "ipvsadm");
+        }
+        p.persistence = None;
+        p.boot_units.clear();
+        p.finished_files.clear();
+        p.alternatives.clear();
+        p
+    }
+
+    /// The plan made to persist the way `how` says (live plans: once the facts are in).
+    pub fn refinish(&self, how: &persistence::Persistence, templates: &Templates) -> Result<HostPlan> {
+        let mut p = self.unfinished();
+        persistence::finish(&mut p, how, templates)?;
+        Ok(p)
+    }
+
+    pub fn file_of_kind(&self, kind: FileKind) -> Option<&ManagedFile> {
+        self.files.iter().find(|f| f.kind == kind)
     }
 
     pub fn file(&self, path: &str) -> Option<&ManagedFile> {
@@ -196,6 +293,12 @@ impl HostPlan {
         }
     }
 
+    /// A file `persistence::finish` adds.
+    fn add_boot_file(&mut self, path: String, content: String, mode: u32) {
+        self.finished_files.push(path.clone());
+        self.add_file(path, content, mode, false);
+    }
+
     fn add_file(&mut self, path: String, content: String, mode: u32, secret: bool) {
         let kind = FileKind::of_path(&path).expect("every file a role builder writes has a kind");
         self.files.push(ManagedFile { path, kind, content, mode, owner: "root".into(), group: "root".into(), secret });
@@ -205,6 +308,11 @@ impl HostPlan {
     pub fn stage(&self) -> Role {
         self.roles.iter().copied().max().unwrap_or(Role::RealServer)
     }
+}
+
+/// Live commands: every plan with its alternatives (`HostPlan::with_alternatives`).
+pub fn with_alternatives(plans: &mut [HostPlan], templates: &Templates) -> Result<()> {
+    plans.iter_mut().try_for_each(|p| p.with_alternatives(templates))
 }
 
 /// Build the plan of every host the cluster names, sorted by host name.
@@ -219,7 +327,7 @@ pub fn build(cluster: &Cluster, templates: &Templates) -> Result<Vec<HostPlan>> 
         director::plan(cluster, d, templates, p)?;
         p.ipvs = crate::ipvs::expected(cluster);
     }
-    real_server::plan_all(cluster, templates, &mut plans)?;
+    real_server::plan_all(cluster, &mut plans)?;
     if let Some(r) = &cluster.router {
         let p = plans.get_mut(&r.host).expect("the router is a cluster host");
         p.roles.push(Role::Router);
@@ -232,6 +340,9 @@ pub fn build(cluster: &Cluster, templates: &Templates) -> Result<Vec<HostPlan>> 
         let ctx = sysctl_context(cluster, p);
         let content = templates.render("sysctl.conf.j2", ctx)?;
         p.add_file(SYSCTL_FILE.to_string(), content, 0o644, false);
+        let host = &cluster.hosts[&p.host];
+        p.wanted = (host.persistence, host.os_family);
+        persistence::finish(p, &persistence::Persistence::planned(host.persistence, host.os_family), templates)?;
         p.files.sort_by(|a, b| a.path.cmp(&b.path));
     }
     Ok(out)
@@ -277,13 +388,13 @@ struct IfcfgCtx<'a> {
 }
 
 /// One ifcfg file: `addrs` are (ip, prefix); the first is IPADDR, the rest IPADDR1.. .
-fn ifcfg(templates: &Templates, cluster: &Cluster, purpose: &str, device: &str, device_type: Option<&str>, name: Option<&str>, addrs: &[(Ipv4Addr, u8)]) -> Result<String> {
+fn ifcfg_file(templates: &Templates, cluster: &str, purpose: &str, device: &str, device_type: Option<&str>, name: Option<&str>, addrs: &[(Ipv4Addr, u8)]) -> Result<String> {
     let addresses = addrs
         .iter()
         .enumerate()
         .map(|(i, (ip, prefix))| IfcfgAddr { suffix: if i == 0 { String::new() } else { i.to_string() }, ip: *ip, netmask: netmask(*prefix) })
         .collect();
-    templates.render("ifcfg.j2", IfcfgCtx { cluster: &cluster.name, purpose, device, device_type, name, addresses })
+    templates.render("ifcfg.j2", IfcfgCtx { cluster, purpose, device, device_type, name, addresses })
 }
 
 /// The sysctl key of a per-interface setting. In sysctl keys `.` separates levels, so an

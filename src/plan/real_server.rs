@@ -8,12 +8,9 @@
 use std::collections::BTreeMap;
 use std::net::Ipv4Addr;
 
-use serde::Serialize;
-
-use super::{ifcfg, sysctl_key, Address, HostPlan, Role, Route, NETWORK_SCRIPTS};
+use super::{sysctl_key, Address, HostPlan, Role, Route};
 use crate::error::Result;
 use crate::model::Cluster;
-use crate::render::Templates;
 use crate::topology::Mode;
 
 pub const MODULES_FILE: &str = "/etc/modules-load.d/lvsctl.conf";
@@ -25,7 +22,7 @@ struct Needs {
     nat: bool,
 }
 
-pub(super) fn plan_all(cluster: &Cluster, templates: &Templates, plans: &mut BTreeMap<String, HostPlan>) -> Result<()> {
+pub(super) fn plan_all(cluster: &Cluster, plans: &mut BTreeMap<String, HostPlan>) -> Result<()> {
     let mut needs: BTreeMap<&str, Needs> = BTreeMap::new();
     for s in &cluster.services {
         let sorry = s.sorry_server.as_ref().and_then(|ss| ss.host.as_deref().map(|h| (h, ss.mode)));
@@ -47,12 +44,12 @@ pub(super) fn plan_all(cluster: &Cluster, templates: &Templates, plans: &mut BTr
     for (host, n) in needs {
         let p = plans.get_mut(host).expect("every real server is a cluster host");
         p.roles.push(Role::RealServer);
-        plan(cluster, host, &n, templates, p)?;
+        plan(cluster, host, &n, p)?;
     }
     Ok(())
 }
 
-fn plan(cluster: &Cluster, host: &str, n: &Needs, templates: &Templates, p: &mut HostPlan) -> Result<()> {
+fn plan(cluster: &Cluster, host: &str, n: &Needs, p: &mut HostPlan) -> Result<()> {
     if !n.dr_vips.is_empty() || !n.tun_vips.is_empty() {
         p.sysctl("net.ipv4.conf.all.arp_ignore", "1", Some("answer ARP only for addresses of the receiving interface (never the VIP)"));
         p.sysctl("net.ipv4.conf.all.arp_announce", "2", Some("never announce the VIP as an ARP source"));
@@ -61,16 +58,12 @@ fn plan(cluster: &Cluster, host: &str, n: &Needs, templates: &Templates, p: &mut
     }
     for (i, vip) in n.dr_vips.iter().enumerate() {
         let label = format!("lo:{i}");
-        let content = ifcfg(templates, cluster, "VIP of an LVS-DR real server (never answers ARP for it)", &label, None, Some("loopback"), &[(*vip, 32)])?;
-        p.add_file(format!("{NETWORK_SCRIPTS}/ifcfg-{label}"), content, 0o644, false);
+        p.purposes.insert(*vip, "VIP of an LVS-DR real server (never answers ARP for it)");
         p.addresses.push(Address { ip: *vip, prefix: 32, dev: "lo".into(), label: Some(label) });
     }
     if !n.tun_vips.is_empty() {
         p.sysctl("net.ipv4.conf.all.rp_filter", "0", Some("accept decapsulated packets addressed to the VIP"));
         p.sysctl(sysctl_key("tunl0", "rp_filter"), "0", None);
-        let addrs: Vec<(Ipv4Addr, u8)> = n.tun_vips.iter().map(|v| (*v, 32)).collect();
-        let content = ifcfg(templates, cluster, "VIPs of an LVS-TUN real server", "tunl0", Some("IPIP"), None, &addrs)?;
-        p.add_file(format!("{NETWORK_SCRIPTS}/ifcfg-tunl0"), content, 0o644, false);
         p.add_file(MODULES_FILE.into(), format!("# Managed by lvsctl (cluster {}): LVS-TUN needs IPIP\nipip\n", cluster.name), 0o644, false);
         p.kernel_modules.push("ipip".into());
         for vip in &n.tun_vips {
@@ -80,14 +73,6 @@ fn plan(cluster: &Cluster, host: &str, n: &Needs, templates: &Templates, p: &mut
     if n.nat {
         if let Some(gw) = cluster.nat.as_ref().and_then(|nat| nat.gateway.as_ref()) {
             let dev = cluster.hosts.get(host).and_then(|h| h.interface.clone()).unwrap_or_else(|| "eth0".into());
-            #[derive(Serialize)]
-            struct Ctx<'a> {
-                cluster: &'a str,
-                gateway: Ipv4Addr,
-                device: &'a str,
-            }
-            let content = templates.render("route.j2", Ctx { cluster: &cluster.name, gateway: gw.vip, device: &dev })?;
-            p.add_file(format!("{NETWORK_SCRIPTS}/route-{dev}"), content, 0o644, false);
             p.routes.push(Route { destination: "default".into(), via: gw.vip, dev });
         }
     }

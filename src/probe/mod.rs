@@ -68,7 +68,13 @@
 //! @@lvsctl noipvs                       no /proc/net/ip_vs: no IPVS in the kernel
 //!
 //! os.rs
-//! @@lvsctl os ID=... / os ID_LIKE=...   lines of /etc/os-release
+//! @@lvsctl os ID=... / os ID_LIKE=... / os VERSION_ID=...   lines of /etc/os-release
+//!
+//! boot.rs
+//! @@lvsctl init systemd|openrc|sysvinit
+//! @@lvsctl netstack NAME                network-scripts, NetworkManager, systemd-networkd,
+//!                                       netplan, ifupdown: each that is active
+//! @@lvsctl enabled UNIT STATE           enabled, disabled or masked at boot
 //!
 //! sysctl.rs, at the end of the script
 //! @@lvsctl sysctlfile PATH              a sysctl.d file (or /etc/sysctl.conf) that exists
@@ -80,6 +86,7 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
+mod boot;
 mod files;
 mod ipvs;
 mod ipvs_table;
@@ -122,6 +129,8 @@ pub struct ProbeRequest {
     pub sysctl_values: BTreeMap<String, String>,
     /// Read the kernel's IPVS table (directors; also whenever `services` has `ipvsadm`).
     pub ipvs: bool,
+    /// Units whose boot-time state is wanted (`plan::persistence::candidate_units`).
+    pub units: Vec<String>,
 }
 
 impl ProbeRequest {
@@ -130,22 +139,30 @@ impl ProbeRequest {
         self.ipvs || self.services.iter().any(|s| s == "ipvsadm")
     }
 
+    /// What `plan` and each of its alternatives (`HostPlan::with_alternatives`) manage.
     pub fn for_plan(plan: &HostPlan) -> ProbeRequest {
         let mut req = ProbeRequest::default();
-        for f in &plan.files {
-            if !req.files.contains(&f.path) {
-                req.files.push(f.path.clone());
+        for p in std::iter::once(plan).chain(&plan.alternatives) {
+            for f in &p.files {
+                if !req.files.contains(&f.path) {
+                    req.files.push(f.path.clone());
+                }
+            }
+            for u in &p.boot_units {
+                if !req.units.contains(u) {
+                    req.units.push(u.clone());
+                }
+            }
+            for s in &p.services {
+                if !req.services.contains(&s.name) {
+                    req.services.push(s.name.clone());
+                }
             }
         }
         for s in &plan.sysctls {
             if !req.sysctls.contains(&s.key) {
                 req.sysctls.push(s.key.clone());
                 req.sysctl_values.insert(s.key.clone(), s.value.clone());
-            }
-        }
-        for s in &plan.services {
-            if !req.services.contains(&s.name) {
-                req.services.push(s.name.clone());
             }
         }
         req.ipvs = !plan.ipvs.is_empty();
@@ -175,6 +192,7 @@ fn script_at(req: &ProbeRequest, root: &Root) -> String {
     services::script(&mut s, req);
     ipvs::script(&mut s, req);
     os::script(&mut s);
+    boot::script(&mut s, req);
     sysctl::boot_files_script(&mut s, req);
     s.line("rec end");
     s.finish()
@@ -233,7 +251,8 @@ pub fn parse(stdout: &str, req: &ProbeRequest) -> Result<(Facts, Vec<String>), P
             || network.take(r, &mut facts)?
             || services.take(r, &mut facts, &mut warnings)?
             || ipvs.take(r, &mut facts, &mut warnings)?
-            || os.take(r)?;
+            || os.take(r)?
+            || boot::take(r, &mut facts)?;
         if !taken {
             return Err(malformed(r, "unknown record"));
         }

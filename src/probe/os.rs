@@ -18,6 +18,7 @@ pub(super) fn script(s: &mut Script) {
 pub(super) struct Os {
     id: Option<String>,
     like: Option<String>,
+    version: Option<String>,
 }
 
 impl Os {
@@ -29,17 +30,20 @@ impl Os {
         match r.args.split_once('=') {
             Some(("ID", v)) => self.id = Some(unquote(v)),
             Some(("ID_LIKE", v)) => self.like = Some(unquote(v)),
-            _ => return Err(malformed(r, "expected `os ID=...` or `os ID_LIKE=...`")),
+            Some(("VERSION_ID", v)) => self.version = Some(unquote(v)),
+            _ => return Err(malformed(r, "expected `os ID=...`, `os ID_LIKE=...` or `os VERSION_ID=...`")),
         }
         Ok(true)
     }
 
     /// `ID` then `ID_LIKE`, in one string; none when os-release says neither.
     pub(super) fn finish(self, facts: &mut Facts) {
+        facts.boot.os_version = self.version.clone();
         facts.os_family = match (self.id, self.like) {
             (None, None) => None,
             (id, like) => Some([id, like].into_iter().flatten().filter(|s| !s.is_empty()).collect::<Vec<_>>().join(" ")).filter(|s| !s.is_empty()),
         };
+        facts.boot.os = facts.os_family.clone();
     }
 }
 

@@ -64,7 +64,7 @@ fn every_remote_script_passes_shellcheck() {
     // the first of each kind whole.
     let templates = Templates::new(None).expect("templates");
     let mut whole = std::collections::BTreeSet::new();
-    let libs = [crate::remote::LIBRARY, script::LIBRARY];
+    let libs = [crate::remote::LIBRARY, crate::plan::persistence::RECOVER_LIBRARY, script::LIBRARY];
     for playbook in crate::ipvs::testing::examples() {
         let cluster = crate::ipvs::testing::example(&playbook);
         for p in plan::build(&cluster, &templates).expect("plan") {
@@ -76,6 +76,9 @@ fn every_remote_script_passes_shellcheck() {
                 }
             }
             scripts.push((format!("{playbook}-{}-transaction", p.host), txn));
+            if let Some(boot) = p.file(crate::plan::persistence::BOOT_SCRIPT) {
+                scripts.push((format!("{playbook}-{}-boot.sh", p.host), boot.content.clone()));
+            }
             let probe = crate::probe::script(&crate::probe::ProbeRequest::for_plan(&p));
             scripts.push((format!("{playbook}-{}-probe", p.host), probe));
         }

@@ -57,8 +57,8 @@ pub fn colored_diff(diff: &str, indent: &str) -> String {
 
 fn sigil(c: &Change) -> console::StyledObject<&'static str> {
     match c {
-        Change::File(FileChange { action: FileAction::Create, .. }) | Change::AddressAdd { .. } | Change::RouteAdd { .. } => style("+").green(),
-        Change::File(FileChange { action: FileAction::Delete, .. }) | Change::AddressRemove { .. } | Change::RouteRemove { .. } => style("-").red(),
+        Change::File(FileChange { action: FileAction::Create, .. }) | Change::AddressAdd { .. } | Change::RouteAdd { .. } | Change::Boot { enable: true, .. } => style("+").green(),
+        Change::File(FileChange { action: FileAction::Delete, .. }) | Change::AddressRemove { .. } | Change::RouteRemove { .. } | Change::Boot { enable: false, .. } => style("-").red(),
         _ => style("~").yellow(),
     }
 }
@@ -94,6 +94,8 @@ pub fn change_line(c: &Change, secrets: &Secrets) -> String {
         }
         Change::NatRules { chains, .. } => format!("{} iptables nat: load chains {}", sigil(c), chains.join(", ")),
         Change::Service { name, action, .. } => format!("{} service {name} {}", sigil(c), action.as_str()),
+        Change::Boot { unit, enable: true } => format!("{} boot: enable {unit}", sigil(c)),
+        Change::Boot { unit, enable: false } => format!("{} boot: disable {unit} (no longer in the topology)", sigil(c)),
         Change::IpvsTable { service, action, .. } => {
             let how = match service.as_str() {
                 "keepalived" => "a reload would leave the kernel's table as it is",
@@ -126,6 +128,7 @@ pub enum ChangeView<'a> {
     RouteRemove { route: &'a Route },
     NatRules { chains: &'a [String] },
     Service { name: &'a str, action: ServiceAction },
+    Boot { unit: &'a str, enable: bool },
     IpvsTable { service: &'a str, action: ServiceAction, differences: &'a [String] },
 }
 
@@ -141,6 +144,7 @@ pub fn change_views(h: &HostChanges) -> Vec<ChangeView<'_>> {
             Change::RouteRemove { route } => ChangeView::RouteRemove { route },
             Change::NatRules { chains, .. } => ChangeView::NatRules { chains },
             Change::Service { name, action, .. } => ChangeView::Service { name, action: *action },
+            Change::Boot { unit, enable } => ChangeView::Boot { unit, enable: *enable },
             Change::IpvsTable { service, action, differences, .. } => ChangeView::IpvsTable { service, action: *action, differences },
         })
         .collect()
@@ -151,6 +155,9 @@ pub fn host_changes(h: &HostChanges, with_diffs: bool) -> String {
     let roles: Vec<&str> = h.roles.iter().map(|r| r.as_str()).collect();
     let status = if h.changes.is_empty() { style("no changes").dim().to_string() } else { format!("{} change(s)", h.changes.len()) };
     let _ = writeln!(out, "{} ({}): {status}", style(&h.host).bold(), roles.join(", "));
+    if let (Some(p), false) = (&h.persistence, h.changes.is_empty()) {
+        let _ = writeln!(out, "  {}", style(format!("persistence: {}", p.describe())).dim());
+    }
     for c in &h.changes {
         let _ = writeln!(out, "  {}", change_line(c, &h.secrets));
         match (with_diffs, c) {

@@ -1,6 +1,6 @@
 //! `lvsctl status`'s table: one row per host (role, reachable, VIPs held, keepalived, the
-//! IPVS table against the topology, real servers' VIP/ARP, drift, problems), then one line
-//! per IPVS finding.
+//! IPVS table against the topology, real servers' VIP/ARP, drift, whether it survives a
+//! reboot, problems), then one line per IPVS finding.
 
 use std::fmt::Write;
 
@@ -30,7 +30,7 @@ pub fn table(rows: &[HostStatus]) -> String {
     let mut out = String::new();
     let cells: Vec<String> = rows.iter().map(ipvs_cell).collect();
     let w = cells.iter().map(String::len).max().unwrap_or(0).max("IPVS".len());
-    let _ = writeln!(out, "{:<12} {:<26} {:<9} {:<22} {:<10} {:<w$} {:<8} {:<5} PROBLEMS", "HOST", "ROLE", "REACHABLE", "HOLDS VIPS", "KEEPALIVED", "IPVS", "VIP/ARP", "DRIFT");
+    let _ = writeln!(out, "{:<12} {:<26} {:<9} {:<22} {:<10} {:<w$} {:<8} {:<5} {:<7} PROBLEMS", "HOST", "ROLE", "REACHABLE", "HOLDS VIPS", "KEEPALIVED", "IPVS", "VIP/ARP", "DRIFT", "REBOOT");
     for (r, ipvs) in rows.iter().zip(&cells) {
         let roles: Vec<&str> = r.roles.iter().map(|x| x.as_str()).collect();
         let yn = |b: Option<bool>, yes: &str, no: &str| b.map_or("-".to_string(), |b| if b { yes.to_string() } else { no.to_string() });
@@ -41,11 +41,11 @@ pub fn table(rows: &[HostStatus]) -> String {
         };
         let problems = match &r.error {
             Some(e) => e.clone(),
-            None => r.problems.join("; "),
+            None => r.problems.iter().chain(&r.reboot_notes).cloned().collect::<Vec<_>>().join("; "),
         };
         let _ = writeln!(
             out,
-            "{:<12} {:<26} {:<9} {:<22} {:<10} {:<w$} {:<8} {:<5} {}",
+            "{:<12} {:<26} {:<9} {:<22} {:<10} {:<w$} {:<8} {:<5} {:<7} {}",
             r.host,
             roles.join(", "),
             if r.reachable { "yes" } else { "NO" },
@@ -54,6 +54,7 @@ pub fn table(rows: &[HostStatus]) -> String {
             ipvs,
             yn(r.real_server_ok, "ok", "WRONG"),
             yn(r.drift, "yes", "no"),
+            yn(r.survives_reboot, "ok", "LOST"),
             problems
         );
     }

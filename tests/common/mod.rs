@@ -208,7 +208,15 @@ impl Lab {
     /// (what apply will do), so drift tests start from a converged cluster.
     pub fn converge_by_hand(&self, playbook: &str) {
         let dir = Scratch::new("converge");
-        let o = run(&["render", playbook, "--out", dir.path().to_str().unwrap()]);
+        // Rendered as lvsctl persists on the lab's hosts (network-scripts: tests/lab/lab.sh).
+        let inv = std::fs::read_to_string(repo().join("inventories/lab.yml"))
+            .unwrap()
+            .replace("ansible_user: root,", "ansible_user: root, lvsctl_persistence: network-scripts,")
+            .replace("../.lab/", &format!("{}/.lab/", repo().display()));
+        let inv_path = dir.path().join("inventory.yml");
+        std::fs::write(&inv_path, inv).unwrap();
+        let o = run(&["render", playbook, "-i", inv_path.to_str().unwrap(), "--out", dir.path().join("out").to_str().unwrap()]);
+        let dir = Scratch(dir.path().join("out"));
         assert!(o.status.success(), "{}", stderr(&o));
         for (host, _) in LAB_HOSTS {
             let hostdir = dir.path().join(host);

@@ -363,6 +363,14 @@ boot_host() {   # name ip
   if [[ -d /etc/default ]] && [[ ! -e /proc/net/ip_vs ]]; then
     printf '# lvslab: no IPVS in this kernel, VRRP only\nDAEMON_ARGS="-P"\n' >/etc/default/keepalived
   fi
+  # Lab hosts present themselves as RHEL/CentOS network-scripts hosts (the seed documents'
+  # world: a legacy `network` service enabled in runlevel 3), so lvsctl persists their VIPs
+  # in ifcfg files and the lab tests exercise that persistence live. (No systemd here: the
+  # systemd units are the VM lab's.) The script only exists; nothing runs it.
+  mkdir -p /etc/rc.d/init.d /etc/rc.d/rc3.d
+  printf '#!/bin/sh\n# lvslab: stands for the legacy network service of network-scripts hosts\nexit 0\n' >/etc/rc.d/init.d/network
+  chmod 755 /etc/rc.d/init.d/network
+  ln -sf ../init.d/network /etc/rc.d/rc3.d/S10network
   cp "$RUN_DIR/etc-hosts" /etc/hosts
   rm -f /etc/ssh/ssh_host_*_key /etc/ssh/ssh_host_*_key.pub
   install -m 600 "$hdir/ssh_host_ed25519_key" /etc/ssh/ssh_host_ed25519_key

@@ -26,25 +26,35 @@ fn offline_plan_lists_every_file_and_runtime_change_of_all_hosts() {
     assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
     let out = stdout(&o);
     for expected in [
-        "gw (router): 4 change(s)",
-        "lvs1 (master director): 6 change(s)",
-        "lvs2 (backup director): 6 change(s)",
-        "web1 (real server): 7 change(s)",
+        "gw (router): 9 change(s)",
+        "lvs1 (master director): 10 change(s)",
+        "lvs2 (backup director): 10 change(s)",
+        "web1 (real server): 9 change(s)",
+        // Offline, every host persists with systemd units (no facts to choose from).
+        "  persistence: systemd units (lvsctl-boot.service and its kin); default (no facts: set lvsctl_persistence to choose)",
         "+ file create /etc/keepalived/keepalived.conf (mode 0640",
-        "+ file create /etc/sysconfig/network-scripts/ifcfg-lo:0 (mode 0644",
+        "+ file create /etc/lvsctl/boot.sh (mode 0755",
+        "+ file create /etc/systemd/system/lvsctl-boot.service (mode 0644",
+        "+ file create /etc/systemd/system/lvsctl-nat.service (mode 0644",
         "+ file create /etc/lvsctl/router-nat.rules",
+        "+  try ip addr replace 10.77.0.100/32 dev lo label lo:0",
         "~ sysctl net.ipv4.conf.all.arp_ignore = 1",
         "~ sysctl net.ipv4.conf.eth0.send_redirects = 0",
         "~ sysctl net.ipv4.ip_forward = 1",
         "+ addr 10.77.0.100/32 dev lo label lo:0",
         "~ iptables nat: load chains LVSCTL-PREROUTING, LVSCTL-POSTROUTING",
         "~ service keepalived start",
+        "+ boot: enable keepalived",
+        "+ boot: enable lvsctl-boot.service",
+        "+ boot: enable lvsctl-nat.service",
         "+virtual_server 10.77.0.100 80 {",
         "+      auth_pass ********",
-        "Plan: 5 of 5 host(s) to change: 10 file(s) to create, 0 to update, 0 to delete; 20 runtime change(s).",
+        "Plan: 5 of 5 host(s) to change: 19 file(s) to create, 0 to update, 0 to delete; 28 runtime change(s).",
     ] {
         assert!(out.contains(expected), "missing `{expected}` in:\n{out}");
     }
+    // The VIPs persist through the boot script, not network-scripts files.
+    assert!(!out.contains("network-scripts"), "{out}");
     // ARP sysctls come before the VIP is bound.
     let web1 = &out[out.find("web1 (").unwrap()..];
     assert!(web1.find("arp_ignore").unwrap() < web1.find("+ addr").unwrap());
@@ -73,19 +83,25 @@ fn json_plan_parses_and_matches_the_text_plan() {
     let names: Vec<&str> = hosts.iter().map(|h| h["host"].as_str().unwrap()).collect();
     assert_eq!(names, ["gw", "lvs1", "lvs2", "web1", "web2"]);
     let total: usize = hosts.iter().map(|h| h["changes"].as_array().unwrap().len()).sum();
-    assert_eq!(total, 30);
-    assert_eq!(v["summary"]["files_create"], 10);
-    assert_eq!(v["summary"]["runtime"], 20);
+    assert_eq!(total, 47);
+    assert_eq!(v["summary"]["files_create"], 19);
+    assert_eq!(v["summary"]["runtime"], 28);
     let web1 = &hosts[3]["changes"];
     assert_eq!(web1[0]["kind"], "file");
     assert_eq!(web1[0]["action"], "create");
     assert!(web1.as_array().unwrap().iter().any(|c| c["kind"] == "address_add" && c["address"]["label"] == "lo:0"));
-    // The text plan shows the same number of changes per host.
+    assert!(web1.as_array().unwrap().iter().any(|c| c["kind"] == "boot" && c["unit"] == "lvsctl-boot.service" && c["enable"] == true), "{web1}");
+    // The text plan shows the same number of changes per host, in its header and as change
+    // lines (its `persistence:` line is not one).
     let text = stdout(&run(&["plan", MAIN, "--offline"]));
     for h in hosts {
         let line = format!("{} (", h["host"].as_str().unwrap());
         let n = h["changes"].as_array().unwrap().len();
         assert!(text.lines().any(|l| l.starts_with(&line) && l.ends_with(&format!("{n} change(s)"))), "{line} {n}\n{text}");
+        let block: Vec<&str> = text.lines().skip_while(|l| !l.starts_with(&line)).skip(1).take_while(|l| !l.is_empty()).collect();
+        let changes = block.iter().filter(|l| ["  + ", "  ~ ", "  - "].iter().any(|s| l.starts_with(s))).count();
+        assert_eq!(changes, n, "{line}\n{}", block.join("\n"));
+        assert_eq!(block.iter().filter(|l| l.starts_with("  persistence: ")).count(), 1, "{line}\n{}", block.join("\n"));
     }
 }
 

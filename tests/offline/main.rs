@@ -12,6 +12,7 @@
 mod common;
 
 mod bad_topologies;
+mod boot_units;
 mod cli;
 mod fixtures;
 mod fuzz;

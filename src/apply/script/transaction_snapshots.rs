@@ -26,7 +26,7 @@ fn snapshot_dir() -> PathBuf {
 /// The script with each sh library as one line naming it.
 fn snapshot_text(script: &str) -> String {
     let mut text = script.to_string();
-    for (lib, name) in [(crate::remote::LIBRARY, "src/remote/sh/lib.sh"), (LIBRARY, "src/remote/sh/transaction.sh")] {
+    for (lib, name) in [(crate::remote::LIBRARY, "src/remote/sh/lib.sh"), (crate::plan::persistence::RECOVER_LIBRARY, "src/remote/sh/recover.sh"), (LIBRARY, "src/remote/sh/transaction.sh")] {
         assert_eq!(text.matches(lib).count(), 1, "{name} is not embedded whole, once");
         text = text.replace(lib, &format!("# ({name}, embedded whole)\n"));
     }

@@ -733,6 +733,7 @@ impl Host {
                 }
             }
         }
+        f.enabled = self.state("enabled").lines().map(|u| (u.to_string(), true)).collect();
         f.services.insert("keepalived".into(), !self.state("keepalived.pids").trim().is_empty());
         f.services.insert("ipvsadm".into(), self.state("ipvs").lines().any(|l| l.starts_with("-A ")));
         f
@@ -891,7 +892,9 @@ fn run(host: &Host, shell: &Shell, changes: &HostChanges, break_lock: bool) -> R
 // ---- Checking a case ----
 
 /// The plan of `host` in an example playbook (each playbook planned once: a debug build takes
-/// tens of milliseconds to, and every case of it asks twice).
+/// tens of milliseconds to, and every case of it asks twice). The case table was written for
+/// network-scripts hosts (the ifcfg files of the seed documents' CentOS): its plans persist
+/// that way; a playbook named `NAME.yml#systemd` is planned with lvsctl's systemd units.
 fn plan_of(playbook: &str, host: &str) -> (HostPlan, Secrets) {
     type Planned = (Vec<HostPlan>, Secrets);
     static PLANNED: std::sync::OnceLock<std::sync::Mutex<BTreeMap<String, std::sync::Arc<Planned>>>> = std::sync::OnceLock::new();
@@ -899,8 +902,15 @@ fn plan_of(playbook: &str, host: &str) -> (HostPlan, Secrets) {
         let mut all = PLANNED.get_or_init(Default::default).lock().unwrap();
         all.entry(playbook.to_string())
             .or_insert_with(|| {
-                let cluster = crate::ipvs::testing::example(playbook);
-                std::sync::Arc::new((crate::plan::build(&cluster, &crate::render::Templates::new(None).unwrap()).unwrap(), Secrets::of(&cluster)))
+                let (name, backend) = match playbook.split_once('#') {
+                    Some((name, b)) => (name, crate::plan::persistence::Backend::parse(b).expect("a persistence backend")),
+                    None => (playbook, crate::plan::persistence::Backend::NetworkScripts),
+                };
+                let cluster = crate::ipvs::testing::example(name);
+                let templates = crate::render::Templates::new(None).unwrap();
+                let how = crate::plan::persistence::Persistence { backend, family: crate::plan::persistence::Family::Redhat, reason: "test".into() };
+                let plans = crate::plan::build(&cluster, &templates).unwrap().iter().map(|p| p.refinish(&how, &templates).unwrap()).collect();
+                std::sync::Arc::new((plans, Secrets::of(&cluster)))
             })
             .clone()
     };
@@ -1239,6 +1249,11 @@ fn every_host_of_every_example_playbook_applies_on_a_fresh_host() {
         for host in cluster.hosts.keys().filter(|h| !covered.contains(&(playbook.as_str(), h.as_str()))) {
             let name = leak(format!("a fresh {host} of {playbook}"));
             cases.push(Case { name, playbook: leak(playbook.clone()), host: leak(host.clone()), before: Before::Fresh, setup: &[], want: Want::Applied { generation: 1, log: &[] } });
+        }
+        // Every host again with lvsctl's systemd units (the offline default).
+        for host in cluster.hosts.keys() {
+            let name = leak(format!("a fresh {host} of {playbook} (systemd units)"));
+            cases.push(Case { name, playbook: leak(format!("{playbook}#systemd")), host: leak(host.clone()), before: Before::Fresh, setup: &[], want: Want::Applied { generation: 1, log: &[] } });
         }
     }
     assert!(cases.len() + covered.len() >= 38, "{} hosts", cases.len());

@@ -24,6 +24,7 @@ pub(super) fn request(files: &[&str], sysctls: &[(&str, &str)], services: &[&str
         services: strings(services),
         sysctl_values: sysctls.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect(),
         ipvs: false,
+        units: Vec::new(),
     }
 }
 
@@ -446,15 +447,23 @@ fn a_hand_edited_ipvsadm_table_is_reloaded() {
     let topo = crate::topology::Topology::load(&root.join("playbooks/dr-ipvsadm-single.yml"), &mut d).unwrap();
     let inv = crate::inventory::Inventory::load(&topo.inventory.as_ref().unwrap().value, &mut d).unwrap();
     let cluster = crate::model::Cluster::build(&topo, &inv, &mut d).unwrap();
-    let plans = crate::plan::build(&cluster, &crate::render::Templates::new(None).unwrap()).unwrap();
-    let plan = plans.iter().find(|p| p.host == "lvs1").unwrap();
+    let templates = crate::render::Templates::new(None).unwrap();
+    let plans = crate::plan::build(&cluster, &templates).unwrap();
+    // Recorded from a network-scripts host (the VIP in ifcfg-eth0:0).
+    let how = crate::plan::persistence::Persistence { backend: crate::plan::persistence::Backend::NetworkScripts, family: crate::plan::persistence::Family::Redhat, reason: "test".into() };
+    let plan = &plans.iter().find(|p| p.host == "lvs1").unwrap().refinish(&how, &templates).unwrap();
     let req = ProbeRequest::for_plan(plan);
-    assert_eq!(req, ipvsadm_director());
+    let mut want = ipvsadm_director();
+    want.files.insert(0, "/etc/lvsctl/boot.sh".into());
+    want.files.push("/etc/systemd/system/lvsctl-boot.service".into());
+    want.units = vec!["ipvsadm".into(), "lvsctl-boot.service".into()];
+    assert_eq!(req, want);
     let (facts, _) = parse(include_str!("../../../tests/probe/ipvsadm-engine.out"), &req).unwrap();
     let changes = changes::compute(plan, &facts, &Secrets::default()).changes;
-    let last = changes.last().unwrap();
+    // One IpvsTable change (the Boot changes come after it).
+    let tables: Vec<&Change> = changes.iter().filter(|c| matches!(c, Change::IpvsTable { .. })).collect();
     assert!(
-        matches!(last, Change::IpvsTable { service, action: crate::changes::ServiceAction::Reload, differences, .. }
+        matches!(tables[..], [Change::IpvsTable { service, action: crate::changes::ServiceAction::Reload, differences, .. }]
             if service == "ipvsadm" && differences == &["TCP 10.77.0.100:80 wrr: scheduler rr (want wrr)", "TCP 10.77.0.100:80 wrr: 10.77.0.29:80 not in the topology (Route weight 1)"]),
         "{changes:?}"
     );
@@ -481,6 +490,7 @@ fn real_server_plan() -> HostPlan {
         services: vec![],
         ipvs: vec![],
         kernel_modules: vec![],
+        ..HostPlan::new("web", "web1")
     }
 }
 

@@ -63,7 +63,15 @@ take_lock() {
   mkdir -p "$S/generations" 2>/dev/null || { out fail lock "cannot create $S"; rec end; exit 3; }
   chmod 700 "$S" "$S/generations"
   if ! mkdir "$S/lock" 2>/dev/null; then
-    if [ "$BREAK_LOCK" = 1 ]; then
+    if lock_stale; then
+      # Taken in an earlier boot: its holder died with the host (a power cut). Its generation,
+      # if it was still applying, is rolled back first (lvsctl-boot.service does the same at
+      # boot where it is installed).
+      out stale-lock "$(cat "$S/lock/holder" 2>/dev/null)"
+      recover_generation | while IFS= read -r l; do out warn "recovery: $l"; done
+      rm -rf "$S/lock"
+      mkdir "$S/lock" 2>/dev/null || { out fail lock "cannot take the lock"; rec end; exit 3; }
+    elif [ "$BREAK_LOCK" = 1 ]; then
       out broke-lock "$(cat "$S/lock/holder" 2>/dev/null)"
       rm -rf "$S/lock"
       mkdir "$S/lock" 2>/dev/null || { out fail lock "cannot take the lock"; rec end; exit 3; }
@@ -74,6 +82,8 @@ take_lock() {
     fi
   fi
   printf '%s since %s\n' "$HOLDER" "$(date -u +%Y-%m-%dT%H:%M:%SZ)" >"$S/lock/holder"
+  # The boot the lock belongs to: a lock of an earlier boot is stale (lock_stale).
+  cat "$ROOT/proc/sys/kernel/random/boot_id" >"$S/lock/boot_id" 2>/dev/null
   out step lock
 }
 
@@ -103,6 +113,7 @@ begin_generation() {
   while [ -e "$S/generations/$N" ]; do N=$((N + 1)); done
   G="$S/generations/$N"
   mkdir -p "$G/backup" || die backup "cannot create $G"
+  echo "$N" >"$S/lock/generation"
   date -u +%Y-%m-%dT%H:%M:%SZ >"$G/time"
   printf '%s\n' "$HOLDER" >"$G/holder"
   : >"$G/existed"; : >"$G/created"; : >"$G/sysctl.before"; : >"$G/addr.added"; : >"$G/routes.changed"; : >"$G/modes"
@@ -128,6 +139,8 @@ save_sysctl() {
 store_record() {
   printf '%s' "$1" | base64 -d >"$G/record.json" || die backup 'cannot store the generation record'
   echo applying >"$G/status"
+  # On disk before any file is replaced: a power cut from here on is rolled back from them.
+  sync
   out step "backup $N"
 }
 
@@ -140,6 +153,9 @@ candidate() { # path mode owner group base64
   sync "$c" 2>/dev/null || sync
 }
 install_candidate() { mv -f "$(cand "$1")" "$ROOT$1" || fail "cannot rename into $1"; }
+# The renames on disk (a file is whole either way: old or new content, never a mix).
+installed() { sync; }
+daemon_reload() { echo reload >"$G/daemon-reload"; ! systemd || run install systemctl daemon-reload; }
 remove_file() { run install rm -f "$ROOT$1"; }
 validate_keepalived() { run validate keepalived -t -e -f "$(cand "$1")"; }
 validate_nat() {
@@ -195,6 +211,31 @@ service_do() { # name action [rules file]
   fi </dev/null >>"$G/log" 2>&1 || { STEP=activate; fail "service $1 $2 failed (see $G/log)"; }
 }
 
+# boot_ctl NAME enable|disable: at boot, through the host's init system.
+boot_ctl() {
+  if systemd; then systemctl "$2" "$1"
+  elif command -v update-rc.d >/dev/null 2>&1; then update-rc.d "$1" "$2"
+  elif command -v chkconfig >/dev/null 2>&1; then if [ "$2" = enable ]; then chkconfig "$1" on; else chkconfig "$1" off; fi
+  elif command -v rc-update >/dev/null 2>&1; then if [ "$2" = enable ]; then rc-update add "$1" default; else rc-update del "$1" default; fi
+  else echo "no init system tool (systemctl, update-rc.d, chkconfig, rc-update)"; return 1; fi
+}
+boot_enable() {
+  echo "enable $1" >>"$G/boot"
+  boot_ctl "$1" enable </dev/null >>"$G/log" 2>&1 || { STEP=activate; fail "cannot enable $1 at boot (see $G/log)"; }
+}
+boot_disable() {
+  echo "disable $1" >>"$G/boot"
+  boot_ctl "$1" disable </dev/null >>"$G/log" 2>&1 || { STEP=install; fail "cannot disable $1 at boot (see $G/log)"; }
+}
+
+verify_enabled() {
+  if systemd; then systemctl is-enabled --quiet "$1" 2>/dev/null || fail "$1 is not enabled at boot"; fi
+}
+verify_ipvs() {
+  want=$(grep -E '^-[Aa] ' "$ROOT$1" | sort)
+  have=$(ipvsadm -Sn 2>/dev/null | sort)
+  [ "$want" = "$have" ] || fail "the kernel's IPVS table is not what $1 holds: $(printf '%s\n' "$have" | tr '\n' ';')"
+}
 verify_sysctl() { v=$(cat "$ROOT$1" 2>/dev/null); [ "$v" = "$2" ] || fail "$1 is '$v', not $2"; }
 verify_addr() { ip -o -4 addr show dev "$2" up 2>/dev/null | grep -q " inet $1 " || fail "$1 is not on $2 (or $2 is down)"; }
 verify_chain() { iptables -t nat -S "$1" >/dev/null 2>&1 || fail "chain $1 is missing"; }
@@ -220,6 +261,15 @@ restore_file() {
 }
 rollback() {
   out step rollback
+  # Boot links first: disabling needs the unit file this generation may have created.
+  if [ -f "$G/boot" ]; then
+    while read -r what u; do
+      case $what in
+        enable) boot_ctl "$u" disable ;;
+        disable) boot_ctl "$u" enable ;;
+      esac </dev/null >>"$G/log" 2>&1 || out warn "could not undo: $what $u at boot"
+    done <"$G/boot"
+  fi
   while IFS= read -r f; do [ -n "$f" ] && rm -f "$(cand "$f")"; done <"$G/existed"
   while IFS= read -r f; do [ -n "$f" ] && rm -f "$(cand "$f")" "$ROOT$f"; done <"$G/created"
   while IFS= read -r f; do [ -n "$f" ] && restore_file "$f"; done <"$G/existed"
@@ -248,6 +298,7 @@ rollback() {
     if [ -n "$r" ]; then ip route replace $r 2>/dev/null
     elif grep -qxF -- "$d" "$G/routes.changed"; then ip route del "$d" 2>/dev/null; fi
   done
+  if [ -f "$G/daemon-reload" ] && systemd; then systemctl daemon-reload >>"$G/log" 2>&1; fi
   if [ -f "$G/nat.loaded" ]; then
     # shellcheck disable=SC2013 # chain names: words
     for c in $(cat "$G/nat.loaded"); do
@@ -297,6 +348,7 @@ finish_generation() { # manifest-json managed-files
   { printf '%s' "$2" >"$S/managed-files.new" && mv -f "$S/managed-files.new" "$S/managed-files"; } || fail "cannot write the managed-files list"
   { echo "$N" >"$S/generation.new" && mv -f "$S/generation.new" "$S/generation"; } || fail "cannot write the generation number"
   echo applied >"$G/status"
+  sync
   unlock
   out 'done' "$N"
   rec end

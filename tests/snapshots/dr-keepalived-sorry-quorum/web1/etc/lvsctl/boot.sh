@@ -1,0 +1,91 @@
+#!/bin/sh
+# Managed by lvsctl (cluster web, host web1): what `lvsctl apply` sets at
+# runtime, set again at boot by lvsctl's units (never run it by hand while an apply runs).
+#   boot.sh early     lvsctl-boot.service: roll back an apply a power cut interrupted, then
+#                     the VIPs on lo and tunl0 (after systemd-sysctl: ARP sysctls first)
+#   boot.sh network   lvsctl-network.service: addresses on configured interfaces, routes
+#   boot.sh nat       lvsctl-nat.service: the router's nat chains (--noflush)
+# shellcheck shell=sh
+# shellcheck disable=SC2317 # the phases are called by name ("$1")
+PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin
+ROOT=
+S=/var/lib/lvsctl
+rc=0
+try() { "$@" || { echo "lvsctl boot: failed: $*" >&2; rc=1; }; }
+
+# lvsctl crash recovery: an apply cut short by a power loss (or a crash of the host) left its
+# generation `applying` under a lock taken in an earlier boot. Its files go back to what the
+# generation's backup holds (those it created are removed), with lvsctl's state files, so the
+# host holds exactly the previous generation. Run at boot by lvsctl-boot.service (before
+# anything reads the files) and by the next apply when it finds such a lock.
+# Reads S (the state directory) and ROOT. Prints one line per file restored or removed.
+# shellcheck shell=sh
+
+# lock_stale: the lock was taken in an earlier boot (its holder cannot be running).
+lock_stale() {
+  lb=
+  { read -r lb <"$S/lock/boot_id"; } 2>/dev/null || return 1
+  cb=
+  { read -r cb <"$ROOT/proc/sys/kernel/random/boot_id"; } 2>/dev/null || return 1
+  [ -n "$lb" ] && [ "$lb" != "$cb" ]
+}
+
+# recover_generation: roll back the files of the generation a stale lock was applying.
+recover_generation() {
+  rn=
+  { read -r rn <"$S/lock/generation"; } 2>/dev/null || return 0
+  rg="$S/generations/$rn"
+  rs=
+  { read -r rs <"$rg/status"; } 2>/dev/null
+  [ "$rs" = applying ] || return 0
+  for list in existed created; do
+    while IFS= read -r f; do
+      [ -n "$f" ] || continue
+      rm -f "$(dirname "$ROOT$f")/.lvsctl-new.$(basename "$f")"
+      if [ "$list" = created ]; then
+        [ ! -e "$ROOT$f" ] || { rm -f "$ROOT$f" && echo "removed $f"; }
+      elif ! cmp -s "$rg/backup$f" "$ROOT$f"; then
+        rm_mode=$(sed -n "s|^\([0-7]*\) $f\$|\1|p" "$rg/modes" | head -n 1)
+        rcand="$(dirname "$ROOT$f")/.lvsctl-new.$(basename "$f")"
+        cp -p "$rg/backup$f" "$rcand" && chmod "${rm_mode:-600}" "$rcand" && mv -f "$rcand" "$ROOT$f" && echo "restored $f"
+      fi
+    done <"$rg/$list"
+  done
+  for f in manifest.json managed-files generation; do
+    rm -f "$S/$f.new"
+    if [ -f "$rg/$f.before" ]; then mv -f "$rg/$f.before" "$S/$f"; elif [ -f "$rg/$f.absent" ]; then rm -f "$S/$f"; fi
+  done
+  echo rolled-back >"$rg/status"
+  echo "recovered generation $rn: rolled back after an interrupted apply (lock of an earlier boot)" >>"$rg/log"
+  sync
+  echo "generation $rn rolled back"
+}
+
+early() {
+  if [ -d "$S/lock" ] && lock_stale; then
+    restored=$(recover_generation)
+    if [ -n "$restored" ]; then
+      printf '%s\n' "$restored"
+      # The files were read before this unit ran: load the restored ones.
+      case $restored in *"/etc/sysctl.d/90-lvsctl.conf"*) try sysctl -q -p /etc/sysctl.d/90-lvsctl.conf ;; esac
+    fi
+  fi
+  try ip addr replace 10.77.0.100/32 dev lo label lo:0
+  try ip addr replace 10.77.0.101/32 dev lo label lo:1
+  try ip addr replace 10.77.0.102/32 dev lo label lo:2
+  :
+}
+
+network() {
+  :
+}
+
+nat() {
+  :
+}
+
+case ${1-} in
+  early|network|nat) "$1" ;;
+  *) echo "usage: $0 early|network|nat" >&2; exit 2 ;;
+esac
+exit "$rc"
