@@ -309,7 +309,9 @@ pub fn compute(plan: &HostPlan, facts: &Facts, secrets: &Secrets) -> HostChanges
             changes.push(Change::Boot { unit: unit.clone(), enable: false });
         }
     }
-    for unit in &plan.boot_units {
+    // A masked unit is the operator's decision: enabling it would fail; `live::fact_warnings`
+    // says so and `status` shows the host would not come back whole.
+    for unit in plan.boot_units.iter().filter(|u| !facts.masked.contains(u)) {
         if !facts.enabled.get(unit).copied().unwrap_or(false) {
             changes.push(Change::Boot { unit: unit.clone(), enable: true });
         }

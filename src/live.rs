@@ -103,10 +103,8 @@ pub fn fact_warnings(plan: &HostPlan, facts: &Facts) -> Vec<String> {
     if let Some(p) = plan.persistence.as_ref().filter(|p| p.backend == crate::plan::persistence::Backend::None) {
         w.push(format!("persistence: none ({}): lvsctl's addresses, routes and chains will not survive a reboot (set lvsctl_persistence)", p.reason));
     }
-    for (unit, _) in facts.enabled.iter().filter(|(u, _)| plan.boot_units.contains(u)) {
-        if facts.boot.init.as_deref() == Some("systemd") && unit_masked(facts, unit) {
-            w.push(format!("{unit} is masked: it will not start at boot (systemctl unmask {unit})"));
-        }
+    for unit in plan.boot_units.iter().filter(|u| unit_masked(facts, u)) {
+        w.push(format!("{unit} is masked: lvsctl leaves it so, and it will not start at boot (`systemctl unmask {unit}`, then apply again)"));
     }
     let keepalived = plan.services.iter().any(|s| s.name == "keepalived");
     if keepalived && !facts.keepalived.installed {

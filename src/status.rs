@@ -84,6 +84,7 @@ pub fn status(cluster: &Cluster, plan: &HostPlan, i: &HostInspection) -> HostSta
     let facts: &Facts = &ins.facts;
     s.drift = Some(!ins.changes.changes.is_empty());
     s.reboot_notes = reboot_notes(&ins.changes);
+    s.reboot_notes.extend(facts.masked.iter().filter(|u| plan.boot_units.contains(u)).map(|u| format!("{u} is masked")));
     s.survives_reboot = Some(s.reboot_notes.is_empty());
     if let Some(d) = cluster.director(&plan.host) {
         s.holds_vips = cluster.vips().iter().filter(|v| facts.addresses.iter().any(|a| a.ip == **v && a.dev == d.interface)).map(|v| v.to_string()).collect();
