@@ -348,34 +348,3 @@ fn network_scripts(p: &mut HostPlan, templates: &Templates) -> Result<()> {
     }
     Ok(())
 }
-
-/// Every file any persistence could give this plan: the probe reads them all, so that the
-/// choice made from its facts finds the files it needs already probed (one round trip).
-pub fn candidate_paths(p: &HostPlan, templates: &Templates) -> Result<Vec<String>> {
-    let mut paths = Vec::new();
-    for backend in Backend::ALL {
-        for family in Family::ALL {
-            let mut q = p.unfinished();
-            finish(&mut q, &Persistence { backend, family, reason: String::new() }, templates)?;
-            paths.extend(q.files.into_iter().map(|f| f.path));
-        }
-    }
-    paths.sort();
-    paths.dedup();
-    Ok(paths)
-}
-
-/// The units every persistence could enable on this plan (the probe asks each one's state).
-pub fn candidate_units(p: &HostPlan, templates: &Templates) -> Result<Vec<String>> {
-    let mut units = Vec::new();
-    for backend in Backend::ALL {
-        for family in Family::ALL {
-            let mut q = p.unfinished();
-            finish(&mut q, &Persistence { backend, family, reason: String::new() }, templates)?;
-            units.extend(q.boot_units);
-        }
-    }
-    units.sort();
-    units.dedup();
-    Ok(units)
-}

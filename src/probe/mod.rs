@@ -129,7 +129,7 @@ pub struct ProbeRequest {
     pub sysctl_values: BTreeMap<String, String>,
     /// Read the kernel's IPVS table (directors; also whenever `services` has `ipvsadm`).
     pub ipvs: bool,
-    /// Units whose boot-time state is wanted (`plan::persistence::candidate_units`).
+    /// Units whose boot-time state is wanted (the plan's and its alternatives' `boot_units`).
     pub units: Vec<String>,
 }
 

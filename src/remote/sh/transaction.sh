@@ -1,5 +1,6 @@
 # lvsctl apply transaction library (embedded by src/apply/script.rs, which appends the calls).
-# The caller has set ROOT, PATH and S (src/remote/mod.rs), HOLDER and BREAK_LOCK.
+# The caller has set ROOT, PATH and S (src/remote/mod.rs), HOLDER and BREAK_LOCK, and
+# included src/remote/sh/recover.sh (the stale-lock recovery, restore_backup, restore_state).
 # Host paths are given as on the host (/etc/...); every access goes through "$ROOT".
 # shellcheck shell=sh
 # shellcheck disable=SC2034 # variables set here are read by the generated part
@@ -249,15 +250,12 @@ restore_file() {
   # A file with its content as before (untouched: the failure came before install; or a
   # mode-only update) gets its mode back; otherwise the backup goes back by the same atomic
   # rename. A failed restore leaves no candidate behind.
-  m=$(sed -n "s|^\([0-7]*\) $1\$|\1|p" "$G/modes" | head -1)
   if cmp -s "$G/backup$1" "$ROOT$1" 2>/dev/null; then
+    m=$(backup_mode "$G" "$1")
     chmod "${m:-600}" "$ROOT$1" || out warn "could not restore the mode of $1"
     return 0
   fi
-  c=$(cand "$1")
-  if cp -p "$G/backup$1" "$c" 2>/dev/null && chmod "${m:-600}" "$c" && mv -f "$c" "$ROOT$1"; then return 0; fi
-  rm -f "$c"
-  out warn "could not restore $1 (its backup is $G/backup$1)"
+  restore_backup "$G" "$1" || out warn "could not restore $1 (its backup is $G/backup$1)"
 }
 rollback() {
   out step rollback
@@ -326,19 +324,13 @@ rollback() {
     fi
   fi
   # The record step's files, as they were (kept as .before) or absent.
-  if [ "$STEP" = record ]; then
-    for f in $STATE_FILES; do
-      rm -f "$S/$f.new"
-      if [ -f "$G/$f.before" ]; then mv -f "$G/$f.before" "$S/$f"; elif [ -f "$G/$f.absent" ]; then rm -f "$S/$f"; fi
-    done
-  fi
+  if [ "$STEP" = record ]; then restore_state "$G"; fi
 }
 
 # Record: the manifest for the next plan, the list the probe reads, the generation number.
 # Three renames: the files as they were are kept first, so a rollback of this step puts back
 # all three (a manifest of the failed generation would make the next plan remove the wrong
 # things).
-STATE_FILES='manifest.json managed-files generation'
 finish_generation() { # manifest-json managed-files
   step record
   for f in $STATE_FILES; do

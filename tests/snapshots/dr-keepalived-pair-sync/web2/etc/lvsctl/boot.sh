@@ -18,7 +18,7 @@ try() { "$@" || { echo "lvsctl boot: failed: $*" >&2; rc=1; }; }
 # generation's backup holds (those it created are removed), with lvsctl's state files, so the
 # host holds exactly the previous generation. Run at boot by lvsctl-boot.service (before
 # anything reads the files) and by the next apply when it finds such a lock.
-# Reads S (the state directory) and ROOT. Prints one line per file restored or removed.
+# Reads S (the state directory) and ROOT; the transaction uses its restore functions too. Prints one line per file restored or removed.
 # shellcheck shell=sh
 
 # lock_stale: the lock was taken in an earlier boot (its holder cannot be running).
@@ -28,6 +28,32 @@ lock_stale() {
   cb=
   { read -r cb <"$ROOT/proc/sys/kernel/random/boot_id"; } 2>/dev/null || return 1
   [ -n "$lb" ] && [ "$lb" != "$cb" ]
+}
+
+# backup_mode G F: the mode host file F had when generation G backed it up.
+backup_mode() { sed -n "s|^\([0-7]*\) $2\$|\1|p" "$1/modes" | head -n 1; }
+
+# restore_backup G F: host file F back to generation G's backup, by an atomic rename of a copy
+# next to it, with its mode as it was; no copy is left behind when that fails.
+restore_backup() {
+  rb_cand="$(dirname "$ROOT$2")/.lvsctl-new.$(basename "$2")"
+  rb_mode=$(backup_mode "$1" "$2")
+  cp -p "$1/backup$2" "$rb_cand" 2>/dev/null && chmod "${rb_mode:-600}" "$rb_cand" && mv -f "$rb_cand" "$ROOT$2" && return 0
+  rm -f "$rb_cand"
+  return 1
+}
+
+# lvsctl's state files: the manifest the next plan compares with, the list the probe reads,
+# the generation number (written by the transaction's record step).
+STATE_FILES='manifest.json managed-files generation'
+
+# restore_state G: lvsctl's state files as they were before generation G's record step (kept
+# as .before, or noted .absent); nothing when that step had not begun.
+restore_state() {
+  for rs_f in $STATE_FILES; do
+    rm -f "$S/$rs_f.new"
+    if [ -f "$1/$rs_f.before" ]; then mv -f "$1/$rs_f.before" "$S/$rs_f"; elif [ -f "$1/$rs_f.absent" ]; then rm -f "$S/$rs_f"; fi
+  done
 }
 
 # recover_generation: roll back the files of the generation a stale lock was applying.
@@ -45,16 +71,11 @@ recover_generation() {
       if [ "$list" = created ]; then
         [ ! -e "$ROOT$f" ] || { rm -f "$ROOT$f" && echo "removed $f"; }
       elif ! cmp -s "$rg/backup$f" "$ROOT$f"; then
-        rm_mode=$(sed -n "s|^\([0-7]*\) $f\$|\1|p" "$rg/modes" | head -n 1)
-        rcand="$(dirname "$ROOT$f")/.lvsctl-new.$(basename "$f")"
-        cp -p "$rg/backup$f" "$rcand" && chmod "${rm_mode:-600}" "$rcand" && mv -f "$rcand" "$ROOT$f" && echo "restored $f"
+        restore_backup "$rg" "$f" && echo "restored $f"
       fi
     done <"$rg/$list"
   done
-  for f in manifest.json managed-files generation; do
-    rm -f "$S/$f.new"
-    if [ -f "$rg/$f.before" ]; then mv -f "$rg/$f.before" "$S/$f"; elif [ -f "$rg/$f.absent" ]; then rm -f "$S/$f"; fi
-  done
+  restore_state "$rg"
   echo rolled-back >"$rg/status"
   echo "recovered generation $rn: rolled back after an interrupted apply (lock of an earlier boot)" >>"$rg/log"
   sync
