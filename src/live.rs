@@ -88,11 +88,6 @@ pub async fn probe_host(session: &Session, plan: &HostPlan, secrets: &Secrets) -
     Ok((facts, changes, warnings))
 }
 
-/// A unit the probe found masked (recorded as not enabled, state in `facts.masked`).
-fn unit_masked(facts: &Facts, unit: &str) -> bool {
-    facts.masked.iter().any(|u| u == unit)
-}
-
 /// Things about a host that a plan cannot fix by itself but the operator must know.
 pub fn fact_warnings(plan: &HostPlan, facts: &Facts) -> Vec<String> {
     let mut w = Vec::new();
@@ -103,7 +98,7 @@ pub fn fact_warnings(plan: &HostPlan, facts: &Facts) -> Vec<String> {
     if let Some(p) = plan.persistence.as_ref().filter(|p| p.backend == crate::plan::persistence::Backend::None) {
         w.push(format!("persistence: none ({}): lvsctl's addresses, routes and chains will not survive a reboot (set lvsctl_persistence)", p.reason));
     }
-    for unit in plan.boot_units.iter().filter(|u| unit_masked(facts, u)) {
+    for unit in plan.boot_units.iter().filter(|u| facts.masked.contains(u)) {
         w.push(format!("{unit} is masked: lvsctl leaves it so, and it will not start at boot (`systemctl unmask {unit}`, then apply again)"));
     }
     let keepalived = plan.services.iter().any(|s| s.name == "keepalived");

@@ -78,6 +78,12 @@ pub enum FileKind {
 }
 
 impl FileKind {
+    /// Written by `persistence::finish`, never by a role builder (so `unfinished` can take
+    /// them out again).
+    pub fn is_boot(self) -> bool {
+        matches!(self, FileKind::SystemdUnit | FileKind::BootScript | FileKind::Ifcfg | FileKind::Route | FileKind::IpvsadmRules | FileKind::IpvsadmDefault)
+    }
+
     /// The kind of a file lvsctl writes at `path` (the naming lives in the role builders'
     /// constants; this reads it back, e.g. for a previous render or an old record).
     pub fn of_path(path: &str) -> Option<FileKind> {
@@ -191,9 +197,6 @@ pub struct HostPlan {
     /// `for_facts` takes once the host's facts are known (`with_alternatives`).
     #[serde(skip)]
     pub alternatives: Vec<HostPlan>,
-    /// The files `persistence::finish` added (taken out again by `unfinished`).
-    #[serde(skip)]
-    pub(crate) finished_files: Vec<String>,
 }
 
 impl HostPlan {
@@ -216,7 +219,6 @@ impl HostPlan {
             purposes: BTreeMap::new(),
             wanted: (None, None),
             alternatives: Vec::new(),
-            finished_files: Vec::new(),
         }
     }
 
@@ -240,12 +242,8 @@ impl HostPlan {
         match self.alternatives.iter().find(|a| a.persistence.as_ref().is_some_and(|p| p.backend == how.backend && p.family == how.family)) {
             Some(alt) => {
                 let mut p = alt.clone();
-                // Without systemd nothing would run lvsctl's units: not written, not enabled.
                 if facts.boot.init.as_deref().is_some_and(|i| i != "systemd") {
-                    let gone = |f: &ManagedFile| matches!(f.kind, FileKind::SystemdUnit | FileKind::BootScript);
-                    p.finished_files.retain(|path| !p.files.iter().any(|f| &f.path == path && gone(f)));
-                    p.files.retain(|f| !gone(f));
-                    p.boot_units.retain(|u| !u.starts_with("lvsctl-"));
+                    persistence::without_units(&mut p);
                 }
                 p.persistence = Some(how);
                 p
@@ -257,13 +255,12 @@ impl HostPlan {
     /// The plan as the role builders made it, before `persistence::finish`.
     pub fn unfinished(&self) -> HostPlan {
         let mut p = self.clone();
-        p.files.retain(|f| !self.finished_files.contains(&f.path));
+        p.files.retain(|f| !f.kind.is_boot());
         if p.ipvsadm_rules.is_some() {
             p.services.retain(|s| s.name != "ipvsadm");
         }
         p.persistence = None;
         p.boot_units.clear();
-        p.finished_files.clear();
         p.alternatives.clear();
         p
     }
@@ -293,13 +290,7 @@ impl HostPlan {
         }
     }
 
-    /// A file `persistence::finish` adds.
-    fn add_boot_file(&mut self, path: String, content: String, mode: u32) {
-        self.finished_files.push(path.clone());
-        self.add_file(path, content, mode, false);
-    }
-
-    fn add_file(&mut self, path: String, content: String, mode: u32, secret: bool) {
+    pub(crate) fn add_file(&mut self, path: String, content: String, mode: u32, secret: bool) {
         let kind = FileKind::of_path(&path).expect("every file a role builder writes has a kind");
         self.files.push(ManagedFile { path, kind, content, mode, owner: "root".into(), group: "root".into(), secret });
     }

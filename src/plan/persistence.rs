@@ -225,11 +225,11 @@ pub fn finish(p: &mut HostPlan, how: &Persistence, templates: &Templates) -> Res
     }
     if let Some(rules) = p.ipvsadm_rules.clone() {
         let path = how.family.ipvsadm_rules();
-        p.add_boot_file(path.into(), rules, 0o600);
+        p.add_file(path.into(), rules, 0o600, false);
         p.services.push(Service { name: "ipvsadm".into(), reload_on: vec![path.into()], rules_file: Some(path.into()) });
         if how.family == Family::Debian {
             let text = format!("# Managed by lvsctl (cluster {cluster}): Debian's ipvsadm init script loads\n# {DEBIAN_IPVSADM_RULES} at boot only with AUTO=\"true\".\nAUTO=\"true\"\nDAEMON=\"none\"\n");
-            p.add_boot_file(DEBIAN_IPVSADM_DEFAULT.into(), text, 0o644);
+            p.add_file(DEBIAN_IPVSADM_DEFAULT.into(), text, 0o644, false);
         }
         p.boot_units.push("ipvsadm".into());
     }
@@ -311,7 +311,7 @@ pub fn finish(p: &mut HostPlan, how: &Persistence, templates: &Templates) -> Res
         p.boot_units.push(NAT_UNIT.into());
     }
     for (path, content, mode) in files {
-        p.add_boot_file(path, content, mode);
+        p.add_file(path, content, mode, false);
     }
     if ifcfg {
         network_scripts(p, templates)?;
@@ -344,7 +344,14 @@ fn network_scripts(p: &mut HostPlan, templates: &Templates) -> Result<()> {
         files.push((format!("{NETWORK_SCRIPTS}/route-{}", r.dev), templates.render("route.j2", Ctx { cluster: &p.cluster, gateway: r.via, device: &r.dev })?));
     }
     for (path, content) in files {
-        p.add_boot_file(path, content, 0o644);
+        p.add_file(path, content, 0o644, false);
     }
     Ok(())
+}
+
+/// A host without systemd: nothing would run lvsctl's units, so they and their script are
+/// neither written nor enabled (the network-scripts files and the daemons stay).
+pub fn without_units(p: &mut HostPlan) {
+    p.files.retain(|f| !matches!(f.kind, super::FileKind::SystemdUnit | super::FileKind::BootScript));
+    p.boot_units.retain(|u| !u.starts_with("lvsctl-"));
 }
