@@ -325,6 +325,11 @@ fn reweigh(lab: &VmLab, c: &Case) {
     eprintln!("vmlab {}: weights 3:1: {r}", c.playbook);
     assert_eq!(r["failed"], 0, "{r}");
     assert!(w2 > 0.0 && (2.7..=3.3).contains(&(w1 / w2)), "{}: web1:web2 = {w1}:{w2}, want 3:1 within ±10 %", c.playbook);
+    // Back to the row's topology, which the later steps (the reboot) check against.
+    let o = lab.lvsctl(&["apply", &format!("playbooks/{}", c.playbook), "-i", c.inventory, "--yes"]);
+    assert!(o.status.success(), "apply of the row's weights again:\n{}{}", stdout(&o), stderr(&o));
+    let want: Vec<String> = c.table.iter().map(|s| s.to_string()).collect();
+    assert!(wait_until(Duration::from_secs(20), || lab.ipvs(master) == want).is_some(), "{:?}", lab.ipvs(master));
 }
 
 /// Connections IPVS counted on a director (`ipvsadm -Ln --stats`, summed over services).
