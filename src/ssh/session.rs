@@ -270,56 +270,68 @@ impl Session {
     /// (apply's progress). A connection that dies mid-way is an error; what was received
     /// until then has been passed to `on_line`.
     pub async fn run_script_streaming(&self, script: &str, mut on_line: impl FnMut(&str)) -> Result<ExecOutput, SshError> {
-        self.execs.fetch_add(1, Ordering::Relaxed);
-        let mut channel = self.handle.channel_open_session().await.map_err(|e| self.protocol(e))?;
-        channel.exec(true, self.script_command()).await.map_err(|e| self.protocol(e))?;
-        channel.data(script.as_bytes()).await.map_err(|e| self.protocol(e))?;
-        channel.eof().await.map_err(|e| self.protocol(e))?;
-        let (mut stdout, mut stderr, mut status, mut pending) = (Vec::new(), Vec::new(), None, Vec::<u8>::new());
-        while let Some(msg) = channel.wait().await {
-            match msg {
-                ChannelMsg::Data { data } => {
-                    stdout.extend_from_slice(&data);
-                    pending.extend_from_slice(&data);
-                    while let Some(nl) = pending.iter().position(|b| *b == b'\n') {
-                        let line: Vec<u8> = pending.drain(..=nl).collect();
-                        on_line(String::from_utf8_lossy(&line[..line.len() - 1]).as_ref());
-                    }
+        let mut pending = Vec::<u8>::new();
+        let out = self
+            .channel(&self.script_command(), script.as_bytes(), |data| {
+                pending.extend_from_slice(data);
+                while let Some(nl) = pending.iter().position(|b| *b == b'\n') {
+                    let line: Vec<u8> = pending.drain(..=nl).collect();
+                    on_line(String::from_utf8_lossy(&line[..line.len() - 1]).as_ref());
                 }
-                ChannelMsg::ExtendedData { data, ext: 1 } => stderr.extend_from_slice(&data),
-                ChannelMsg::ExitStatus { exit_status } => status = Some(exit_status),
-                _ => {}
-            }
-        }
+            })
+            .await?;
         if !pending.is_empty() {
             on_line(String::from_utf8_lossy(&pending).as_ref());
         }
-        if status.is_none() {
+        if out.status.is_none() {
             return Err(self.protocol("the connection closed before the remote script finished"));
         }
-        Ok(ExecOutput { status, stdout: String::from_utf8_lossy(&stdout).into_owned(), stderr: String::from_utf8_lossy(&stderr).into_owned() })
+        Ok(out)
     }
 
     /// One exec request on a new channel of this connection, `stdin` sent then closed.
     pub async fn exec(&self, command: &str, stdin: &[u8]) -> Result<ExecOutput, SshError> {
+        self.channel(command, stdin, |_| {}).await
+    }
+
+    /// `command` on a new channel: `stdin` is sent (then EOF) while the output is read, not
+    /// before it. A remote command that ends without reading all of its input (or whose
+    /// channel closes early) then ends the exec instead of leaving the send waiting for a
+    /// window the remote will never open again (an apply once hung for 28 minutes in the VM
+    /// lab with the host's transaction long done). `on_stdout` sees each chunk as it comes.
+    async fn channel(&self, command: &str, stdin: &[u8], mut on_stdout: impl FnMut(&[u8])) -> Result<ExecOutput, SshError> {
         self.execs.fetch_add(1, Ordering::Relaxed);
-        let mut channel = self.handle.channel_open_session().await.map_err(|e| self.protocol(e))?;
+        let channel = self.handle.channel_open_session().await.map_err(|e| self.protocol(e))?;
         channel.exec(true, command).await.map_err(|e| self.protocol(e))?;
-        if !stdin.is_empty() {
-            channel.data(stdin).await.map_err(|e| self.protocol(e))?;
-        }
-        channel.eof().await.map_err(|e| self.protocol(e))?;
-        let (mut stdout, mut stderr, mut status) = (Vec::new(), Vec::new(), None);
+        let (mut read, write) = channel.split();
+        let send = async {
+            if !stdin.is_empty() {
+                write.data(stdin).await?;
+            }
+            write.eof().await
+        };
+        tokio::pin!(send);
+        let (mut sent, mut stdout, mut stderr, mut status) = (false, Vec::new(), Vec::new(), None);
         // Keep draining after ExitStatus: data may still arrive before the channel closes.
-        while let Some(msg) = channel.wait().await {
-            match msg {
-                ChannelMsg::Data { data } => stdout.extend_from_slice(&data),
-                ChannelMsg::ExtendedData { data, ext: 1 } => stderr.extend_from_slice(&data),
-                ChannelMsg::ExitStatus { exit_status } => status = Some(exit_status),
-                ChannelMsg::ExitSignal { signal_name, .. } => {
-                    stderr.extend_from_slice(format!("killed by signal {signal_name:?}").as_bytes());
+        loop {
+            tokio::select! {
+                r = &mut send, if !sent => {
+                    sent = true;
+                    r.map_err(|e| self.protocol(e))?;
                 }
-                _ => {}
+                msg = read.wait() => match msg {
+                    None => break,
+                    Some(ChannelMsg::Data { data }) => {
+                        on_stdout(&data);
+                        stdout.extend_from_slice(&data);
+                    }
+                    Some(ChannelMsg::ExtendedData { data, ext: 1 }) => stderr.extend_from_slice(&data),
+                    Some(ChannelMsg::ExitStatus { exit_status }) => status = Some(exit_status),
+                    Some(ChannelMsg::ExitSignal { signal_name, .. }) => {
+                        stderr.extend_from_slice(format!("killed by signal {signal_name:?}").as_bytes());
+                    }
+                    Some(_) => {}
+                },
             }
         }
         Ok(ExecOutput { status, stdout: String::from_utf8_lossy(&stdout).into_owned(), stderr: String::from_utf8_lossy(&stderr).into_owned() })
