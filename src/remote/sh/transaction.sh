@@ -11,6 +11,7 @@ G=
 N=
 STEP=start
 CHANGED=
+INSTALLED_DIRS=
 
 # out KIND ARGS...: a record for lvsctl, and a line in the generation's log.
 out() {
@@ -28,6 +29,10 @@ die() {
   exit 3
 }
 changed() { CHANGED="$CHANGED $1"; }
+# fsync PATH...: those files and directories on disk (a whole-system sync where `sync` takes
+# no operands, e.g. an old coreutils).
+fsync() { sync "$@" 2>/dev/null || sync; }
+fsync_tree() { find "$1" -exec sync {} + 2>/dev/null || sync; }
 same_file() { h=$(sha256sum "$ROOT$1" 2>/dev/null | cut -d' ' -f1); [ "$h" = "$2" ] || changed "$1"; }
 absent_file() { [ ! -e "$ROOT$1" ] || changed "$1"; }
 same_sysctl() { v=$(cat "$ROOT$1" 2>/dev/null); [ "$v" = "$2" ] || changed "$1"; }
@@ -141,7 +146,7 @@ store_record() {
   printf '%s' "$1" | base64 -d >"$G/record.json" || die backup 'cannot store the generation record'
   echo applying >"$G/status"
   # On disk before any file is replaced: a power cut from here on is rolled back from them.
-  sync
+  fsync_tree "$G"
   out step "backup $N"
 }
 
@@ -153,11 +158,25 @@ candidate() { # path mode owner group base64
   { chmod "$2" "$c" && chown "$3:$4" "$c"; } || fail "cannot set mode/owner of $1"
   sync "$c" 2>/dev/null || sync
 }
-install_candidate() { mv -f "$(cand "$1")" "$ROOT$1" || fail "cannot rename into $1"; }
-# The renames on disk (a file is whole either way: old or new content, never a mix).
-installed() { sync; }
+install_candidate() {
+  mv -f "$(cand "$1")" "$ROOT$1" || fail "cannot rename into $1"
+  INSTALLED_DIRS="$INSTALLED_DIRS
+$(dirname "$ROOT$1")"
+}
+# The renames on disk: each target directory fsynced (a file is whole either way: old or new
+# content, never a mix). Only what was touched: a global sync makes every dirty page of the
+# host a write in flight (and under User-Mode Linux trips a lost-completion bug of its disk).
+installed() {
+  printf '%s\n' "$INSTALLED_DIRS" | sort -u | while IFS= read -r d; do
+    [ -z "$d" ] || fsync "$d"
+  done
+}
 daemon_reload() { echo reload >"$G/daemon-reload"; ! systemd || run install systemctl daemon-reload; }
-remove_file() { run install rm -f "$ROOT$1"; }
+remove_file() {
+  run install rm -f "$ROOT$1"
+  INSTALLED_DIRS="$INSTALLED_DIRS
+$(dirname "$ROOT$1")"
+}
 validate_keepalived() { run validate keepalived -t -e -f "$(cand "$1")"; }
 validate_nat() {
   run validate iptables-restore --test "$(cand "$1")"
@@ -340,7 +359,7 @@ finish_generation() { # manifest-json managed-files
   { printf '%s' "$2" >"$S/managed-files.new" && mv -f "$S/managed-files.new" "$S/managed-files"; } || fail "cannot write the managed-files list"
   { echo "$N" >"$S/generation.new" && mv -f "$S/generation.new" "$S/generation"; } || fail "cannot write the generation number"
   echo applied >"$G/status"
-  sync
+  fsync "$S" "$S/manifest.json" "$S/managed-files" "$S/generation" "$G/status"
   unlock
   out 'done' "$N"
   rec end
