@@ -178,7 +178,6 @@ pub fn choose(var: Option<Backend>, family_var: Option<Family>, f: &BootFacts) -
 /// A unit lvsctl owns, as its template renders it.
 #[derive(Serialize)]
 struct UnitCtx<'a> {
-    cluster: &'a str,
     description: &'a str,
     phase: &'a str,
     default_dependencies: bool,
@@ -263,7 +262,6 @@ pub fn finish(p: &mut HostPlan, how: &Persistence, templates: &Templates) -> Res
     // Early, outside the default dependencies (which would order it after basic.target, and
     // network-pre.target with it): right after the sysctls, before any network stack.
     let boot_unit = render(UnitCtx {
-        cluster: &cluster,
         description: "lvsctl: recover an interrupted apply, bind the VIPs on lo and tunl0",
         phase: "early",
         default_dependencies: false,
@@ -278,7 +276,6 @@ pub fn finish(p: &mut HostPlan, how: &Persistence, templates: &Templates) -> Res
     p.boot_units.push(BOOT_UNIT.into());
     if !late.is_empty() || !routes.is_empty() {
         let u = render(UnitCtx {
-            cluster: &cluster,
             description: "lvsctl: addresses and routes on interfaces the network stack configures",
             phase: "network",
             default_dependencies: true,
@@ -296,7 +293,6 @@ pub fn finish(p: &mut HostPlan, how: &Persistence, templates: &Templates) -> Res
         let mut after = vec!["local-fs.target", BOOT_UNIT];
         after.extend(FIREWALL_LOADERS);
         let u = render(UnitCtx {
-            cluster: &cluster,
             description: "lvsctl: the router's nat chains, after (and with) the firewall loader",
             phase: "nat",
             default_dependencies: false,
