@@ -458,7 +458,11 @@ fn a_hand_edited_ipvsadm_table_is_reloaded() {
     want.files.push("/etc/systemd/system/lvsctl-boot.service".into());
     want.units = vec!["ipvsadm".into(), "lvsctl-boot.service".into()];
     assert_eq!(req, want);
-    let (facts, _) = parse(include_str!("../../../tests/probe/ipvsadm-engine.out"), &req).unwrap();
+    let (mut facts, _) = parse(include_str!("../../../tests/probe/ipvsadm-engine.out"), &req).unwrap();
+    // The rules file as planned (a new one would be loaded by its reload anyway): the table
+    // was edited by hand behind it.
+    let rules = plan.file(IPVSADM_RULES).unwrap();
+    facts.files.insert(IPVSADM_RULES.into(), crate::facts::FileFact { content: rules.content.clone(), mode: rules.mode, owner: "root".into(), group: "root".into() });
     let changes = changes::compute(plan, &facts, &Secrets::default()).changes;
     // One IpvsTable change (the Boot changes come after it).
     let tables: Vec<&Change> = changes.iter().filter(|c| matches!(c, Change::IpvsTable { .. })).collect();
