@@ -27,8 +27,9 @@ pub enum ColorChoice {
 
 #[derive(Debug, Subcommand)]
 pub enum Command {
-    /// Check a topology and its inventory; print every problem with file:line:column.
-    Validate(Common),
+    /// Check topologies and their inventories; print every problem with file:line:column.
+    /// With several topologies (or a directory of them), also VRRP router ids that clash.
+    Validate(ValidateArgs),
     /// Write every host's files to DIR/<host>/<path>, or check DIR against them.
     Render(RenderArgs),
     /// Show what would change on each host (facts probed over SSH, or --offline).
@@ -180,6 +181,24 @@ pub struct Common {
     /// A directory whose templates replace the embedded ones of the same name.
     #[arg(long, value_name = "DIR")]
     pub templates: Option<PathBuf>,
+}
+
+#[derive(Debug, Args)]
+pub struct ValidateArgs {
+    /// Topologies (YAML), or directories whose *.yml / *.yaml files are topologies. Clusters
+    /// given together are checked for VRRP router ids that clash on a shared segment.
+    #[arg(required = true, num_args = 1.., value_name = "TOPOLOGY")]
+    pub topologies: Vec<PathBuf>,
+    /// The inventory for every topology (Ansible YAML or INI). Default: each topology's `inventory` key.
+    #[arg(short = 'i', long = "inventory")]
+    pub inventory: Option<PathBuf>,
+    /// A directory whose templates replace the embedded ones of the same name.
+    #[arg(long, value_name = "DIR")]
+    pub templates: Option<PathBuf>,
+    /// The prefix length of the directors' network (the inventory holds addresses, not
+    /// prefixes): directors of two clusters within one such network share a VRRP segment.
+    #[arg(long, value_name = "BITS", default_value_t = 24, value_parser = clap::value_parser!(u8).range(0..=32))]
+    pub segment_prefix: u8,
 }
 
 #[derive(Debug, Args)]

@@ -48,6 +48,7 @@ pub mod ssh;
 pub mod status;
 pub mod token;
 pub mod topology;
+pub mod vrid;
 pub mod yaml;
 
 /// Exit codes shared by every command.

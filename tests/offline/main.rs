@@ -20,3 +20,4 @@ mod injection;
 mod inventories;
 mod known_hosts;
 mod secrets;
+mod vrid_clashes;
