@@ -44,6 +44,8 @@ pub enum Command {
     History(HistoryArgs),
     /// Each host of an inventory as lvsctl reads it: connection, groups, each variable and where it was set.
     Inventory(InventoryArgs),
+    /// Write a topology that reproduces an existing cluster from its keepalived.conf files.
+    Import(ImportArgs),
     /// Print a shell completion script (bash, zsh, fish, elvish, powershell).
     Completions(CompletionsArgs),
     /// Print the manual page (roff; `lvsctl man | man -l -`), or write one per subcommand.
@@ -199,6 +201,24 @@ pub struct ValidateArgs {
     /// prefixes): directors of two clusters within one such network share a VRRP segment.
     #[arg(long, value_name = "BITS", default_value_t = 24, value_parser = clap::value_parser!(u8).range(0..=32))]
     pub segment_prefix: u8,
+}
+
+#[derive(Debug, Args)]
+pub struct ImportArgs {
+    /// Each director's keepalived.conf as HOST=FILE (or FILE: the director is found from its
+    /// router_id, a directory of its path named after the host, or its unicast_src_ip).
+    /// `include` directives are followed.
+    #[arg(required = true, num_args = 1.., value_name = "[HOST=]KEEPALIVED_CONF")]
+    pub files: Vec<String>,
+    /// The inventory holding the directors and real servers (Ansible YAML or INI).
+    #[arg(short = 'i', long = "inventory")]
+    pub inventory: PathBuf,
+    /// Write the topology here (mode 0600: it holds the VRRP secret) instead of stdout.
+    #[arg(long, value_name = "TOPOLOGY")]
+    pub out: Option<PathBuf>,
+    /// The cluster's name. Default: the --out file's name, else `imported`.
+    #[arg(long)]
+    pub cluster: Option<String>,
 }
 
 #[derive(Debug, Args)]

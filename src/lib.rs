@@ -33,6 +33,7 @@ pub mod diff;
 pub mod error;
 pub mod executor;
 pub mod facts;
+pub mod import;
 pub mod inventory;
 pub mod ipvs;
 pub mod live;

@@ -4,6 +4,7 @@
 mod apply;
 mod completions;
 mod history;
+mod import;
 mod inventory;
 mod man;
 mod options;
@@ -39,6 +40,7 @@ pub fn run(cli: Cli) -> i32 {
         Command::Rollback(args) => rollback::run(args),
         Command::History(args) => history::run(args),
         Command::Inventory(args) => inventory::run(args),
+        Command::Import(args) => import::run(args),
         Command::Completions(args) => completions::run(args),
         Command::Man(args) => man::run(args),
     };

@@ -16,6 +16,7 @@ mod boot_units;
 mod cli;
 mod fixtures;
 mod fuzz;
+mod import;
 mod injection;
 mod inventories;
 mod known_hosts;

@@ -1,0 +1,312 @@
+//! The directors' `Conf`s mapped onto lvsctl's schema, written as topology YAML in the
+//! schema's key order: VRRP instance -> `vrrp`, a second instance holding one inside address
+//! -> `nat` gateway, virtual servers -> `services` (one check per service), real-server
+//! addresses -> inventory hosts. What does not map is an error at its file:line:column.
+
+use std::collections::BTreeMap;
+use std::fmt::Write as _;
+
+use super::conf::{Check, Conf, Instance, VirtualServer};
+use super::{drift, host_at};
+use crate::diagnostic::{Diagnostics, Pos, Span};
+use crate::inventory::Inventory;
+
+/// A YAML scalar, quoted when YAML would read it as something else.
+fn q(s: &str) -> String {
+    let plain = !s.is_empty()
+        && s.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '-' | '.' | '/' | '@'))
+        && s.parse::<f64>().is_err()
+        && !matches!(s.to_lowercase().as_str(), "true" | "false" | "yes" | "no" | "on" | "off" | "null" | "y" | "n" | "~");
+    if plain {
+        s.to_string()
+    } else {
+        serde_json::to_string(s).expect("a string serializes")
+    }
+}
+
+/// The topology reproducing `confs` (MASTER's side where they drift), or None when there is
+/// nothing to build on. Errors and warnings go to `d`; `cluster` names it.
+pub fn topology(confs: &[(String, Conf)], inv: &Inventory, inventory_ref: &str, cluster: &str, d: &mut Diagnostics) -> Option<String> {
+    drift(confs, d);
+    // Directors in priority order: lvsctl's first director is the MASTER.
+    let mut directors: Vec<(&String, &Conf)> = confs.iter().map(|(h, c)| (h, c)).collect();
+    let prio = |c: &Conf| c.instances.first().map_or(0, |i| i.priority);
+    directors.sort_by_key(|(_, c)| std::cmp::Reverse(prio(c)));
+    let (_, master) = *directors.first()?;
+    let whole = Span::new(&master.file, Pos::default());
+
+    // The VIP instance, and a NAT gateway instance beside it.
+    let (vip_instance, gw_instance) = split_instances(master, d);
+    let mut y = String::new();
+    let _ = writeln!(y, "# Imported by `lvsctl import` from {}.", confs.iter().map(|(h, c)| format!("{h}={}", c.file.display())).collect::<Vec<_>>().join(" "));
+    let _ = writeln!(y, "cluster: {}", q(cluster));
+    let _ = writeln!(y, "inventory: {}", q(inventory_ref));
+    let _ = writeln!(y, "directors:");
+    let _ = writeln!(y, "  hosts: [{}]", directors.iter().map(|(h, _)| h.as_str()).collect::<Vec<_>>().join(", "));
+    let interface = vip_instance.map(|i| i.interface.clone()).unwrap_or_default();
+    let _ = writeln!(y, "  interface: {}", q(&interface));
+    for (h, c) in &directors {
+        let theirs = c.instances.iter().find(|i| Some(&i.name) == vip_instance.map(|v| &v.name)).map(|i| i.interface.as_str());
+        if let Some(other) = theirs.filter(|i| *i != interface) {
+            d.error(Span::new(&c.file, Pos::default()), format!("director `{h}` uses interface {other}, the MASTER {interface}"))
+                .hint(format!("set the host variable `interface: {other}` for `{h}` in the inventory"));
+        }
+    }
+    if let Some(n) = &master.notification {
+        let _ = writeln!(y, "  notification_email: [{}]", n.emails.iter().map(|e| q(e)).collect::<Vec<_>>().join(", "));
+        if let Some(f) = &n.from {
+            let _ = writeln!(y, "  notification_email_from: {}", q(f));
+        }
+        if let Some(s) = &n.smtp_server {
+            let _ = writeln!(y, "  smtp_server: {}", q(s));
+        }
+        if let Some(t) = n.smtp_connect_timeout {
+            let _ = writeln!(y, "  smtp_connect_timeout: {t}");
+        }
+    }
+    if let Some(v) = vip_instance {
+        vrrp(&mut y, v, gw_instance, &directors, master, d);
+        vip_prefixes(v, &directors, inv, d);
+    } else if directors.len() > 1 {
+        d.error(whole.clone(), "no vrrp_instance: a pair of directors needs one").hint("lvsctl fails the VIPs over with VRRP");
+    }
+    let nat_services = master.virtual_servers.iter().any(|v| v.method == "NAT");
+    if let Some(g) = gw_instance {
+        let a = &g.addresses[0];
+        let _ = writeln!(y, "nat:");
+        let _ = writeln!(y, "  internal_interface: {}", q(&a.dev));
+        let _ = writeln!(y, "  gateway_vip: {}", a.ip);
+        let _ = writeln!(y, "  gateway_prefix: {}", a.prefix);
+        let _ = writeln!(y, "  virtual_router_id: {}", g.virtual_router_id);
+    } else if nat_services {
+        d.warning(whole.clone(), "NAT services without a floating gateway instance: the topology needs `nat.internal_interface` (and `gateway_vip` for a pair)")
+            .hint("add the `nat` section by hand: lvsctl cannot tell the directors' inside interface from keepalived.conf");
+    }
+    services(&mut y, master, vip_instance, inv, d);
+    Some(y)
+}
+
+/// The instance holding the service VIPs, and a second one holding a single inside address
+/// (a NAT pair's gateway). More instances are reported.
+fn split_instances<'c>(c: &'c Conf, d: &mut Diagnostics) -> (Option<&'c Instance>, Option<&'c Instance>) {
+    let holds_vips = |i: &Instance| c.virtual_servers.iter().any(|v| i.addresses.iter().chain(&i.excluded_addresses).any(|a| a.ip == v.vip));
+    let vip = c.instances.iter().find(|i| holds_vips(i)).or(c.instances.first());
+    let mut gw = None;
+    for i in &c.instances {
+        if vip.is_some_and(|v| std::ptr::eq(v, i)) {
+            continue;
+        }
+        if gw.is_none() && i.addresses.len() == 1 && i.excluded_addresses.is_empty() && !holds_vips(i) {
+            gw = Some(i);
+        } else {
+            d.error(i.at.0.clone(), format!("vrrp_instance {}: lvsctl renders one VRRP instance for the VIPs (plus a NAT gateway's)", i.name))
+                .hint("several instances (an active-active split) are planned; import one cluster per instance meanwhile");
+        }
+    }
+    (vip, gw)
+}
+
+fn vrrp(y: &mut String, v: &Instance, gw: Option<&Instance>, directors: &[(&String, &Conf)], master: &Conf, d: &mut Diagnostics) {
+    let _ = writeln!(y, "vrrp:");
+    let _ = writeln!(y, "  instance: {}", q(&v.name));
+    let _ = writeln!(y, "  virtual_router_id: {}", v.virtual_router_id);
+    let _ = writeln!(y, "  advert_int: {}", v.advert_int);
+    if let Some(p) = &v.auth_pass {
+        // The secret, as keepalived.conf held it; move it to `auth_pass_env` when you can.
+        let _ = writeln!(y, "  auth_pass: {}", serde_json::to_string(p).expect("a string serializes"));
+    }
+    let prios: Vec<String> = directors
+        .iter()
+        .map(|(h, c)| format!("{h}: {}", c.instances.iter().find(|i| i.name == v.name).map_or(0, |i| i.priority)))
+        .collect();
+    let _ = writeln!(y, "  priorities: {{ {} }}", prios.join(", "));
+    for (h, c) in directors {
+        if let Some(i) = c.instances.iter().find(|i| i.name == v.name) {
+            let want = if std::ptr::eq(*c, master) && !v.nopreempt && v.preempt_delay.is_none() { "MASTER" } else { "BACKUP" };
+            if i.state != want {
+                d.warning(i.at.0.clone(), format!("`{h}` starts as {}; lvsctl starts the highest priority as MASTER (every director BACKUP with nopreempt or preempt_delay)", i.state));
+            }
+        }
+    }
+    if let Some(g) = master.sync_groups.first() {
+        let members: Vec<&str> = g.members.iter().map(String::as_str).collect();
+        let ours: Vec<&str> = std::iter::once(v.name.as_str()).chain(gw.map(|g| g.name.as_str())).collect();
+        if members.len() < 2 {
+            d.warning(g.at.0.clone(), format!("vrrp_sync_group {} has one member: keepalived 2.x rejects that, and lvsctl leaves the group out", g.name));
+        } else if members.iter().all(|m| ours.contains(m)) && members.len() == ours.len() {
+            let _ = writeln!(y, "  sync_group: {}", q(&g.name));
+        } else {
+            d.error(g.at.0.clone(), format!("vrrp_sync_group {}: lvsctl groups the VIP and NAT gateway instances only", g.name));
+        }
+        if g.smtp_alert != master.notification.is_some() {
+            d.warning(g.at.0.clone(), "lvsctl turns smtp_alert on exactly when notification_email is set");
+        }
+    } else if v.smtp_alert != master.notification.is_some() {
+        d.warning(v.at.0.clone(), "lvsctl turns smtp_alert on exactly when notification_email is set");
+    }
+    if v.nopreempt {
+        let _ = writeln!(y, "  nopreempt: true");
+    }
+    if let Some(p) = v.preempt_delay {
+        let _ = writeln!(y, "  preempt_delay: {p}");
+    }
+    if v.unicast_src_ip.is_some() {
+        let _ = writeln!(y, "  unicast: true");
+        if !v.unicast_fault_no_peer {
+            let _ = writeln!(y, "  unicast_fault_no_peer: false");
+        }
+    }
+}
+
+/// lvsctl adds every VIP as /32. A VIP written with a shorter prefix also brought that
+/// network's route with it; where every director has an address in that network anyway the
+/// route is there without it (a warning), else the difference matters (an error).
+fn vip_prefixes(v: &Instance, directors: &[(&String, &Conf)], inv: &Inventory, d: &mut Diagnostics) {
+    for a in v.addresses.iter().chain(&v.excluded_addresses).filter(|a| a.prefix != 32) {
+        let net = crate::vrid::Net::of(a.ip, a.prefix);
+        let covered = directors.iter().all(|(h, _)| inv.get(h).and_then(|h| h.address).is_some_and(|ip| crate::vrid::Net::of(ip, a.prefix) == net));
+        let msg = format!("VIP {}/{}: lvsctl adds VIPs as /32", a.ip, a.prefix);
+        if covered {
+            d.warning(v.at.0.clone(), msg).hint(format!("every director has an address in {net} already, so the network's route does not depend on the VIP"));
+        } else {
+            d.error(v.at.0.clone(), msg).hint(format!("the MASTER gained a route to {net} with the VIP; give the directors an address there instead"));
+        }
+    }
+}
+
+/// A name for a virtual server: its `! service NAME` comment, else the port's usual name.
+fn service_name(v: &VirtualServer, taken: &mut BTreeMap<String, usize>) -> String {
+    let base = v.name.0.clone().unwrap_or_else(|| {
+        let proto = if v.protocol == "UDP" { "udp" } else { "tcp" };
+        match (proto, v.port) {
+            ("tcp", 80) => "http".into(),
+            ("tcp", 443) => "https".into(),
+            ("udp", 53) | ("tcp", 53) => "dns".into(),
+            _ => format!("{proto}{}", v.port),
+        }
+    });
+    let n = taken.entry(base.clone()).or_insert(0);
+    *n += 1;
+    if *n == 1 { base } else { format!("{base}_{n}") }
+}
+
+/// The one check of a virtual server's real servers, as the topology's `check`.
+fn service_check(v: &VirtualServer, d: &mut Diagnostics) -> Option<String> {
+    let first = v.real_servers.first()?;
+    let same_port = |c: &Check, port: u16| c.connect_port == port;
+    let uniform = v.real_servers.iter().all(|rs| match (&rs.check, &first.check) {
+        (None, None) => true,
+        (Some(a), Some(b)) => {
+            (a.kind.as_str(), a.connect_timeout, a.retry, a.delay_before_retry, &a.urls) == (b.kind.as_str(), b.connect_timeout, b.retry, b.delay_before_retry, &b.urls)
+                && (a.connect_port == b.connect_port || (same_port(a, rs.port) && same_port(b, first.port)))
+        }
+        _ => false,
+    });
+    if !uniform {
+        d.error(v.at.0.clone(), format!("virtual_server {} {}: its real servers are checked differently; lvsctl writes one check per service", v.vip, v.port))
+            .hint("per-real-server checks are planned");
+        return None;
+    }
+    let Some(c) = &first.check else { return Some("{ type: none }".into()) };
+    let mut parts = vec![format!("type: {}", c.kind.to_lowercase().replace("tcp_check", "tcp"))];
+    if c.kind != "TCP_CHECK" {
+        match c.urls.as_slice() {
+            [u] => {
+                parts.push(format!("path: {}", q(&u.path)));
+                match u.status_code {
+                    Some(s) => parts.push(format!("status_code: {s}")),
+                    None => {
+                        d.error(c.at.0.clone(), "a url without status_code accepts any 2xx; lvsctl's check takes one status code")
+                            .hint("add `status_code 200` to the url if that is what the server answers");
+                    }
+                }
+            }
+            _ => {
+                d.error(c.at.0.clone(), format!("{} with {} urls: lvsctl writes one", c.kind, c.urls.len()));
+            }
+        }
+    }
+    if !v.real_servers.iter().all(|rs| rs.check.as_ref().is_some_and(|k| same_port(k, rs.port))) {
+        parts.push(format!("connect_port: {}", c.connect_port));
+    }
+    parts.push(format!("connect_timeout: {}", c.connect_timeout));
+    parts.push(format!("retry: {}", c.retry));
+    parts.push(format!("delay_before_retry: {}", c.delay_before_retry));
+    Some(format!("{{ {} }}", parts.join(", ")))
+}
+
+fn services(y: &mut String, master: &Conf, vip_instance: Option<&Instance>, inv: &Inventory, d: &mut Diagnostics) {
+    let _ = writeln!(y, "services:");
+    let mut taken = BTreeMap::new();
+    for v in &master.virtual_servers {
+        if let Some(i) = vip_instance {
+            if !i.addresses.iter().chain(&i.excluded_addresses).any(|a| a.ip == v.vip) {
+                d.error(v.at.0.clone(), format!("VIP {} is not an address of vrrp_instance {}: lvsctl moves every service VIP with the instance", v.vip, i.name));
+            }
+        }
+        let _ = writeln!(y, "  - name: {}", q(&service_name(v, &mut taken)));
+        let _ = writeln!(y, "    vip: {}", v.vip);
+        let _ = writeln!(y, "    port: {}", v.port);
+        if v.protocol != "TCP" {
+            let _ = writeln!(y, "    protocol: {}", v.protocol.to_lowercase());
+        }
+        let _ = writeln!(y, "    mode: {}", v.method.to_lowercase());
+        let _ = writeln!(y, "    scheduler: {}", q(&v.scheduler));
+        if let Some(p) = v.persistence_timeout {
+            let _ = writeln!(y, "    persistence_timeout: {p}");
+        }
+        if let Some(g) = v.persistence_granularity {
+            let _ = writeln!(y, "    persistence_granularity: {g}");
+        }
+        for (flag, on) in [("ops", v.ops), ("alpha", v.alpha), ("omega", v.omega), ("inhibit_on_failure", v.inhibit_on_failure)] {
+            if on {
+                let _ = writeln!(y, "    {flag}: true");
+            }
+        }
+        let _ = writeln!(y, "    delay_loop: {}", v.delay_loop);
+        if v.quorum != 1 {
+            let _ = writeln!(y, "    quorum: {}", v.quorum);
+        }
+        if v.hysteresis != 0 {
+            let _ = writeln!(y, "    hysteresis: {}", v.hysteresis);
+        }
+        for (key, script) in [("quorum_up", &v.quorum_up), ("quorum_down", &v.quorum_down)] {
+            if let Some(s) = script {
+                let _ = writeln!(y, "    {key}: {}", q(s));
+            }
+        }
+        if let Some(s) = &v.sorry_server {
+            let who = match host_at(inv, s.ip) {
+                Some(h) if s.port == v.port => format!("{{ host: {h} }}"),
+                _ => format!("{{ address: {}, port: {} }}", s.ip, s.port),
+            };
+            let _ = writeln!(y, "    sorry_server: {who}");
+            if s.inhibit {
+                let _ = writeln!(y, "    sorry_server_inhibit: true");
+            }
+            if s.method != v.method {
+                let _ = writeln!(y, "    sorry_server_lvs_method: {}", s.method.to_lowercase());
+            }
+        }
+        if let Some(c) = service_check(v, d) {
+            let _ = writeln!(y, "    check: {c}");
+        }
+        let _ = writeln!(y, "    real_servers:");
+        for rs in &v.real_servers {
+            let Some(host) = host_at(inv, rs.ip) else {
+                d.error(rs.at.0.clone(), format!("real server {} is in no inventory host's address", rs.ip))
+                    .hint(format!("add the host to {} with `ansible_host: {}` (or `address: {}`)", inv.path.display(), rs.ip, rs.ip));
+                continue;
+            };
+            let mut parts = vec![format!("host: {host}")];
+            if rs.port != v.port {
+                parts.push(format!("port: {}", rs.port));
+            }
+            parts.push(format!("weight: {}", rs.weight));
+            if rs.inhibit_on_failure != v.inhibit_on_failure {
+                parts.push(format!("inhibit_on_failure: {}", rs.inhibit_on_failure));
+            }
+            let _ = writeln!(y, "      - {{ {} }}", parts.join(", "));
+        }
+    }
+}
