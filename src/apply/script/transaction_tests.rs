@@ -65,6 +65,9 @@ enum Setup {
     LockHeld,
     /// Run with --break-lock.
     BreakLock,
+    /// A power cut came between taking the lock and writing which boot took it: a lock with
+    /// a holder but no boot id, last changed an hour ago, on a host up for a minute.
+    LockCutShort,
     /// Between plan and apply, someone appends to a file.
     EditedSincePlan(&'static str),
     /// Between plan and apply, someone sets a sysctl.
@@ -200,6 +203,14 @@ fn cases() -> Vec<Case> {
             before: Fresh,
             setup: &[NoSystemd],
             want: Want::Applied { generation: 1, log: &["service keepalived start"] },
+        },
+        Case {
+            name: "a lock a power cut left before it named its boot: stale, taken over",
+            playbook: "dr-keepalived-single.yml",
+            host: "web1",
+            before: Fresh,
+            setup: &[LockCutShort],
+            want: Want::Applied { generation: 1, log: &["ip addr replace 10.77.0.100/32 dev lo label lo:0"] },
         },
         Case {
             name: "a held lock broken with --break-lock",
@@ -684,6 +695,13 @@ impl Host {
             }
             Setup::LockHeld => write(&self.path(&format!("{}/lock/holder", layout::STATE_DIR)), format!("{OTHER_HOLDER}\n").as_bytes(), 0o600),
             Setup::BreakLock => {}
+            Setup::LockCutShort => {
+                write(&self.path(&format!("{}/lock/holder", layout::STATE_DIR)), format!("{OTHER_HOLDER}\n").as_bytes(), 0o600);
+                write(&self.root.join("proc/uptime"), b"60.00 50.00\n", 0o444);
+                let lock = self.path(&format!("{}/lock", layout::STATE_DIR));
+                let o = std::process::Command::new("touch").arg("-d").arg("1 hour ago").arg(&lock).output().unwrap();
+                assert!(o.status.success(), "touch: {}", String::from_utf8_lossy(&o.stderr));
+            }
             Setup::EditedSincePlan(path) => {
                 let mut text = self.read(path).unwrap_or_default();
                 text.push_str("# edited by hand\n");
@@ -990,6 +1008,9 @@ fn check(case: &Case, shell: &Shell, dir: PathBuf) -> Result<(), String> {
             let mut records = steps(want);
             if break_lock {
                 records.insert(0, format!("broke-lock {OTHER_HOLDER}"));
+            }
+            if case.setup.iter().any(|s| matches!(s, Setup::LockCutShort)) {
+                records.insert(0, format!("stale-lock {OTHER_HOLDER}"));
             }
             if run.records != records || !matches!(run.outcome, Outcome::Applied { generation } if generation == want) {
                 return Err(format!("records {:#?}, outcome {:?}; wanted {records:#?}\nlog:\n{}", run.records, run.outcome, run.log.join("\n")));

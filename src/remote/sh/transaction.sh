@@ -90,6 +90,8 @@ take_lock() {
   printf '%s since %s\n' "$HOLDER" "$(date -u +%Y-%m-%dT%H:%M:%SZ)" >"$S/lock/holder"
   # The boot the lock belongs to: a lock of an earlier boot is stale (lock_stale).
   cat "$ROOT/proc/sys/kernel/random/boot_id" >"$S/lock/boot_id" 2>/dev/null
+  # On disk at once: a lock a power cut leaves must say which boot took it.
+  fsync "$S/lock/holder" "$S/lock/boot_id" "$S/lock" "$S"
   out step lock
 }
 
@@ -145,8 +147,10 @@ save_sysctl() {
 store_record() {
   printf '%s' "$1" | base64 -d >"$G/record.json" || die backup 'cannot store the generation record'
   echo applying >"$G/status"
-  # On disk before any file is replaced: a power cut from here on is rolled back from them.
+  # On disk before any file is replaced: a power cut from here on is rolled back from them
+  # (the lock names the generation recovery rolls back).
   fsync_tree "$G"
+  fsync "$S/lock/generation" "$S/lock" "$S/generations"
   out step "backup $N"
 }
 

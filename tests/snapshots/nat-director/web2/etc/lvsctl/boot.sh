@@ -21,13 +21,21 @@ try() { "$@" || { echo "lvsctl boot: failed: $*" >&2; rc=1; }; }
 # Reads S (the state directory) and ROOT; the transaction uses its restore functions too. Prints one line per file restored or removed.
 # shellcheck shell=sh
 
-# lock_stale: the lock was taken in an earlier boot (its holder cannot be running).
+# lock_stale: the lock was taken in an earlier boot (its holder cannot be running): its boot
+# id is another boot's, or, where a power cut came between taking the lock and writing its
+# boot id, the lock directory was last changed before this boot began.
 lock_stale() {
   lb=
-  { read -r lb <"$S/lock/boot_id"; } 2>/dev/null || return 1
   cb=
-  { read -r cb <"$ROOT/proc/sys/kernel/random/boot_id"; } 2>/dev/null || return 1
-  [ -n "$lb" ] && [ "$lb" != "$cb" ]
+  if { read -r lb <"$S/lock/boot_id"; } 2>/dev/null && [ -n "$lb" ]; then
+    { read -r cb <"$ROOT/proc/sys/kernel/random/boot_id"; } 2>/dev/null || return 1
+    [ "$lb" != "$cb" ]
+    return
+  fi
+  up=
+  { read -r up _ <"$ROOT/proc/uptime"; } 2>/dev/null || return 1
+  lm=$(stat -c %Y "$S/lock" 2>/dev/null) || return 1
+  [ "$lm" -lt $(( $(date +%s) - ${up%.*} - 2 )) ]
 }
 
 # backup_mode G F: the mode host file F had when generation G backed it up.
