@@ -205,7 +205,13 @@ fn reboot_each_under_load(lab: &VmLab, c: &Case) {
         let end = now_ms();
         let res = lp.stop();
         report_gap(c, name, &res);
-        assert_eq!(res.failed_between(back + 1500.0, end + 1.0), 0, "{}: {name}: requests failing after {host} serves again", c.playbook);
+        assert_eq!(
+            res.failed_between(back + 1500.0, end + 1.0),
+            0,
+            "{}: {name}: requests failing after {host} serves again (times from when it served): {:?}",
+            c.playbook,
+            res.failures_after(back)
+        );
         match host {
             "web1" => {
                 // Back before its health check noticed: the failures are the check's window.

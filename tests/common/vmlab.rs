@@ -196,6 +196,10 @@ impl LoopResult {
     pub fn failed_between(&self, from_ms: f64, to_ms: f64) -> usize {
         self.requests.iter().filter(|(t, ok, _)| !ok && *t >= from_ms && *t < to_ms).count()
     }
+    /// The failed requests from `from_ms` on, each as "why at +S s" relative to `from_ms`.
+    pub fn failures_after(&self, from_ms: f64) -> Vec<String> {
+        self.requests.iter().filter(|(t, ok, _)| !ok && *t >= from_ms).map(|(t, _, why)| format!("{why} at +{:.1} s", (t - from_ms) / 1000.0)).collect()
+    }
     pub fn served_by_between(&self, server: &str, from_ms: f64, to_ms: f64) -> usize {
         self.requests.iter().filter(|(t, ok, s)| *ok && s == server && *t >= from_ms && *t < to_ms).count()
     }
