@@ -157,6 +157,10 @@ pub struct SshArgs {
     /// Seconds to wait for a host to connect and authenticate.
     #[arg(long, value_name = "SECONDS", default_value_t = 10)]
     pub connect_timeout: u64,
+    /// Ask for the sudo password once, on the terminal, for hosts that become root and whose
+    /// inventory sets no `ansible_become_password` (without a terminal: LVSCTL_BECOME_PASSWORD).
+    #[arg(long, short = 'K')]
+    pub ask_become_pass: bool,
 }
 
 #[derive(Debug, Args)]

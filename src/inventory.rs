@@ -35,13 +35,15 @@ use source::{Source, Var, ALL};
 use vars_dirs::{Kind, VarsDirs};
 
 /// The variables lvsctl reads; every other variable is left to other tools.
-pub const KNOWN: [&str; 11] = [
+pub const KNOWN: [&str; 13] = [
     "ansible_host",
     "ansible_port",
     "ansible_user",
     "ansible_ssh_private_key_file",
     "ansible_become",
     "ansible_become_user",
+    "ansible_become_password",
+    "ansible_become_pass",
     "ssh_known_hosts_file",
     "address",
     "interface",
@@ -64,6 +66,9 @@ pub struct Host {
     /// `ansible_become`: run remote work through sudo.
     pub become_root: bool,
     pub become_user: String,
+    /// `ansible_become_password` (or Ansible's older `ansible_become_pass`): what sudo asks
+    /// for. Never printed (`lvsctl inventory` masks it).
+    pub become_password: Option<crate::secret::Secret>,
     /// Data-plane address (`address`, default `ansible_host` when that is an IP).
     pub address: Option<Ipv4Addr>,
     /// Per-host override of the topology's interface.
@@ -293,6 +298,21 @@ impl Resolver<'_> {
         }
     }
 
+    /// The sudo password, from `ansible_become_password` or else `ansible_become_pass`. A
+    /// vault-encrypted one cannot be read here: the error says how to pass it instead.
+    fn become_password(&self, d: &mut Diagnostics) -> Option<crate::secret::Secret> {
+        let var = ["ansible_become_password", "ansible_become_pass"].into_iter().find(|v| self.vars.contains_key(v))?;
+        let v = self.vars.get(var)?;
+        if let Value::Str(s) = &v.node.value {
+            if s.starts_with("$ANSIBLE_VAULT;") {
+                d.error(v.span(), format!("host `{}`: `{var}` is encrypted with ansible-vault, which lvsctl cannot decrypt", self.name))
+                    .hint("leave it out and run with --ask-become-pass (-K), or set LVSCTL_BECOME_PASSWORD");
+                return None;
+            }
+        }
+        self.text(var, d).map(|(t, _)| crate::secret::Secret::new(t))
+    }
+
     /// `ansible_become` as Ansible's `boolean()` reads it.
     fn become_root(&self, d: &mut Diagnostics) -> bool {
         let Some(v) = self.vars.get("ansible_become") else { return false };
@@ -324,6 +344,7 @@ impl Resolver<'_> {
         let known_hosts_file = self.text("ssh_known_hosts_file", d).map(|(t, _)| resolve_path(base, &t));
         let become_root = self.become_root(d);
         let become_user = self.text("ansible_become_user", d).map(|(t, _)| t).unwrap_or_else(|| "root".to_string());
+        let become_password = self.become_password(d);
         let address = match self.text("address", d) {
             Some((t, span)) => match t.parse::<Ipv4Addr>() {
                 Ok(ip) => Some(ip),
@@ -353,7 +374,12 @@ impl Resolver<'_> {
                 None
             }
         });
-        let vars = self.vars.iter().map(|(k, v)| (k.to_string(), SetVar { value: to_json(&v.node), span: v.span() })).collect();
+        // The sudo password is kept as set, never as itself (it lives in `become_password`).
+        let shown = |k: &str, v: &Var| match k {
+            "ansible_become_password" | "ansible_become_pass" => serde_json::Value::String("********".into()),
+            _ => to_json(&v.node),
+        };
+        let vars = self.vars.iter().map(|(k, v)| (k.to_string(), SetVar { value: shown(k, v), span: v.span() })).collect();
         Host {
             name: name.to_string(),
             span,
@@ -364,6 +390,7 @@ impl Resolver<'_> {
             known_hosts_file,
             become_root,
             become_user,
+            become_password,
             address,
             interface,
             persistence,

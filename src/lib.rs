@@ -45,6 +45,7 @@ pub mod remote;
 pub mod render;
 pub mod report;
 pub mod saved_plan;
+pub mod secret;
 pub mod ssh;
 pub mod status;
 pub mod token;

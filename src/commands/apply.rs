@@ -26,7 +26,7 @@ pub fn run(args: &ApplyArgs) -> Result<i32> {
     super::options::limit(&mut plans, &limit_hosts)?;
     plan::with_alternatives(&mut plans, &templates)?;
     let secrets = Secrets::of(&loaded.cluster);
-    let opts = super::options::apply_options(&args.ssh, Some(&args.rollout));
+    let opts = super::options::apply_options(&args.ssh, Some(&args.rollout))?;
     let targets: Vec<_> = plans.into_iter().map(|p| {
         let t = Target::from_host(&loaded.cluster.hosts[&p.host]);
         (p, t)

@@ -10,7 +10,7 @@ use crate::ssh::Target;
 pub fn run(args: &HistoryArgs) -> Result<i32> {
     let hosts = super::load_inventory(&args.hosts.inventory, &args.hosts.limit)?;
     let targets: Vec<Target> = hosts.iter().map(Target::from_host).collect();
-    let opts = super::options::apply_options(&args.hosts.ssh, None);
+    let opts = super::options::apply_options(&args.hosts.ssh, None)?;
     let outputs = apply::run_on_all(&targets, |_| history::list_script(&Default::default()), &opts);
     let rows: Vec<HostGenerations> = targets
         .iter()

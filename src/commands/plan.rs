@@ -82,7 +82,7 @@ pub fn run(args: &PlanArgs) -> Result<i32> {
         v
     } else {
         plan::with_alternatives(&mut plans, &templates)?;
-        live::inspect(&loaded.cluster, &plans, &secrets, &live_options(&args.ssh))
+        live::inspect(&loaded.cluster, &plans, &secrets, &live_options(&args.ssh)?)
             .into_iter()
             .map(|i| match i.outcome {
                 Ok(ins) => HostResult {

@@ -17,7 +17,7 @@ use crate::ssh::Target;
 pub fn run(args: &RollbackArgs) -> Result<i32> {
     let hosts = super::load_inventory(&args.hosts.inventory, &args.hosts.limit)?;
     let targets: Vec<Target> = hosts.iter().map(Target::from_host).collect();
-    let opts = super::options::apply_options(&args.hosts.ssh, Some(&args.rollout));
+    let opts = super::options::apply_options(&args.hosts.ssh, Some(&args.rollout))?;
 
     // Which generation each host goes back to, and its record.
     let listings = apply::run_on_all(&targets, |_| history::list_script(&Default::default()), &opts);

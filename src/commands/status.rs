@@ -16,7 +16,7 @@ pub fn run(args: &StatusArgs) -> Result<i32> {
     super::options::limit(&mut plans, &args.limit)?;
     plan::with_alternatives(&mut plans, &templates)?;
     let secrets = Secrets::of(&loaded.cluster);
-    let inspections = live::inspect(&loaded.cluster, &plans, &secrets, &super::options::live_options(&args.ssh));
+    let inspections = live::inspect(&loaded.cluster, &plans, &secrets, &super::options::live_options(&args.ssh)?);
     let rows: Vec<HostStatus> = inspections.iter().zip(&plans).map(|(i, p)| status(&loaded.cluster, p, i)).collect();
     if args.json {
         let text = serde_json::to_string_pretty(&rows).map_err(|e| Error::usage(e.to_string()))?;

@@ -17,6 +17,7 @@ use russh::ChannelMsg;
 
 use super::known_hosts::{self, KnownHosts, KnownKey, Verdict};
 use crate::inventory::Host;
+use crate::secret::Secret;
 
 /// How to reach one host, resolved from the inventory.
 #[derive(Debug, Clone)]
@@ -27,8 +28,10 @@ pub struct Target {
     pub user: String,
     pub key_file: Option<PathBuf>,
     pub known_hosts: Vec<PathBuf>,
-    /// Run remote scripts through `sudo -n -u <user>`.
+    /// Run remote scripts through `sudo -u <user>`.
     pub become_user: Option<String>,
+    /// The password sudo asks for (`ansible_become_password`); without one sudo runs with -n.
+    pub become_password: Option<Secret>,
 }
 
 impl Target {
@@ -45,6 +48,7 @@ impl Target {
             key_file: h.key_file.clone(),
             known_hosts,
             become_user: h.become_root.then(|| h.become_user.clone()),
+            become_password: h.become_password.clone(),
         }
     }
 }
@@ -56,11 +60,14 @@ pub struct Options {
     pub accept_new_host_keys: bool,
     /// Connection attempts when sshd refuses or drops a burst of new connections.
     pub attempts: u32,
+    /// The sudo password for hosts whose inventory sets none (`--ask-become-pass`,
+    /// `LVSCTL_BECOME_PASSWORD`).
+    pub become_password: Option<Secret>,
 }
 
 impl Default for Options {
     fn default() -> Self {
-        Options { connect_timeout: Duration::from_secs(10), accept_new_host_keys: false, attempts: 4 }
+        Options { connect_timeout: Duration::from_secs(10), accept_new_host_keys: false, attempts: 4, become_password: None }
     }
 }
 
@@ -84,8 +91,10 @@ pub enum SshError {
     Key { path: PathBuf, message: String },
     #[error("authentication as `{user}` failed on {host} ({tried})")]
     Auth { user: String, host: String, tried: String },
-    #[error("`sudo` on {host} needs a password; lvsctl runs sudo non-interactively (allow NOPASSWD for {user}, or connect as root)")]
+    #[error("`sudo` on {host} needs a password for {user}: set `ansible_become_password` for the host, or run with --ask-become-pass (-K) or LVSCTL_BECOME_PASSWORD (or allow NOPASSWD, or connect as root)")]
     SudoPassword { host: String, user: String },
+    #[error("`sudo` on {host} refused the become password for {user} (incorrect password)")]
+    SudoWrongPassword { host: String, user: String },
     #[error("ssh to {host}: {message}")]
     Protocol { host: String, message: String },
 }
@@ -149,6 +158,8 @@ impl client::Handler for Client {
 /// An authenticated connection.
 pub struct Session {
     target: Target,
+    /// The target's sudo password, else the one given on the command line.
+    become_password: Option<Secret>,
     handle: client::Handle<Client>,
     execs: AtomicUsize,
     /// True when this connection recorded a new host key.
@@ -182,6 +193,7 @@ impl Session {
                     let recorded = matches!(outcome.lock().expect("lock").clone(), Some(KeyOutcome::Recorded));
                     let mut s = Session {
                         target: target.clone(),
+                        become_password: target.become_password.clone().or_else(|| opts.become_password.clone()),
                         handle,
                         execs: AtomicUsize::new(0),
                         recorded_host_key: recorded,
@@ -249,21 +261,49 @@ impl Session {
         SshError::Protocol { host: self.target.name.clone(), message: e.to_string() }
     }
 
-    /// The remote command that reads a script on stdin (through `sudo -n` when configured).
-    fn script_command(&self) -> String {
-        match &self.target.become_user {
-            Some(u) => format!("sudo -n -u {u} -- sh -s"),
-            None => "sh -s".to_string(),
+    /// The remote command that reads a script on stdin, through sudo when configured, and
+    /// what to send it. Without a password: `sudo -n` (fails at once if one is needed). With
+    /// one, the password goes first on stdin, read by `sudo -S` (which reads its line a byte at
+    /// a time, leaving the script to `sh -s`); `-k` makes sudo ask even with cached
+    /// credentials. Where the policy needs no password (NOPASSWD), the shell reads the
+    /// password line away itself first: it never reaches `sh -s` as a command.
+    fn script_command(&self, script: &str) -> Result<(String, Vec<u8>), SshError> {
+        let Some(u) = &self.target.become_user else { return Ok(("sh -s".to_string(), script.as_bytes().to_vec())) };
+        let u = crate::remote::sq(u);
+        let Some(pw) = &self.become_password else { return Ok((format!("sudo -n -u {u} -- sh -s"), script.as_bytes().to_vec())) };
+        if pw.expose().contains('\n') {
+            return Err(self.protocol("the become password contains a line break, which sudo -S cannot read"));
         }
+        let command = format!(
+            "if sudo -k -n -u {u} true 2>/dev/null; then IFS= read -r _ || exit 1; exec sudo -n -u {u} -- sh -s; else exec sudo -k -S -p '' -u {u} -- sh -s; fi"
+        );
+        let mut stdin = Vec::with_capacity(pw.expose().len() + 1 + script.len());
+        stdin.extend_from_slice(pw.expose().as_bytes());
+        stdin.push(b'\n');
+        stdin.extend_from_slice(script.as_bytes());
+        Ok((command, stdin))
     }
 
-    /// Run `script` with POSIX sh on the host (as root through `sudo -n` when configured).
-    pub async fn run_script(&self, script: &str) -> Result<ExecOutput, SshError> {
-        let out = self.exec(&self.script_command(), script.as_bytes()).await?;
-        if self.target.become_user.is_some() && out.status == Some(1) && out.stderr.contains("sudo:") && out.stderr.contains("password") {
-            return Err(SshError::SudoPassword { host: self.target.name.clone(), user: self.target.user.clone() });
+    /// sudo's own failures, told apart from the script's.
+    fn sudo_failure(&self, out: &ExecOutput) -> Option<SshError> {
+        if self.target.become_user.is_none() || out.status != Some(1) || !out.stderr.contains("sudo") {
+            return None;
         }
-        Ok(out)
+        let (host, user) = (self.target.name.clone(), self.target.user.clone());
+        if out.stderr.contains("incorrect password") || out.stderr.contains("Sorry, try again") {
+            return Some(SshError::SudoWrongPassword { host, user });
+        }
+        (out.stderr.contains("password is required") || out.stderr.contains("a password")).then_some(SshError::SudoPassword { host, user })
+    }
+
+    /// Run `script` with POSIX sh on the host (as root through sudo when configured).
+    pub async fn run_script(&self, script: &str) -> Result<ExecOutput, SshError> {
+        let (command, stdin) = self.script_command(script)?;
+        let out = self.exec(&command, &stdin).await?;
+        match self.sudo_failure(&out) {
+            Some(e) => Err(e),
+            None => Ok(out),
+        }
     }
 
     /// Like `run_script`, calling `on_line` with each complete stdout line as it arrives
@@ -271,8 +311,9 @@ impl Session {
     /// until then has been passed to `on_line`.
     pub async fn run_script_streaming(&self, script: &str, mut on_line: impl FnMut(&str)) -> Result<ExecOutput, SshError> {
         let mut pending = Vec::<u8>::new();
+        let (command, stdin) = self.script_command(script)?;
         let out = self
-            .channel(&self.script_command(), script.as_bytes(), |data| {
+            .channel(&command, &stdin, |data| {
                 pending.extend_from_slice(data);
                 while let Some(nl) = pending.iter().position(|b| *b == b'\n') {
                     let line: Vec<u8> = pending.drain(..=nl).collect();
@@ -282,6 +323,9 @@ impl Session {
             .await?;
         if !pending.is_empty() {
             on_line(String::from_utf8_lossy(&pending).as_ref());
+        }
+        if let Some(e) = self.sudo_failure(&out) {
+            return Err(e);
         }
         if out.status.is_none() {
             return Err(self.protocol("the connection closed before the remote script finished"));

@@ -125,7 +125,7 @@ preflight() {
   [[ $(uname -s) == Linux ]] || die "Linux only"
   (( EUID == 0 )) || die "must run as root (network namespaces, mounts)"
   local -A pkg=([ip]=iproute2 [unshare]=util-linux [setsid]=util-linux [flock]=util-linux
-                [mount]=mount [umount]=mount [sshd]=openssh-server [ssh]=openssh-client
+                [mount]=mount [umount]=mount [sshd]=openssh-server [ssh]=openssh-client [sudo]=sudo
                 [ssh-keygen]=openssh-client [timeout]=coreutils [hostname]=hostname
                 [awk]=mawk [sysctl]=procps)
   local -A opt=([keepalived]=keepalived [iptables]=iptables [arping]=iputils-arping)
@@ -405,6 +405,22 @@ EOF
     install -m 644 /usr/share/base-files/dot.bashrc /root/.bashrc
   else
     : >/root/.bashrc
+  fi
+  # Two operators who log in as themselves and become root with sudo, as Ansible users do:
+  # `lvsops` may sudo without a password, `lvspass` must type one (lab-sudo-pw). Their
+  # homes live in the /var overlay; both log in with the lab key.
+  if command -v sudo >/dev/null && command -v useradd >/dev/null; then
+    for u in lvsops lvspass; do
+      id "$u" >/dev/null 2>&1 || useradd -M -d "/var/lib/$u" -s /bin/sh "$u"
+      mkdir -p "/var/lib/$u/.ssh"
+      install -m 600 "$hdir/authorized_keys" "/var/lib/$u/.ssh/authorized_keys"
+      chown -R "$u:$u" "/var/lib/$u"
+      chmod 700 "/var/lib/$u" "/var/lib/$u/.ssh"
+    done
+    usermod -p '*' lvsops   # no password, but not locked: sshd refuses a locked account's keys
+    echo 'lvspass:lab-sudo-pw' | chpasswd
+    printf 'Defaults lecture=never\nlvsops ALL=(ALL) NOPASSWD: ALL\nlvspass ALL=(ALL) ALL\n' >/etc/sudoers.d/lvslab
+    chmod 440 /etc/sudoers.d/lvslab
   fi
 
   # Last: detach /run/lvslab (the overlays keep their upper dirs) and mount a private /run, so a

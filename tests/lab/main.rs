@@ -10,3 +10,4 @@ mod common;
 mod apply;
 mod plan;
 mod secrets;
+mod sudo;
