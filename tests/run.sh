@@ -66,7 +66,9 @@ t1=$SECONDS
 echo "tests/run.sh: everything but the VM lab took $((t1 - t0)) s; now the VM lab (tests/vm_lab.rs)"
 # A VM-lab case that fails is run once more on a fresh lab (UML on 2 busy cores is timing-
 # sensitive); nextest prints such a case as FLAKY with both attempts, so it never hides.
-cargo nextest run --no-fail-fast --test-threads 1 --retries 1 -E 'binary(vm_lab)' 2>&1 | tee -a "$out" || status=1
+# Every case's output is kept (--success-output final): its `vmlab-figure` lines are the
+# traffic figures the README reports.
+cargo nextest run --no-fail-fast --test-threads 1 --retries 1 --success-output final -E 'binary(vm_lab)' 2>&1 | tee -a "$out" || status=1
 echo "tests/run.sh: the VM lab took $((SECONDS - t1)) s; the whole run $((SECONDS - t0)) s"
 # One closing line for both phases, from nextest's two summaries.
 awk '/Summary \[/ { for (i = 1; i <= NF; i++) { w = $i; sub(/,$/, "", w)
