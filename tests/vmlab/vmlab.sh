@@ -59,7 +59,7 @@ SW_NS=vmlab-sw
 CLIENT_NS=vmlab-client
 RUNNER_LINK=vmlab0
 REAL_SERVERS=${VMLAB_REAL_SERVERS:-2}
-BOOT_TIMEOUT=${VMLAB_BOOT_TIMEOUT:-240}
+BOOT_TIMEOUT=${VMLAB_BOOT_TIMEOUT:-120}
 SSH_OPTS=(-F /dev/null -o BatchMode=yes -o IdentitiesOnly=yes -o StrictHostKeyChecking=yes
           -o UserKnownHostsFile="$LAB_DIR/known_hosts" -i "$LAB_DIR/id_ed25519"
           -o ConnectTimeout=5 -o LogLevel=ERROR -o ServerAliveInterval=5 -o ServerAliveCountMax=3
@@ -398,7 +398,12 @@ cmd_reboot() {   # host: clean reboot from inside, wait for a new boot id
             cat /proc/sys/kernel/random/boot_id 2>/dev/null || true)
     [[ -n $after && $after != "$before" ]] && break
   done
-  [[ -n $after && $after != "$before" ]] || die "$h did not come back from reboot within $BOOT_TIMEOUT s"
+  if [[ -z $after || $after == "$before" ]]; then
+    # Where it stopped (a unit's stop or start job, the kernel, the disk): the console says.
+    log "$h did not come back from reboot; the last lines of its console:"
+    tail -n 40 "$VM_DIR/vms/$h/console.log" >&2 || true
+    die "$h did not come back from reboot within $BOOT_TIMEOUT s"
+  fi
   log "$h rebooted and answers ssh after $(( ($(now) - t0) / 1000 )) s"
 }
 
