@@ -19,6 +19,7 @@
 //! file's directory, so an inventory works from any working directory.
 
 mod ini;
+pub mod jump;
 mod literal;
 mod pattern;
 mod source;
@@ -35,7 +36,7 @@ use source::{Source, Var, ALL};
 use vars_dirs::{Kind, VarsDirs};
 
 /// The variables lvsctl reads; every other variable is left to other tools.
-pub const KNOWN: [&str; 13] = [
+pub const KNOWN: [&str; 16] = [
     "ansible_host",
     "ansible_port",
     "ansible_user",
@@ -44,6 +45,9 @@ pub const KNOWN: [&str; 13] = [
     "ansible_become_user",
     "ansible_become_password",
     "ansible_become_pass",
+    "ansible_ssh_common_args",
+    "ansible_ssh_extra_args",
+    "lvsctl_jump_host",
     "ssh_known_hosts_file",
     "address",
     "interface",
@@ -69,6 +73,8 @@ pub struct Host {
     /// `ansible_become_password` (or Ansible's older `ansible_become_pass`): what sudo asks
     /// for. Never printed (`lvsctl inventory` masks it).
     pub become_password: Option<crate::secret::Secret>,
+    /// The jump hosts on the way, in order (`lvsctl_jump_host`, or ProxyJump in the ssh args).
+    pub jump: Vec<jump::Hop>,
     /// Data-plane address (`address`, default `ansible_host` when that is an IP).
     pub address: Option<Ipv4Addr>,
     /// Per-host override of the topology's interface.
@@ -313,6 +319,29 @@ impl Resolver<'_> {
         self.text(var, d).map(|(t, _)| crate::secret::Secret::new(t))
     }
 
+    /// The jump hosts: `lvsctl_jump_host`, else a ProxyJump (or `ssh -W` ProxyCommand) in
+    /// `ansible_ssh_common_args`, else in `ansible_ssh_extra_args` (`inventory::jump`).
+    fn jump(&self, d: &mut Diagnostics) -> Vec<jump::Hop> {
+        if let Some((t, span)) = self.text("lvsctl_jump_host", d) {
+            return jump::parse_spec(&t).unwrap_or_else(|e| {
+                d.error(span, format!("host `{}`: `lvsctl_jump_host`: {e}", self.name));
+                Vec::new()
+            });
+        }
+        for var in ["ansible_ssh_common_args", "ansible_ssh_extra_args"] {
+            let Some((t, span)) = self.text(var, d) else { continue };
+            match jump::from_ssh_args(&t) {
+                Ok(Some(hops)) => return hops,
+                Ok(None) => {}
+                Err(e) => {
+                    d.error(span, format!("host `{}`: `{var}`: {e}", self.name));
+                    return Vec::new();
+                }
+            }
+        }
+        Vec::new()
+    }
+
     /// `ansible_become` as Ansible's `boolean()` reads it.
     fn become_root(&self, d: &mut Diagnostics) -> bool {
         let Some(v) = self.vars.get("ansible_become") else { return false };
@@ -345,6 +374,7 @@ impl Resolver<'_> {
         let become_root = self.become_root(d);
         let become_user = self.text("ansible_become_user", d).map(|(t, _)| t).unwrap_or_else(|| "root".to_string());
         let become_password = self.become_password(d);
+        let jump = self.jump(d);
         let address = match self.text("address", d) {
             Some((t, span)) => match t.parse::<Ipv4Addr>() {
                 Ok(ip) => Some(ip),
@@ -391,6 +421,7 @@ impl Resolver<'_> {
             become_root,
             become_user,
             become_password,
+            jump,
             address,
             interface,
             persistence,

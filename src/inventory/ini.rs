@@ -315,6 +315,12 @@ impl Token {
     }
 }
 
+/// The words of a command line as Python's `shlex.split` makes them (what Ansible does with
+/// `ansible_ssh_common_args`).
+pub fn shell_words(line: &str) -> Result<Vec<String>, String> {
+    shlex_split(line).map(|t| t.into_iter().map(|t| t.text).collect()).map_err(|(col, why)| format!("{why} (column {})", col + 1))
+}
+
 /// Python's `shlex.split(line, comments=True)` (POSIX mode): whitespace separates words,
 /// `'...'` and `"..."` quote (a backslash escapes only `"` and `\` inside double quotes),
 /// a backslash outside quotes escapes any character, and `#` starts a comment, even in the

@@ -6,6 +6,7 @@
 //! `sudo -n` when the inventory asks to become root), so a host's whole probe is one exec.
 //! Every exec is counted: tests and `--json` report the round trips.
 
+use std::collections::HashMap;
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
@@ -16,6 +17,7 @@ use russh::keys::{PrivateKeyWithHashAlg, PublicKeyOrCertificate};
 use russh::ChannelMsg;
 
 use super::known_hosts::{self, KnownHosts, KnownKey, Verdict};
+use crate::inventory::jump::Hop;
 use crate::inventory::Host;
 use crate::secret::Secret;
 
@@ -32,6 +34,8 @@ pub struct Target {
     pub become_user: Option<String>,
     /// The password sudo asks for (`ansible_become_password`); without one sudo runs with -n.
     pub become_password: Option<Secret>,
+    /// Jump hosts on the way, in order (none: a direct connection).
+    pub jump: Vec<Hop>,
 }
 
 impl Target {
@@ -49,6 +53,7 @@ impl Target {
             known_hosts,
             become_user: h.become_root.then(|| h.become_user.clone()),
             become_password: h.become_password.clone(),
+            jump: h.jump.clone(),
         }
     }
 }
@@ -63,11 +68,61 @@ pub struct Options {
     /// The sudo password for hosts whose inventory sets none (`--ask-become-pass`,
     /// `LVSCTL_BECOME_PASSWORD`).
     pub become_password: Option<Secret>,
+    /// The run's connections to jump hosts, shared by every host behind them.
+    pub jumps: Jumps,
 }
 
 impl Default for Options {
     fn default() -> Self {
-        Options { connect_timeout: Duration::from_secs(10), accept_new_host_keys: false, attempts: 4, become_password: None }
+        Options { connect_timeout: Duration::from_secs(10), accept_new_host_keys: false, attempts: 4, become_password: None, jumps: Jumps::default() }
+    }
+}
+
+/// The jump-host sessions of a run: one SSH connection per jump host (per chain of them),
+/// made by the first host that needs it, carrying every host's connection as a direct-tcpip
+/// channel. A jump host that fails (its host key, its login) fails every host behind it with
+/// the same error, without a second attempt.
+#[derive(Clone, Default)]
+pub struct Jumps(Arc<tokio::sync::Mutex<JumpSessions>>);
+
+/// Each chain of jump hosts (its prefix: every hop reached so far) and its session, or why it failed.
+type JumpSessions = HashMap<Vec<Hop>, Result<Arc<Session>, String>>;
+
+impl std::fmt::Debug for Jumps {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Jumps")
+    }
+}
+
+impl Jumps {
+    /// The session of the last hop of `chain`, connecting the hops not connected yet. A hop
+    /// logs in as its own user (else the target's) with the target's key, and its host key
+    /// is checked against the target's known_hosts, strictly, before authentication.
+    async fn through(&self, chain: &[Hop], target: &Target, opts: &Options) -> Result<Arc<Session>, SshError> {
+        let mut map = self.0.lock().await;
+        for i in 0..chain.len() {
+            let hop = &chain[i];
+            if !map.contains_key(&chain[..=i]) {
+                let via = if i == 0 { None } else { map.get(&chain[..i]).and_then(|r| r.as_ref().ok()).cloned() };
+                let hop_target = Target {
+                    name: format!("jump host {hop}"),
+                    address: hop.host.clone(),
+                    port: hop.port,
+                    user: hop.user.clone().unwrap_or_else(|| target.user.clone()),
+                    key_file: target.key_file.clone(),
+                    known_hosts: target.known_hosts.clone(),
+                    become_user: None,
+                    become_password: None,
+                    jump: Vec::new(),
+                };
+                let r = Session::connect_via(&hop_target, via.as_deref(), opts).await.map(Arc::new).map_err(|e| e.to_string());
+                map.insert(chain[..=i].to_vec(), r);
+            }
+            if let Some(Err(message)) = map.get(&chain[..=i]) {
+                return Err(SshError::Jump { via: hop.to_string(), message: message.clone() });
+            }
+        }
+        Ok(map.get(chain).and_then(|r| r.as_ref().ok()).cloned().expect("every hop connected above"))
     }
 }
 
@@ -97,6 +152,8 @@ pub enum SshError {
     SudoWrongPassword { host: String, user: String },
     #[error("ssh to {host}: {message}")]
     Protocol { host: String, message: String },
+    #[error("through jump host {via}: {message}")]
+    Jump { via: String, message: String },
 }
 
 fn known_list(keys: &[KnownKey]) -> String {
@@ -169,7 +226,17 @@ pub struct Session {
 }
 
 impl Session {
+    /// Connect to `target`, through its jump hosts when it has some.
     pub async fn connect(target: &Target, opts: &Options) -> Result<Session, SshError> {
+        if target.jump.is_empty() {
+            return Session::connect_via(target, None, opts).await;
+        }
+        let via = opts.jumps.through(&target.jump, target, opts).await?;
+        Session::connect_via(target, Some(&via), opts).await
+    }
+
+    /// Connect to `target` over TCP, or over a direct-tcpip channel of the session `via`.
+    async fn connect_via(target: &Target, via: Option<&Session>, opts: &Options) -> Result<Session, SshError> {
         let (known, warnings) = KnownHosts::load(&target.known_hosts).map_err(SshError::KnownHostsRead)?;
         let known_hosts_warnings: Vec<String> = warnings.iter().map(|w| w.to_string()).collect();
         let known = Arc::new(known);
@@ -185,8 +252,16 @@ impl Session {
             attempt += 1;
             let outcome = Arc::new(Mutex::new(None));
             let client = Client { target: target.clone(), known: known.clone(), accept_new: opts.accept_new_host_keys, outcome: outcome.clone() };
-            let addr = (target.address.clone(), target.port);
-            let res = tokio::time::timeout(opts.connect_timeout, client::connect(config.clone(), addr, client)).await;
+            let transport = async {
+                match via {
+                    None => client::connect(config.clone(), (target.address.clone(), target.port), client).await,
+                    Some(v) => {
+                        let channel = v.handle.channel_open_direct_tcpip(target.address.clone(), u32::from(target.port), "127.0.0.1", 0).await?;
+                        client::connect_stream(config.clone(), channel.into_stream(), client).await
+                    }
+                }
+            };
+            let res = tokio::time::timeout(opts.connect_timeout, transport).await;
             let decided = outcome.lock().expect("lock").clone();
             match (res, decided) {
                 (Ok(Ok(handle)), Some(KeyOutcome::Trusted | KeyOutcome::Recorded)) | (Ok(Ok(handle)), None) => {

@@ -8,6 +8,7 @@
 mod common;
 
 mod apply;
+mod bastion;
 mod plan;
 mod secrets;
 mod sudo;
