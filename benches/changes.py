@@ -91,7 +91,7 @@ class Loop:
 
 def apply(topology):
     t0 = time.time()
-    p = subprocess.run([BIN, "apply", topology, "-i", INVENTORY, "--yes"], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    p = subprocess.run([BIN, "apply", topology, "-i", INVENTORY, "--yes", "--connect-timeout", "30"], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     if p.returncode != 0:
         sys.exit("apply failed:\n%s%s" % (p.stdout, p.stderr))
     summary = re.findall(r"Plan: .*", p.stdout)
