@@ -25,21 +25,8 @@ use crate::diagnostic::{did_you_mean, Diagnostics, Span};
 /// keepalived 2.2.7's keywords (see the file's header for how it was made).
 const KEYWORDS: &str = include_str!("keepalived-2.2.7-keywords.txt");
 
-/// A position that never makes two values differ (nor shows in their Debug form).
-#[derive(Clone)]
-pub struct Here(pub Span);
-
-impl std::fmt::Debug for Here {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str("_")
-    }
-}
-
-impl PartialEq for Here {
-    fn eq(&self, _: &Self) -> bool {
-        true
-    }
-}
+/// Where a statement is: never makes two values differ (nor shows in their Debug form).
+pub type Here = NoEq<Span>;
 
 /// One director's keepalived.conf.
 #[derive(Debug, Clone, PartialEq)]
@@ -132,7 +119,7 @@ pub struct VirtualServer {
     pub real_servers: Vec<RealServer>,
 }
 
-/// A value that never makes two values differ (a name only lvsctl's rendering carries).
+/// A value that never makes two values differ (a position, a name only lvsctl's rendering carries).
 #[derive(Clone)]
 pub struct NoEq<T>(pub T);
 
@@ -340,7 +327,7 @@ fn global_defs(r: &mut Reader, s: &Stmt, conf: &mut Conf) {
 
 fn sync_group(r: &mut Reader, s: &Stmt) -> Option<SyncGroup> {
     let name = s.arg(0)?.to_string();
-    let mut g = SyncGroup { name, at: Here(s.span().clone()), members: Vec::new(), smtp_alert: false };
+    let mut g = SyncGroup { name, at: NoEq(s.span().clone()), members: Vec::new(), smtp_alert: false };
     for c in s.children() {
         match c.keyword.value.as_str() {
             "group" => g.members = c.children().iter().map(|m| m.keyword.value.clone()).collect(),
@@ -388,7 +375,7 @@ fn instance(r: &mut Reader, s: &Stmt) -> Option<Instance> {
     let name = s.arg(0)?.to_string();
     let mut i = Instance {
         name,
-        at: Here(s.span().clone()),
+        at: NoEq(s.span().clone()),
         state: "BACKUP".into(),
         interface: String::new(),
         track_interfaces: BTreeSet::new(),
@@ -486,7 +473,7 @@ fn virtual_server(r: &mut Reader, s: &Stmt) -> Option<VirtualServer> {
     let mut v = VirtualServer {
         vip,
         port,
-        at: Here(s.span().clone()),
+        at: NoEq(s.span().clone()),
         name: NoEq(s.comment_above.as_deref().and_then(|c| c.strip_prefix("service ")).map(|n| n.trim().to_string())),
         protocol: "TCP".into(),
         delay_loop: 60,
@@ -570,7 +557,7 @@ fn real_server(r: &mut Reader, s: &Stmt, vs: &VirtualServer, outer: CheckDefault
     }
     let ip = r.ip(s, 0)?;
     let port = r.number(s, 1)?;
-    let mut rs = RealServer { ip, port, at: Here(s.span().clone()), weight: 1, inhibit_on_failure: vs.inhibit_on_failure, check: None };
+    let mut rs = RealServer { ip, port, at: NoEq(s.span().clone()), weight: 1, inhibit_on_failure: vs.inhibit_on_failure, check: None };
     let within = format!("real_server {ip} {port}");
     let mut defaults = CheckDefaults::default();
     let mut checks = Vec::new();
@@ -606,7 +593,7 @@ fn check(r: &mut Reader, s: &Stmt, rs_port: u16, d: CheckDefaults) -> Check {
     let kind = s.keyword.value.clone();
     let mut c = Check {
         kind: kind.clone(),
-        at: Here(s.span().clone()),
+        at: NoEq(s.span().clone()),
         connect_port: rs_port,
         connect_timeout: d.connect_timeout.unwrap_or(5),
         retry: d.retry.unwrap_or(1),
