@@ -32,6 +32,7 @@ pub(super) fn runtime_script(s: &mut Script, req: &ProbeRequest) {
         return;
     }
     s.lib(SH);
+    s.line(format!("sv {}", req.sysctls.iter().map(|k| sq(&proc_sys_path(k))).collect::<Vec<_>>().join(" ")));
     for k in &req.sysctls {
         s.line(format!("s {} {}", sq(k), sq(&proc_sys_path(k))));
     }

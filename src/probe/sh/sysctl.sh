@@ -2,15 +2,29 @@
 # (src/probe/sysctl.rs calls and reads these; which file wins is decided there).
 # shellcheck shell=sh
 
-# s KEY PATH: a sysctl's runtime value, read from /proc/sys with the `read` builtin (no
-# subshell per key); no such entry (e.g. the interface is absent) is `nosysctl`.
+# sv PATH...: the first line of every sysctl, as PATH:VALUE lines in $SV, read by one grep.
+# Not with the `read` builtin: dash reads a byte at a time, and the kernel answers a read of an
+# integer sysctl at a nonzero offset with end-of-file, so `read` sees "2" for 2048 (found on
+# the router's nf_conntrack_max). One grep for all keys, not a subshell per key.
+sv() {
+  SV=$(grep -s -H -m 1 '' "$@")
+}
+
+# s KEY PATH: a sysctl's runtime value from $SV; no such entry (e.g. the interface is absent)
+# is `nosysctl`.
 s() {
-  v=
-  if { read -r v <"$2"; } 2>/dev/null || [ -n "$v" ]; then
-    rec sysctl "$1" "$v"
-  else
-    rec nosysctl "$1"
-  fi
+  case "
+$SV" in
+    *"
+$2:"*)
+      v="
+$SV"
+      v=${v#*"
+$2:"}
+      rec sysctl "$1" "${v%%"
+"*}" ;;
+    *) rec nosysctl "$1" ;;
+  esac
 }
 
 # sysctl_files WORD... -- FILE...: each FILE that exists (a pattern that matched nothing does

@@ -78,7 +78,9 @@ fn run_here(tag: &str, shell: &[&str], path_prefix: Option<&std::path::Path>) {
 
     let req = request(
         &[&d("plain.conf"), &d("it's a $file `x` *.conf"), &d("empty"), &d("missing.conf"), &d("a-directory"), &d("big.conf")],
-        &[("net.ipv4.ip_forward", "1"), ("net.ipv4.conf.lo.arp_ignore", "0"), ("net.ipv4.conf.nosuch0/100.arp_ignore", "1")],
+        // kernel.pid_max: several digits, which dash's byte-at-a-time `read` cut to the first
+        // (the kernel gives end-of-file to an integer sysctl read at a nonzero offset).
+        &[("net.ipv4.ip_forward", "1"), ("net.ipv4.conf.lo.arp_ignore", "0"), ("net.ipv4.conf.nosuch0/100.arp_ignore", "1"), ("kernel.pid_max", "4194304")],
         &["keepalived"],
     );
     let script = script_at(&req, &tree_root(&root, path_prefix));
@@ -119,7 +121,11 @@ fn run_here(tag: &str, shell: &[&str], path_prefix: Option<&std::path::Path>) {
     let proc_value = |p: &str| std::fs::read_to_string(p).unwrap().trim().to_string();
     assert_eq!(
         facts.sysctls,
-        sysctls(&[("net.ipv4.ip_forward", &proc_value("/proc/sys/net/ipv4/ip_forward")), ("net.ipv4.conf.lo.arp_ignore", &proc_value("/proc/sys/net/ipv4/conf/lo/arp_ignore"))]),
+        sysctls(&[
+            ("net.ipv4.ip_forward", &proc_value("/proc/sys/net/ipv4/ip_forward")),
+            ("net.ipv4.conf.lo.arp_ignore", &proc_value("/proc/sys/net/ipv4/conf/lo/arp_ignore")),
+            ("kernel.pid_max", &proc_value("/proc/sys/kernel/pid_max")),
+        ]),
         "{tag}: sysctls"
     );
     if command_output("ip", &["-V"]).is_some() {
