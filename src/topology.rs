@@ -132,6 +132,8 @@ pub struct RouterSpec {
     pub public_ip: Option<Sp<Ipv4Addr>>,
     pub internal_network: Option<Sp<Cidr>>,
     pub forwards: Vec<ForwardSpec>,
+    /// `net.netfilter.nf_conntrack_max` on the router (see model::router::DEFAULT_CONNTRACK_MAX).
+    pub conntrack_max: Option<Sp<u64>>,
 }
 
 #[derive(Debug, Clone)]
@@ -200,7 +202,7 @@ const CHECK_KEYS: &[&str] =
 const REAL_SERVER_KEYS: &[&str] = &["host", "weight", "port", "inhibit_on_failure"];
 const SORRY_SERVER_KEYS: &[&str] = &["host", "address", "port"];
 const NAT_KEYS: &[&str] = &["internal_interface", "gateway_vip", "gateway_prefix", "virtual_router_id"];
-const ROUTER_KEYS: &[&str] = &["host", "public_ip", "internal_network", "forwards"];
+const ROUTER_KEYS: &[&str] = &["host", "public_ip", "internal_network", "forwards", "conntrack_max"];
 const FORWARD_KEYS: &[&str] = &["port", "service"];
 
 /// Keys from keepalived.conf that people carry over by habit, with what to write instead.
@@ -555,6 +557,9 @@ fn router(m: &Map, d: &mut Diagnostics) -> RouterSpec {
         public_ip: m.ipv4("public_ip", d),
         internal_network: m.str("internal_network", d).and_then(|s| parse_cidr(&s, &m.key_path("internal_network"), d)),
         forwards,
+        // The kernel's minimum is none, but a NAT router below a few thousand entries drops
+        // new connections at any real load; the sysctl is a C int.
+        conntrack_max: m.uint("conntrack_max", 4096, i32::MAX as u64, d),
     }
 }
 

@@ -405,7 +405,7 @@ fn cases() -> Vec<Case> {
         },
         // ---- A router: lvsctl's nat chains ----
         Case {
-            name: "a fresh router: rules file, ip_forward, chains loaded",
+            name: "a fresh router: rules file, ip_forward, conntrack table, chains loaded",
             playbook: "dr-keepalived-router.yml",
             host: "gw",
             from: Host::Fresh,
@@ -413,10 +413,12 @@ fn cases() -> Vec<Case> {
             want: &[
                 "create /etc/lvsctl/boot.sh",
                 "create /etc/lvsctl/router-nat.rules",
+                "create /etc/modules-load.d/lvsctl.conf",
                 "create /etc/sysctl.d/90-lvsctl.conf",
                 "create /etc/systemd/system/lvsctl-boot.service",
                 "create /etc/systemd/system/lvsctl-nat.service",
                 "sysctl net.ipv4.ip_forward (none) -> 1",
+                "sysctl net.netfilter.nf_conntrack_max (none) -> 262144",
                 "nat load /etc/lvsctl/router-nat.rules LVSCTL-PREROUTING LVSCTL-POSTROUTING",
                 "boot enable lvsctl-boot.service",
                 "boot enable lvsctl-nat.service",
@@ -447,6 +449,16 @@ fn cases() -> Vec<Case> {
                 f.sysctls.insert("net.ipv4.ip_forward".into(), "0".into());
             },
             want: &["sysctl net.ipv4.ip_forward 0 -> 1"],
+        },
+        Case {
+            name: "the conntrack table back at the kernel's size (module reloaded): raised again",
+            playbook: "dr-keepalived-router.yml",
+            host: "gw",
+            from: Host::Converged,
+            edit: |f| {
+                f.sysctls.insert("net.netfilter.nf_conntrack_max".into(), "2048".into());
+            },
+            want: &["sysctl net.netfilter.nf_conntrack_max 2048 -> 262144"],
         },
     ]
 }

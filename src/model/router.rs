@@ -14,7 +14,17 @@ pub struct Router {
     pub public_ip: Ipv4Addr,
     pub internal_network: Cidr,
     pub forwards: Vec<Forward>,
+    /// The router's connection-tracking table size (`net.netfilter.nf_conntrack_max`).
+    pub conntrack_max: u64,
 }
+
+/// The router tracks every forwarded connection for its DNAT/SNAT, and a closed TCP
+/// connection stays in the table for 120 s (TIME_WAIT). The kernel sizes the table from the
+/// memory: 2,048 entries on a 256 MiB machine, full at 17 new connections/s, after which it
+/// drops every new connection ("nf_conntrack: table full, dropping packet"; the VM lab's router
+/// hit it at 50 req/s). 262,144 carries 2,000 new connections/s; an entry is allocated only
+/// when used (~320 bytes), so the cap costs nothing until the traffic is there.
+pub const DEFAULT_CONNTRACK_MAX: u64 = 262_144;
 
 #[derive(Debug, Clone)]
 pub struct Forward {
@@ -60,6 +70,7 @@ impl Builder<'_> {
             }
             forwards.push(Forward { public_port: port.value as u16, service: svc.name.clone(), protocol: svc.protocol, vip: svc.vip, port: svc.port });
         }
-        Some(Router { host, public_ip: public_ip.value, internal_network: internal_network.value, forwards })
+        let conntrack_max = spec.conntrack_max.as_ref().map_or(DEFAULT_CONNTRACK_MAX, |c| c.value);
+        Some(Router { host, public_ip: public_ip.value, internal_network: internal_network.value, forwards, conntrack_max })
     }
 }

@@ -25,6 +25,9 @@ use crate::render::Templates;
 pub use secrets::{Secrets, MASK};
 
 pub const SYSCTL_FILE: &str = "/etc/sysctl.d/90-lvsctl.conf";
+/// Kernel modules a role needs before its sysctls and addresses (systemd-modules-load runs
+/// before systemd-sysctl at boot; apply loads them first too).
+pub const MODULES_FILE: &str = "/etc/modules-load.d/lvsctl.conf";
 pub const NETWORK_SCRIPTS: &str = "/etc/sysconfig/network-scripts";
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, serde::Deserialize)]
@@ -92,7 +95,7 @@ impl FileKind {
             director::KEEPALIVED_CONF => FileKind::KeepalivedConf,
             router::RULES_FILE => FileKind::NatRules,
             SYSCTL_FILE => FileKind::Sysctl,
-            real_server::MODULES_FILE => FileKind::ModulesLoad,
+            MODULES_FILE => FileKind::ModulesLoad,
             persistence::DEBIAN_IPVSADM_RULES | persistence::REDHAT_IPVSADM_RULES => FileKind::IpvsadmRules,
             persistence::DEBIAN_IPVSADM_DEFAULT => FileKind::IpvsadmDefault,
             persistence::BOOT_SCRIPT => FileKind::BootScript,
@@ -290,6 +293,29 @@ impl HostPlan {
         }
     }
 
+    fn kernel_module(&mut self, name: &str) {
+        if !self.kernel_modules.iter().any(|m| m == name) {
+            self.kernel_modules.push(name.to_string());
+        }
+    }
+
+    /// The modules-load.d file of the modules the roles asked for, each with its reason.
+    fn modules_file(&mut self, cluster: &str) {
+        if self.kernel_modules.is_empty() {
+            return;
+        }
+        let mut text = format!("# Managed by lvsctl (cluster {cluster}): kernel modules loaded at boot, before the sysctls\n");
+        for m in &self.kernel_modules {
+            let why = match m.as_str() {
+                "ipip" => "LVS-TUN real servers decapsulate IPIP on tunl0",
+                "nf_conntrack" => "the router's NAT; its table size is a sysctl of this module",
+                _ => "needed by lvsctl's configuration",
+            };
+            text.push_str(&format!("# {why}\n{m}\n"));
+        }
+        self.add_file(MODULES_FILE.into(), text, 0o644, false);
+    }
+
     pub(crate) fn add_file(&mut self, path: String, content: String, mode: u32, secret: bool) {
         let kind = FileKind::of_path(&path).expect("every file a role builder writes has a kind");
         self.files.push(ManagedFile { path, kind, content, mode, owner: "root".into(), group: "root".into(), secret });
@@ -328,6 +354,7 @@ pub fn build(cluster: &Cluster, templates: &Templates) -> Result<Vec<HostPlan>> 
     for p in &mut out {
         p.roles.sort();
         p.roles.dedup();
+        p.modules_file(&cluster.name);
         let ctx = sysctl_context(cluster, p);
         let content = templates.render("sysctl.conf.j2", ctx)?;
         p.add_file(SYSCTL_FILE.to_string(), content, 0o644, false);

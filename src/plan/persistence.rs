@@ -249,7 +249,7 @@ pub fn finish(p: &mut HostPlan, how: &Persistence, templates: &Templates) -> Res
         recover: RECOVER_LIBRARY,
         modules: &p.kernel_modules,
         sysctl_file: super::SYSCTL_FILE,
-        modules_file: super::real_server::MODULES_FILE,
+        modules_file: super::MODULES_FILE,
         early,
         late: late.clone(),
         routes,

@@ -13,8 +13,6 @@ use crate::error::Result;
 use crate::model::Cluster;
 use crate::topology::Mode;
 
-pub const MODULES_FILE: &str = "/etc/modules-load.d/lvsctl.conf";
-
 #[derive(Default)]
 struct Needs {
     dr_vips: Vec<Ipv4Addr>,
@@ -64,8 +62,7 @@ fn plan(cluster: &Cluster, host: &str, n: &Needs, p: &mut HostPlan) -> Result<()
     if !n.tun_vips.is_empty() {
         p.sysctl("net.ipv4.conf.all.rp_filter", "0", Some("accept decapsulated packets addressed to the VIP"));
         p.sysctl(sysctl_key("tunl0", "rp_filter"), "0", None);
-        p.add_file(MODULES_FILE.into(), format!("# Managed by lvsctl (cluster {}): LVS-TUN needs IPIP\nipip\n", cluster.name), 0o644, false);
-        p.kernel_modules.push("ipip".into());
+        p.kernel_module("ipip");
         for vip in &n.tun_vips {
             p.addresses.push(Address { ip: *vip, prefix: 32, dev: "tunl0".into(), label: None });
         }

@@ -42,6 +42,10 @@ struct Ctx<'a> {
 
 pub(super) fn plan(cluster: &Cluster, r: &Router, templates: &Templates, p: &mut HostPlan) -> Result<()> {
     p.sysctl("net.ipv4.ip_forward", "1", Some("the router forwards clients' traffic to the VIPs"));
+    // The NAT needs connection tracking, and the table's cap is a sysctl of that module: loaded
+    // before the sysctls, at apply time and at boot (modules-load.d runs before systemd-sysctl).
+    p.kernel_module("nf_conntrack");
+    p.sysctl("net.netfilter.nf_conntrack_max", &r.conntrack_max.to_string(), Some("the NAT's connection table: a full one drops every new connection"));
     let ctx = Ctx {
         cluster: &cluster.name,
         host: &r.host,

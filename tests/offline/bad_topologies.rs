@@ -249,6 +249,9 @@ rows! {
         .set(11, "router: { host: gw, public_ip: 10.77.9.2, internal_network: 10.77.0.0/33, forwards: [ { port: 80, service: http } ] }")
         .error("11:61", "`router.internal_network`: `10.77.0.0/33` is not a valid IPv4 network")
         .hint("ADDRESS/PREFIX");
+    router_conntrack_table_too_small = topology()
+        .set(11, "router: { host: gw, public_ip: 10.77.9.2, internal_network: 10.77.0.0/24, conntrack_max: 1024, forwards: [ { port: 80, service: http } ] }")
+        .error("11:90", "`router.conntrack_max` is 1024, outside 4096..2147483647");
     port_0 = topology()
         .set(9, "    port: 0")
         .error("9:11", "`services[0].port` is 0, outside 1..65535");

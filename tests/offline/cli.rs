@@ -26,7 +26,7 @@ fn offline_plan_lists_every_file_and_runtime_change_of_all_hosts() {
     assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
     let out = stdout(&o);
     for expected in [
-        "gw (router): 9 change(s)",
+        "gw (router): 11 change(s)",
         "lvs1 (master director): 10 change(s)",
         "lvs2 (backup director): 10 change(s)",
         "web1 (real server): 9 change(s)",
@@ -49,7 +49,7 @@ fn offline_plan_lists_every_file_and_runtime_change_of_all_hosts() {
         "+ boot: enable lvsctl-nat.service",
         "+virtual_server 10.77.0.100 80 {",
         "+      auth_pass ********",
-        "Plan: 5 of 5 host(s) to change: 19 file(s) to create, 0 to update, 0 to delete; 28 runtime change(s).",
+        "Plan: 5 of 5 host(s) to change: 20 file(s) to create, 0 to update, 0 to delete; 29 runtime change(s).",
     ] {
         assert!(out.contains(expected), "missing `{expected}` in:\n{out}");
     }
@@ -83,9 +83,9 @@ fn json_plan_parses_and_matches_the_text_plan() {
     let names: Vec<&str> = hosts.iter().map(|h| h["host"].as_str().unwrap()).collect();
     assert_eq!(names, ["gw", "lvs1", "lvs2", "web1", "web2"]);
     let total: usize = hosts.iter().map(|h| h["changes"].as_array().unwrap().len()).sum();
-    assert_eq!(total, 47);
-    assert_eq!(v["summary"]["files_create"], 19);
-    assert_eq!(v["summary"]["runtime"], 28);
+    assert_eq!(total, 49);
+    assert_eq!(v["summary"]["files_create"], 20);
+    assert_eq!(v["summary"]["runtime"], 29);
     let web1 = &hosts[3]["changes"];
     assert_eq!(web1[0]["kind"], "file");
     assert_eq!(web1[0]["action"], "create");

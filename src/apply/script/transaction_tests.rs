@@ -805,7 +805,7 @@ fn is_process(rel: &str) -> bool {
 
 /// Paths a kernel module load creates, kept after a rollback by design.
 fn made_by_a_module(rel: &str) -> bool {
-    rel.starts_with("/sys/module/") || rel.starts_with("/proc/sys/net/ipv4/conf/tunl0/")
+    rel.starts_with("/sys/module/") || rel.starts_with("/proc/sys/net/ipv4/conf/tunl0/") || rel.starts_with("/proc/sys/net/netfilter/")
 }
 
 // ---- Shells ----

@@ -99,6 +99,7 @@ early() {
       case $restored in *"/etc/sysctl.d/90-lvsctl.conf"*) try sysctl -q -p /etc/sysctl.d/90-lvsctl.conf ;; esac
     fi
   fi
+  [ -d /sys/module/nf_conntrack ] || try modprobe nf_conntrack
   :
 }
 
