@@ -61,7 +61,10 @@ pub fn transaction(h: &HostChanges, o: &TxnOptions) -> String {
                 (_, Some(before)) => s.line(format!("same_file {} {}", sq(&f.path), before.sha256)),
                 (_, None) => &mut s,
             },
-            Change::Sysctl { key, from, .. } => s.line(format!("same_sysctl {} {}", sq(&proc_sys_path(key)), sq(from.as_deref().unwrap_or("")))),
+            Change::Sysctl { key, from: Some(from), .. } => s.line(format!("same_sysctl {} {}", sq(&proc_sys_path(key)), sq(from))),
+            // Absent when probed: its module was not loaded, and anything may load it since
+            // (the probe's own `iptables -t nat` loads nf_conntrack). Its value then is the
+            // kernel's default, no one's change.
             _ => &mut s,
         };
     }

@@ -14,9 +14,6 @@ absent_file '/etc/keepalived/keepalived.conf'
 absent_file '/etc/lvsctl/boot.sh'
 absent_file '/etc/sysctl.d/90-lvsctl.conf'
 absent_file '/etc/systemd/system/lvsctl-boot.service'
-same_sysctl '/proc/sys/net/ipv4/conf/all/send_redirects' ''
-same_sysctl '/proc/sys/net/ipv4/conf/default/send_redirects' ''
-same_sysctl '/proc/sys/net/ipv4/conf/eth0/send_redirects' ''
 check_done
 begin_generation
 backup '/etc/keepalived/keepalived.conf'

@@ -16,8 +16,6 @@ absent_file '/etc/modules-load.d/lvsctl.conf'
 absent_file '/etc/sysctl.d/90-lvsctl.conf'
 absent_file '/etc/systemd/system/lvsctl-boot.service'
 absent_file '/etc/systemd/system/lvsctl-nat.service'
-same_sysctl '/proc/sys/net/ipv4/ip_forward' ''
-same_sysctl '/proc/sys/net/netfilter/nf_conntrack_max' ''
 check_done
 begin_generation
 backup '/etc/lvsctl/boot.sh'

@@ -13,10 +13,6 @@ step check
 absent_file '/etc/lvsctl/boot.sh'
 absent_file '/etc/sysctl.d/90-lvsctl.conf'
 absent_file '/etc/systemd/system/lvsctl-boot.service'
-same_sysctl '/proc/sys/net/ipv4/conf/all/arp_ignore' ''
-same_sysctl '/proc/sys/net/ipv4/conf/all/arp_announce' ''
-same_sysctl '/proc/sys/net/ipv4/conf/lo/arp_ignore' ''
-same_sysctl '/proc/sys/net/ipv4/conf/lo/arp_announce' ''
 check_done
 begin_generation
 backup '/etc/lvsctl/boot.sh'

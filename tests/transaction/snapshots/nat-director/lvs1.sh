@@ -15,11 +15,6 @@ absent_file '/etc/sysconfig/ipvsadm'
 absent_file '/etc/sysctl.d/90-lvsctl.conf'
 absent_file '/etc/systemd/system/lvsctl-boot.service'
 absent_file '/etc/systemd/system/lvsctl-network.service'
-same_sysctl '/proc/sys/net/ipv4/conf/all/send_redirects' ''
-same_sysctl '/proc/sys/net/ipv4/conf/default/send_redirects' ''
-same_sysctl '/proc/sys/net/ipv4/conf/eth0/send_redirects' ''
-same_sysctl '/proc/sys/net/ipv4/conf/eth1/send_redirects' ''
-same_sysctl '/proc/sys/net/ipv4/ip_forward' ''
 check_done
 begin_generation
 backup '/etc/lvsctl/boot.sh'

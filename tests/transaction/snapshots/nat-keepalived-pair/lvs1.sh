@@ -14,11 +14,6 @@ absent_file '/etc/keepalived/keepalived.conf'
 absent_file '/etc/lvsctl/boot.sh'
 absent_file '/etc/sysctl.d/90-lvsctl.conf'
 absent_file '/etc/systemd/system/lvsctl-boot.service'
-same_sysctl '/proc/sys/net/ipv4/conf/all/send_redirects' ''
-same_sysctl '/proc/sys/net/ipv4/conf/default/send_redirects' ''
-same_sysctl '/proc/sys/net/ipv4/conf/eth0/send_redirects' ''
-same_sysctl '/proc/sys/net/ipv4/conf/eth1/send_redirects' ''
-same_sysctl '/proc/sys/net/ipv4/ip_forward' ''
 check_done
 begin_generation
 backup '/etc/keepalived/keepalived.conf'
