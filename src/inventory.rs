@@ -36,7 +36,7 @@ use source::{Source, Var, ALL};
 use vars_dirs::{Kind, VarsDirs};
 
 /// The variables lvsctl reads; every other variable is left to other tools.
-pub const KNOWN: [&str; 16] = [
+pub const KNOWN: [&str; 17] = [
     "ansible_host",
     "ansible_port",
     "ansible_user",
@@ -53,6 +53,7 @@ pub const KNOWN: [&str; 16] = [
     "interface",
     "lvsctl_persistence",
     "lvsctl_os_family",
+    "lvsctl_ipvs_sysctls",
 ];
 
 /// One host as the inventory describes it.
@@ -84,6 +85,10 @@ pub struct Host {
     pub persistence: Option<crate::plan::persistence::Backend>,
     /// `lvsctl_os_family`: the distribution family for offline plans (live plans probe it).
     pub os_family: Option<crate::plan::persistence::Family>,
+    /// `lvsctl_ipvs_sysctls` (default true): a director gets IPVS's `net.ipv4.vs.*` sysctls.
+    /// False only where the kernel has no IPVS at all (the netns test lab on a runner without
+    /// it), since those keys exist only with the ip_vs module.
+    pub ipvs_sysctls: bool,
     /// Every group the host is in, directly or through child groups, sorted; without `all`
     /// (Ansible's `group_names`).
     pub groups: Vec<String>,
@@ -342,9 +347,9 @@ impl Resolver<'_> {
         Vec::new()
     }
 
-    /// `ansible_become` as Ansible's `boolean()` reads it.
-    fn become_root(&self, d: &mut Diagnostics) -> bool {
-        let Some(v) = self.vars.get("ansible_become") else { return false };
+    /// A boolean variable as Ansible's `boolean()` reads it; None when unset.
+    fn boolean(&self, var: &str, d: &mut Diagnostics) -> Option<bool> {
+        let v = self.vars.get(var)?;
         let b = match &v.node.value {
             Value::Null => Some(false),
             Value::Bool(b) => Some(*b),
@@ -358,10 +363,10 @@ impl Resolver<'_> {
             },
             _ => None,
         };
-        b.unwrap_or_else(|| {
-            d.error(v.span(), format!("host `{}`: `ansible_become` must be true or false, found {}", self.name, describe(&v.node)));
-            false
-        })
+        if b.is_none() {
+            d.error(v.span(), format!("host `{}`: `{var}` must be true or false, found {}", self.name, describe(&v.node)));
+        }
+        b
     }
 
     fn host(&self, span: Span, groups: Vec<String>, base: &Path, d: &mut Diagnostics) -> Host {
@@ -371,7 +376,8 @@ impl Resolver<'_> {
         let user = self.text("ansible_user", d).map(|(t, _)| t).unwrap_or_else(|| "root".to_string());
         let key_file = self.text("ansible_ssh_private_key_file", d).map(|(t, _)| resolve_path(base, &t));
         let known_hosts_file = self.text("ssh_known_hosts_file", d).map(|(t, _)| resolve_path(base, &t));
-        let become_root = self.become_root(d);
+        let become_root = self.boolean("ansible_become", d).unwrap_or(false);
+        let ipvs_sysctls = self.boolean("lvsctl_ipvs_sysctls", d).unwrap_or(true);
         let become_user = self.text("ansible_become_user", d).map(|(t, _)| t).unwrap_or_else(|| "root".to_string());
         let become_password = self.become_password(d);
         let jump = self.jump(d);
@@ -419,6 +425,7 @@ impl Resolver<'_> {
             key_file,
             known_hosts_file,
             become_root,
+            ipvs_sysctls,
             become_user,
             become_password,
             jump,

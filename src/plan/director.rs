@@ -133,6 +133,17 @@ pub(super) fn plan(cluster: &Cluster, d: &Director, templates: &Templates, p: &m
         p.sysctl(sysctl_key(&n.internal_interface, "send_redirects"), "0", None);
         p.sysctl("net.ipv4.ip_forward", "1", Some("NAT directors route replies back to clients"));
     }
+    // IPVS's own sysctls for changes without dropped requests. They exist only with the ip_vs
+    // module, so it is loaded first (keepalived would load it later, at its start).
+    if cluster.hosts.get(&d.host).is_none_or(|h| h.ipvs_sysctls) {
+        p.kernel_module("ip_vs");
+        p.sysctl(
+            "net.ipv4.vs.expire_nodest_conn",
+            "1",
+            Some("a connection whose real server was removed is dropped at its next packet, so the client reconnects to a live one instead of hanging"),
+        );
+        p.sysctl("net.ipv4.vs.expire_quiescent_template", "1", Some("persistence does not pin clients to a drained (weight 0) real server"));
+    }
 
     // VIPs a VRRP instance does not carry are bound statically, like the seeds' ifcfg-eth0:N.
     let vrrp = cluster.vrrp.as_ref().filter(|_| cluster.engine == Engine::Keepalived);

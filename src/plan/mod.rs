@@ -309,6 +309,7 @@ impl HostPlan {
             let why = match m.as_str() {
                 "ipip" => "LVS-TUN real servers decapsulate IPIP on tunl0",
                 "nf_conntrack" => "the router's NAT; its table size is a sysctl of this module",
+                "ip_vs" => "IPVS, before its net.ipv4.vs sysctls",
                 _ => "needed by lvsctl's configuration",
             };
             text.push_str(&format!("# {why}\n{m}\n"));

@@ -61,6 +61,30 @@ fn offline_plan_lists_every_file_and_runtime_change_of_all_hosts() {
     assert_no_secret(&o, "plan");
 }
 
+/// Directors get IPVS's sysctls for hitless changes, with the module loaded before them (at
+/// apply time and at boot); an inventory whose kernel has no IPVS (`lvsctl_ipvs_sysctls:
+/// false`, the netns lab) gets neither.
+#[test]
+fn directors_get_the_ipvs_sysctls_unless_the_inventory_says_the_kernel_has_no_ipvs() {
+    let o = run(&["plan", MAIN, "-i", "inventories/vmlab.yml", "--offline"]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let out = stdout(&o);
+    let lvs1 = &out[out.find("lvs1 (master director)").unwrap()..out.find("lvs2 (backup director)").unwrap()];
+    for expected in [
+        "~ sysctl net.ipv4.vs.expire_nodest_conn = 1",
+        "~ sysctl net.ipv4.vs.expire_quiescent_template = 1",
+        "+ file create /etc/modules-load.d/lvsctl.conf",
+        "+ip_vs",
+        "+  [ -d /sys/module/ip_vs ] || try modprobe ip_vs",
+    ] {
+        assert!(lvs1.contains(expected), "missing `{expected}` in:\n{lvs1}");
+    }
+    let web1 = &out[out.find("web1 (real server)").unwrap()..];
+    assert!(!web1.contains("net.ipv4.vs."), "a real server got IPVS sysctls:\n{web1}");
+    let o = run(&["plan", MAIN, "--offline"]);
+    assert!(!stdout(&o).contains("net.ipv4.vs.") && !stdout(&o).contains("ip_vs"), "inventories/lab.yml says the kernel has no IPVS:\n{}", stdout(&o));
+}
+
 #[test]
 fn detailed_exitcode_is_2_with_changes_and_0_without() {
     let o = run(&["plan", MAIN, "--offline", "--detailed-exitcode"]);
@@ -222,7 +246,7 @@ fn an_ini_inventory_gives_the_same_plan_as_its_yaml_twin() {
     let ini = dir.path().join("lab.ini");
     std::fs::write(
         &ini,
-        "[all:vars]\nansible_user=root\n\n[directors]\nlvs[1:2] interface=eth0\n\n[real_servers]\nweb1 ansible_host=10.77.0.21\nweb2 ansible_host=10.77.0.22\n\n[routers]\ngw ansible_host=10.77.0.2\n",
+        "[all:vars]\nansible_user=root\n\n[directors]\nlvs[1:2] interface=eth0 lvsctl_ipvs_sysctls=false\n\n[real_servers]\nweb1 ansible_host=10.77.0.21\nweb2 ansible_host=10.77.0.22\n\n[routers]\ngw ansible_host=10.77.0.2\n",
     )
     .unwrap();
     std::fs::create_dir_all(dir.path().join("host_vars")).unwrap();
