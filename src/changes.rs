@@ -192,6 +192,13 @@ impl HostChanges {
         }
     }
 
+    /// Why this director's VRRP adverts change (`vrrp_adverts`), if its keepalived.conf is
+    /// updated so that they do: the rollout then reloads the directors together.
+    pub fn vrrp_adverts_change(&self) -> Option<String> {
+        let f = self.files().find(|f| f.kind == FileKind::KeepalivedConf)?;
+        vrrp_adverts::change(&f.before.as_ref()?.text, &f.after.as_ref()?.text)
+    }
+
     pub fn files(&self) -> impl Iterator<Item = &FileChange> {
         self.changes.iter().filter_map(|c| if let Change::File(f) = c { Some(f) } else { None })
     }
@@ -514,3 +521,4 @@ mod tests {
 
 #[cfg(test)]
 mod compute_tests;
+pub mod vrrp_adverts;

@@ -156,11 +156,24 @@ impl Applier {
                 watcher();
             }
         });
-        let stages = [(Role::RealServer, "real servers"), (Role::BackupDirector, "BACKUP directors"), (Role::MasterDirector, "MASTER director"), (Role::Router, "router")];
+        // Directors one after the other (BACKUP, then MASTER) keep one of them serving, unless
+        // what their VRRP adverts carry changes: then they are reloaded together
+        // (`changes::vrrp_adverts` says why).
+        let together = self.hosts.iter().find_map(|h| h.changes.vrrp_adverts_change().map(|why| (h.host.clone(), why)));
+        let directors_name = together.as_ref().map(|(host, why)| format!("directors together ({why} of {host}'s VRRP adverts change)"));
+        let stages: Vec<(Vec<Role>, &str)> = match &directors_name {
+            Some(name) => vec![(vec![Role::RealServer], "real servers"), (vec![Role::BackupDirector, Role::MasterDirector], name.as_str()), (vec![Role::Router], "router")],
+            None => vec![
+                (vec![Role::RealServer], "real servers"),
+                (vec![Role::BackupDirector], "BACKUP directors"),
+                (vec![Role::MasterDirector], "MASTER director"),
+                (vec![Role::Router], "router"),
+            ],
+        };
         let mut results: Vec<Option<HostResult>> = self.hosts.iter().map(|_| None).collect();
         let mut stop = false;
-        for (role, name) in stages {
-            let idx: Vec<usize> = (0..self.hosts.len()).filter(|i| self.hosts[*i].stage == role).collect();
+        for (roles, name) in stages {
+            let idx: Vec<usize> = (0..self.hosts.len()).filter(|i| roles.contains(&self.hosts[*i].stage)).collect();
             if idx.is_empty() {
                 continue;
             }

@@ -158,6 +158,9 @@ pub fn host_changes(h: &HostChanges, with_diffs: bool) -> String {
     if let (Some(p), false) = (&h.persistence, h.changes.is_empty()) {
         let _ = writeln!(out, "  {}", style(format!("persistence: {}", p.describe())).dim());
     }
+    if let Some(why) = h.vrrp_adverts_change() {
+        let _ = writeln!(out, "  {}", style(format!("rollout: reloaded together with the other directors ({why} of its VRRP adverts change; one after the other, the BACKUP would drop the MASTER's adverts and take over)")).yellow());
+    }
     for c in &h.changes {
         let _ = writeln!(out, "  {}", change_line(c, &h.secrets));
         match (with_diffs, c) {

@@ -1,0 +1,91 @@
+//! What a director's VRRP adverts carry, read from keepalived.conf: the VIPs, advert_int, the
+//! VRID, the authentication. When a change alters it, the MASTER and the BACKUP disagree from
+//! the first reload to the second: keepalived drops an advert whose VIP count or (VRRPv2)
+//! interval differs from its own ("received an unexpected ip number count", "advertisement
+//! interval mismatch"), so the BACKUP stops hearing its MASTER and takes over after
+//! 3 x advert_int; when the MASTER is reloaded the BACKUP steps down, but the router's ARP
+//! still points at it and the VIP's traffic is lost until that entry expires (6 s in the VM
+//! lab, every request). The rollout therefore reloads such directors together (one stage)
+//! instead of BACKUP then MASTER: the window shrinks to the difference between two
+//! transactions, well under the takeover time. `vrrp_skip_check_adv_addr` does not help
+//! here: a reload forgets the MASTER it was skipping the check for.
+
+/// The lines of every `vrrp_instance` block that go into its adverts, tagged by instance.
+pub fn signature(conf: &str) -> Vec<String> {
+    let mut out = Vec::new();
+    let mut instance: Option<String> = None;
+    let mut depth = 0usize;
+    let mut in_vips = false;
+    for raw in conf.lines() {
+        let line = raw.split(['!', '#']).next().unwrap_or("").trim();
+        if line.is_empty() {
+            continue;
+        }
+        let opens = line.matches('{').count();
+        let closes = line.matches('}').count();
+        let first = line.split_whitespace().next().unwrap_or("");
+        if depth == 0 && first == "vrrp_instance" {
+            instance = line.split_whitespace().nth(1).map(str::to_string);
+        }
+        if let Some(name) = &instance {
+            if depth == 1 && first == "virtual_ipaddress" {
+                in_vips = true;
+            } else if in_vips && depth == 2 && first != "}" {
+                out.push(format!("{name} vip {}", line.split_whitespace().next().unwrap_or("")));
+            } else if depth >= 1 && matches!(first, "advert_int" | "virtual_router_id" | "auth_type" | "auth_pass" | "version") {
+                out.push(format!("{name} {line}"));
+            }
+        }
+        depth = (depth + opens).saturating_sub(closes);
+        if depth <= 1 {
+            in_vips = false;
+        }
+        if depth == 0 {
+            instance = None;
+        }
+    }
+    out.sort();
+    out
+}
+
+/// Why the adverts change between two keepalived.conf texts, or None when they do not.
+pub fn change(before: &str, after: &str) -> Option<String> {
+    let (old, new) = (signature(before), signature(after));
+    if old == new {
+        return None;
+    }
+    let differs = |what: &str| {
+        let pick = |v: &[String]| v.iter().filter(|l| l.split_whitespace().nth(1) == Some(what)).cloned().collect::<Vec<_>>();
+        pick(&old) != pick(&new)
+    };
+    let mut what: Vec<&str> = Vec::new();
+    for (key, name) in [("vip", "VIPs"), ("advert_int", "advert_int"), ("virtual_router_id", "virtual_router_id"), ("auth_type", "authentication"), ("auth_pass", "authentication"), ("version", "VRRP version")] {
+        if differs(key) && !what.contains(&name) {
+            what.push(name);
+        }
+    }
+    if what.is_empty() {
+        what.push("VRRP instances");
+    }
+    Some(what.join(", "))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const CONF: &str = "global_defs {\n   router_id lvs1\n}\n\nvrrp_instance VI_1 {\n   state MASTER\n   priority 150\n   advert_int 1\n   authentication {\n      auth_type PASS\n      auth_pass s3cret\n   }\n   virtual_ipaddress {\n      10.77.0.100/32 dev eth0\n   }\n}\n\nvirtual_server 10.77.0.100 80 {\n   delay_loop 6\n}\n";
+
+    #[test]
+    fn what_goes_into_the_adverts_and_what_does_not() {
+        assert_eq!(signature(CONF), ["VI_1 advert_int 1", "VI_1 auth_pass s3cret", "VI_1 auth_type PASS", "VI_1 vip 10.77.0.100/32"]);
+        // Priorities, state, checks and virtual servers are no advert change.
+        let other = CONF.replace("priority 150", "priority 200").replace("state MASTER", "state BACKUP").replace("delay_loop 6", "delay_loop 3");
+        assert_eq!(change(CONF, &other), None);
+        let vip = CONF.replace("      10.77.0.100/32 dev eth0\n", "      10.77.0.100/32 dev eth0\n      10.77.0.101/32 dev eth0\n");
+        assert_eq!(change(CONF, &vip).as_deref(), Some("VIPs"));
+        assert_eq!(change(&vip, CONF).as_deref(), Some("VIPs"));
+        assert_eq!(change(CONF, &CONF.replace("advert_int 1", "advert_int 2")).as_deref(), Some("advert_int"));
+        assert_eq!(change(CONF, &CONF.replace("auth_pass s3cret", "auth_pass other")).as_deref(), Some("authentication"));
+    }
+}
