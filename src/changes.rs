@@ -123,6 +123,13 @@ pub enum Change {
         unit: String,
         enable: bool,
     },
+    /// Real servers the new configuration removes, set to weight 0 first and waited for until
+    /// their active connections end or `timeout_s` passes (`drain`). Run before the
+    /// directors' transactions; a transaction that rolls back gives them their weight back.
+    Drain {
+        targets: Vec<drain::DrainTarget>,
+        timeout_s: u64,
+    },
     /// The kernel's IPVS table differs from the topology: `action` on `service` rebuilds it.
     IpvsTable {
         service: String,
@@ -197,6 +204,11 @@ impl HostChanges {
     pub fn vrrp_adverts_change(&self) -> Option<String> {
         let f = self.files().find(|f| f.kind == FileKind::KeepalivedConf)?;
         vrrp_adverts::change(&f.before.as_ref()?.text, &f.after.as_ref()?.text)
+    }
+
+    /// The real servers to drain before this host's transaction, and for how long at most.
+    pub fn drain(&self) -> Option<(&[drain::DrainTarget], u64)> {
+        self.changes.iter().find_map(|c| if let Change::Drain { targets, timeout_s } = c { Some((targets.as_slice(), *timeout_s)) } else { None })
     }
 
     pub fn files(&self) -> impl Iterator<Item = &FileChange> {
@@ -309,6 +321,10 @@ pub fn compute(plan: &HostPlan, facts: &Facts, secrets: &Secrets) -> HostChanges
             // the reload programs the difference (a restart here would drop the MASTER's VIP
             // and every connection through it on each configuration change). A table that a
             // hand edit made drift besides is still seen by the next plan and rebuilt then.
+            let (targets, timeout_s) = drain::targets(plan, facts);
+            if !targets.is_empty() {
+                changes.push(Change::Drain { targets, timeout_s });
+            }
             changes.push(Change::Service { name: svc.name.clone(), action: ServiceAction::Reload, rules_file });
         } else if let Some((action, differences)) = ipvs_rebuild(plan, facts, &svc.name) {
             changes.push(Change::IpvsTable { service: svc.name.clone(), action, rules_file, differences });
@@ -522,3 +538,4 @@ mod tests {
 #[cfg(test)]
 mod compute_tests;
 pub mod vrrp_adverts;
+pub mod drain;

@@ -115,6 +115,10 @@ pub struct RolloutArgs {
     /// Take a host's lock even when another apply holds it (for a dead apply's stale lock).
     #[arg(long)]
     pub break_lock: bool,
+    /// Remove real servers at once instead of draining them first (weight 0 until their
+    /// active connections end or the service's `drain_timeout`).
+    #[arg(long)]
+    pub no_drain: bool,
 }
 
 #[derive(Debug, Args)]

@@ -182,6 +182,8 @@ pub struct ExpectedService {
     /// keepalived adds it when the quorum is lost (and keeps it with weight 0 before, with
     /// `sorry_server_inhibit`).
     pub sorry_server: Option<ExpectedSorryServer>,
+    /// Seconds a real server the topology drops is drained before it goes.
+    pub drain_timeout: u64,
 }
 
 impl ExpectedService {
@@ -242,6 +244,7 @@ pub fn expected(cluster: &Cluster) -> Vec<ExpectedService> {
                 .map(|r| ExpectedRealServer { host: r.host.clone(), address: r.address, port: r.port, weight: r.weight, inhibit_on_failure: r.inhibit_on_failure.unwrap_or(s.inhibit_on_failure) })
                 .collect(),
             sorry_server: s.sorry_server.as_ref().map(|ss| ExpectedSorryServer { host: ss.host.clone(), address: ss.address, port: ss.port, forward: Forward::of(ss.mode), inhibit: ss.inhibit }),
+            drain_timeout: s.drain_timeout,
         })
         .collect()
 }
@@ -603,6 +606,7 @@ mod tests {
             health_checked: checked,
             real_servers: vec![rs("web1", "10.77.0.21", 80, 1), rs("web2", "10.77.0.22", 80, 0)],
             sorry_server: None,
+            drain_timeout: 30,
         }]
     }
 

@@ -69,6 +69,9 @@ pub struct ServiceSpec {
     /// One-packet scheduling (UDP only).
     pub ops: Option<Sp<bool>>,
     pub delay_loop: Option<Sp<u64>>,
+    /// Seconds a real server the topology removes is drained first (weight 0, until its
+    /// active connections end); 0 removes it at once.
+    pub drain_timeout: Option<Sp<u64>>,
     pub alpha: Option<Sp<bool>>,
     pub omega: Option<Sp<bool>>,
     pub inhibit_on_failure: Option<Sp<bool>>,
@@ -193,7 +196,7 @@ const VRRP_KEYS: &[&str] = &[
     "preempt_delay", "unicast", "unicast_fault_no_peer",
 ];
 const SERVICE_KEYS: &[&str] = &[
-    "name", "vip", "port", "protocol", "mode", "scheduler", "persistence_timeout", "persistence_granularity", "ops", "delay_loop",
+    "name", "vip", "port", "protocol", "mode", "scheduler", "persistence_timeout", "persistence_granularity", "ops", "delay_loop", "drain_timeout",
     "alpha", "omega", "inhibit_on_failure", "quorum", "hysteresis", "quorum_up", "quorum_down", "sorry_server",
     "sorry_server_inhibit", "sorry_server_lvs_method", "check", "real_servers",
 ];
@@ -398,6 +401,7 @@ fn service(m: &Map, d: &mut Diagnostics) -> ServiceSpec {
         persistence_granularity: netmask(m, "persistence_granularity", d),
         ops: flag(m, "ops", d),
         delay_loop: m.uint("delay_loop", 1, 86_400, d),
+        drain_timeout: m.uint("drain_timeout", 0, 3_600, d),
         alpha: flag(m, "alpha", d),
         omega: flag(m, "omega", d),
         inhibit_on_failure: flag(m, "inhibit_on_failure", d),

@@ -31,6 +31,8 @@ pub struct ApplyOptions {
     pub ssh: ssh::Options,
     pub continue_on_error: bool,
     pub break_lock: bool,
+    /// Drain real servers before their removal (`--no-drain`: false).
+    pub drain: bool,
 }
 
 /// How one host ended.
@@ -138,10 +140,15 @@ impl Applier {
     /// Connect to and probe every host (bounded by `forks`), computing its changes.
     pub fn prepare(plans: Vec<(HostPlan, Target)>, secrets: &Secrets, opts: ApplyOptions) -> Applier {
         let executor = Executor::new(opts.forks);
-        let hosts = executor.each(plans, |(plan, target)| {
+        let mut hosts = executor.each(plans, |(plan, target)| {
             let (secrets, ssh_opts) = (secrets.clone(), opts.ssh.clone());
             async move { prepare_host(plan, &target, &secrets, &ssh_opts).await }
         });
+        if !opts.drain {
+            for h in &mut hosts {
+                h.changes.changes.retain(|c| !matches!(c, crate::changes::Change::Drain { .. }));
+            }
+        }
         Applier { executor, hosts, opts, secrets: secrets.clone() }
     }
 
@@ -172,6 +179,14 @@ impl Applier {
         };
         let mut results: Vec<Option<HostResult>> = self.hosts.iter().map(|_| None).collect();
         let mut stop = false;
+        // Drain first, before any host changes (a real server's VIP may go in its own stage):
+        // every director whose new configuration removes real servers, all at once.
+        let drained: Vec<usize> = (0..self.hosts.len()).filter(|i| self.hosts[*i].changes.drain().is_some() && self.hosts[*i].connection.is_ok()).collect();
+        if !drained.is_empty() && !interrupted() {
+            let names: Vec<String> = drained.iter().map(|i| self.hosts[*i].host.clone()).collect();
+            reporter.event(Event::Stage { name: "drain", hosts: &names });
+            self.run_drain(&drained, reporter, script::drain);
+        }
         for (roles, name) in stages {
             let idx: Vec<usize> = (0..self.hosts.len()).filter(|i| roles.contains(&self.hosts[*i].stage)).collect();
             if idx.is_empty() {
@@ -202,6 +217,17 @@ impl Applier {
                 results[*i] = Some(self.result(*i, outcome));
             }
         }
+        // A drained host whose transaction never ran gets its weights back (one that rolled
+        // back did that itself; an interrupted one finishes or rolls back by itself).
+        let undrain: Vec<usize> = drained
+            .into_iter()
+            .filter(|i| matches!(results[*i].as_ref().map(|r| &r.outcome), Some(Outcome::Skipped | Outcome::Cancelled | Outcome::ChangedSincePlan { .. } | Outcome::Locked { .. })))
+            .collect();
+        if !undrain.is_empty() {
+            let names: Vec<String> = undrain.iter().map(|i| self.hosts[*i].host.clone()).collect();
+            reporter.event(Event::Stage { name: "undrain (not applied)", hosts: &names });
+            self.run_drain(&undrain, reporter, script::undrain);
+        }
         let hosts = std::mem::take(&mut self.hosts);
         self.executor.block_on(async {
             for h in hosts {
@@ -216,6 +242,29 @@ impl Applier {
     fn result(&self, i: usize, outcome: Outcome) -> HostResult {
         let h = &self.hosts[i];
         HostResult { host: h.host.clone(), roles: h.changes.roles.clone(), outcome, execs: h.execs() }
+    }
+
+    /// Run the drain (or undrain) script on each host of `idx` at once, drawing its progress.
+    /// A failure is a warning: the change goes on without the drain.
+    fn run_drain(&self, idx: &[usize], reporter: &Progress, script_of: fn(&HostChanges, &crate::remote::Root) -> Option<String>) {
+        self.executor.each_borrowed(idx.iter().map(|i| &self.hosts[*i]), |h| async move {
+            let (Ok(session), Some(script)) = (&h.connection, script_of(&h.changes, &crate::remote::Root::default())) else { return };
+            let host = h.host.as_str();
+            let result = session
+                .run_script_streaming(&script, |line| {
+                    use crate::remote::protocol::Line;
+                    match Line::of(line) {
+                        Line::Record { kind: "draining", args } => reporter.event(Event::Step { host, step: &format!("drain: {args} active connection(s)") }),
+                        Line::Record { kind: "warn", args } => reporter.event(Event::Warning { host, message: args }),
+                        Line::Record { kind: "end", .. } => {}
+                        _ => reporter.event(Event::Warning { host, message: &format!("unexpected output from the drain: {line}") }),
+                    }
+                })
+                .await;
+            if let Err(e) = result {
+                reporter.event(Event::Warning { host, message: &format!("drain failed: {e}") });
+            }
+        });
     }
 
     fn run_stage(&self, idx: &[usize], reporter: &Progress) -> Vec<Outcome> {

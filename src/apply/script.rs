@@ -80,6 +80,11 @@ pub fn transaction(h: &HostChanges, o: &TxnOptions) -> String {
             s.line(format!("save_sysctl {}", sq(&proc_sys_path(key))));
         }
     }
+    if let Some((targets, _)) = h.drain() {
+        for t in targets {
+            s.line(format!("drained {} {} {} {} {}", sq(&t.protocol_flag), sq(&t.vip), sq(&t.real_server), sq(&t.forward), t.weight));
+        }
+    }
     let record = serde_json::to_string(&h.record).expect("record serializes");
     s.line(format!("store_record {}", sq(&BASE64.encode(record.as_bytes()))));
 
@@ -146,7 +151,9 @@ pub fn transaction(h: &HostChanges, o: &TxnOptions) -> String {
                 s.line(format!("service_do {} {}{rules}", sq(name), action.as_str()))
             }
             Change::Boot { unit, enable: true } => s.line(format!("boot_enable {}", sq(unit))),
-            Change::File(_) | Change::Boot { .. } => &mut s,
+            // Drained before the transaction (`drain`); its record below gives the weights back
+            // on a rollback.
+            Change::File(_) | Change::Boot { .. } | Change::Drain { .. } => &mut s,
         };
     }
 
@@ -212,3 +219,40 @@ mod transaction_tests;
 
 #[cfg(test)]
 mod transaction_snapshots;
+
+/// The drain library: weights to 0 and the wait for active connections to end.
+pub const DRAIN_LIBRARY: &str = include_str!("../remote/sh/drain.sh");
+
+/// Before a director's transaction: its real servers that the new configuration removes get
+/// weight 0, then the script waits until none has an active connection or the timeout
+/// passes, reporting the count each second (`draining N`). None when nothing is drained.
+pub fn drain(h: &HostChanges, root: &Root) -> Option<String> {
+    let (targets, timeout) = h.drain()?;
+    let mut s = Script::new(root);
+    s.line("{");
+    s.lib(crate::remote::LIBRARY);
+    s.lib(DRAIN_LIBRARY);
+    for t in targets {
+        s.line(format!("drain {} {} {} {} {}", sq(&t.protocol_flag), sq(&t.vip), sq(&t.real_server), sq(&t.forward), sq(&t.service)));
+    }
+    s.line(format!("drain_wait {timeout}"));
+    s.line("rec end");
+    s.line("}");
+    Some(s.finish())
+}
+
+/// The weights back, for a host whose transaction never ran after its drain (another
+/// stage failed, the host changed since the plan, Ctrl-C).
+pub fn undrain(h: &HostChanges, root: &Root) -> Option<String> {
+    let (targets, _) = h.drain()?;
+    let mut s = Script::new(root);
+    s.line("{");
+    s.lib(crate::remote::LIBRARY);
+    s.lib(DRAIN_LIBRARY);
+    for t in targets {
+        s.line(format!("undrain {} {} {} {} {}", sq(&t.protocol_flag), sq(&t.vip), sq(&t.real_server), sq(&t.forward), t.weight));
+    }
+    s.line("rec end");
+    s.line("}");
+    Some(s.finish())
+}

@@ -119,6 +119,8 @@ fn after(plan: &HostPlan, facts: &Facts, h: &HostChanges) -> Facts {
             Change::Boot { unit, enable } => {
                 f.enabled.insert(unit.clone(), *enable);
             }
+            // The reload after it programs the table.
+            Change::Drain { .. } => {}
             Change::Service { name, .. } | Change::IpvsTable { service: name, .. } => {
                 f.services.insert(name.clone(), true);
                 if !plan.ipvs.is_empty() {
@@ -155,7 +157,21 @@ fn describe(c: &Change) -> String {
         Change::Service { name, action, .. } => format!("service {name} {}", action.as_str()),
         Change::IpvsTable { service, action, differences, .. } => format!("ipvs {service} {}: {}", action.as_str(), differences.join("; ")),
         Change::Boot { unit, enable } => format!("boot {} {unit}", if *enable { "enable" } else { "disable" }),
+        Change::Drain { targets, timeout_s } => {
+            format!("drain {} ({timeout_s} s)", targets.iter().map(|t| format!("{} of {}", t.real_server, t.service)).collect::<Vec<_>>().join(", "))
+        }
     }
+}
+
+fn kernel(f: &mut Facts) -> &mut crate::ipvs::Table {
+    match &mut f.ipvs {
+        IpvsFact::Table(t) => t,
+        other => panic!("no IPVS table: {other:?}"),
+    }
+}
+
+fn real_server(ip: &str, weight: i64) -> crate::ipvs::RealServer {
+    crate::ipvs::RealServer { address: ip.parse().unwrap(), port: 80, forward: crate::ipvs::Forward::Route, weight, active_conn: 3, inact_conn: 0 }
 }
 
 fn file<'a>(f: &'a mut Facts, path: &str) -> &'a mut FileFact {
@@ -330,6 +346,39 @@ fn cases() -> Vec<Case> {
             from: Host::Converged,
             edit: |f| file(f, director::KEEPALIVED_CONF).mode = 0o644,
             want: &["update /etc/keepalived/keepalived.conf (mode 644 -> 640, same content)", "service keepalived reload"],
+        },
+        // ---- Drain before removal ----
+        Case {
+            name: "a real server the topology dropped: drained (weight 0, its service's drain_timeout), then the reload removes it",
+            playbook: "dr-keepalived-router.yml",
+            host: "lvs1",
+            from: Host::Converged,
+            edit: |f| {
+                file(f, director::KEEPALIVED_CONF).content.push_str("! web3 was here\n");
+                kernel(f).services[0].real_servers.push(real_server("10.77.0.23", 1));
+            },
+            want: &["update /etc/keepalived/keepalived.conf", "drain 10.77.0.23:80 of TCP 10.77.0.100:80 (30 s)", "service keepalived reload"],
+        },
+        Case {
+            name: "a service the topology dropped, which the old keepalived.conf had: all its real servers drained; a foreign one and a weight-0 one are not",
+            playbook: "dr-keepalived-router.yml",
+            host: "lvs1",
+            from: Host::Converged,
+            edit: |f| {
+                file(f, director::KEEPALIVED_CONF).content.push_str("virtual_server 10.77.0.101 8080 {\n}\n");
+                let t = kernel(f);
+                let mut gone = t.services[0].clone();
+                gone.port = Some(8080);
+                gone.vip = Some("10.77.0.101".parse().unwrap());
+                gone.real_servers = vec![real_server("10.77.0.21", 1), real_server("10.77.0.22", 0)];
+                for r in &mut gone.real_servers {
+                    r.port = 8080;
+                }
+                let mut foreign = gone.clone();
+                foreign.vip = Some("10.77.0.200".parse().unwrap());
+                t.services.extend([gone, foreign]);
+            },
+            want: &["update /etc/keepalived/keepalived.conf", "drain 10.77.0.21:8080 of TCP 10.77.0.101:8080 (30 s)", "service keepalived reload"],
         },
         Case {
             name: "keepalived stopped and its file edited: started, no reload besides",
@@ -556,6 +605,7 @@ fn the_table_has_every_kind_of_change() {
         "ipvs keepalived restart",
         "boot enable ",
         "boot disable ",
+        "drain ",
     ] {
         assert!(all.iter().any(|w| w.contains(kind)), "no case has `{kind}`");
     }

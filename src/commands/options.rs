@@ -16,6 +16,7 @@ pub fn apply_options(ssh: &SshArgs, rollout: Option<&crate::cli::RolloutArgs>) -
         ssh: live.ssh,
         continue_on_error: rollout.is_some_and(|r| r.continue_on_error),
         break_lock: rollout.is_some_and(|r| r.break_lock),
+        drain: !rollout.is_some_and(|r| r.no_drain),
     })
 }
 

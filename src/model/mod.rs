@@ -38,7 +38,7 @@ pub use directors::Director;
 pub use nat::{Nat, NatGateway};
 pub use notification::Notification;
 pub use router::{Forward, Router};
-pub use services::{RealServer, VirtualService};
+pub use services::{RealServer, VirtualService, DEFAULT_DRAIN_TIMEOUT};
 pub use sorry_server::SorryServer;
 pub use vrrp::{Vrrp, VrrpState};
 

@@ -10,6 +10,11 @@ use crate::diagnostic::Span;
 use crate::token::check_identifier;
 use crate::topology::{Engine, Mode, Protocol, Scheduler};
 
+/// How long a removed real server is drained by default: short requests finish in well
+/// under a second; a long-lived connection is cut after this (Seesaw and most L4 balancers
+/// use tens of seconds).
+pub const DEFAULT_DRAIN_TIMEOUT: u64 = 30;
+
 #[derive(Debug, Clone)]
 pub struct VirtualService {
     pub name: String,
@@ -24,6 +29,8 @@ pub struct VirtualService {
     /// One-packet scheduling; UDP services only.
     pub ops: bool,
     pub delay_loop: u64,
+    /// Seconds to drain a real server before its removal (`DEFAULT_DRAIN_TIMEOUT`).
+    pub drain_timeout: u64,
     /// keepalived-only from here on (refused with `engine: ipvsadm`).
     pub alpha: bool,
     pub omega: bool,
@@ -145,6 +152,7 @@ impl Builder<'_> {
                 persistence_granularity: options.persistence_granularity,
                 ops: options.ops,
                 delay_loop: s.delay_loop.as_ref().map_or(6, |l| l.value),
+                drain_timeout: s.drain_timeout.as_ref().map_or(DEFAULT_DRAIN_TIMEOUT, |t| t.value),
                 alpha: options.alpha,
                 omega: options.omega,
                 inhibit_on_failure: options.inhibit_on_failure,

@@ -94,6 +94,10 @@ pub fn change_line(c: &Change, secrets: &Secrets) -> String {
         }
         Change::NatRules { chains, .. } => format!("{} iptables nat: load chains {}", sigil(c), chains.join(", ")),
         Change::Service { name, action, .. } => format!("{} service {name} {}", sigil(c), action.as_str()),
+        Change::Drain { targets, timeout_s } => {
+            let what: Vec<String> = targets.iter().map(|t| format!("{} of {}", t.real_server, t.service)).collect();
+            format!("{} drain {} first: weight 0, then up to {timeout_s} s for its active connections to end (--no-drain skips)", sigil(c), what.join(", "))
+        }
         Change::Boot { unit, enable: true } => format!("{} boot: enable {unit}", sigil(c)),
         Change::Boot { unit, enable: false } => format!("{} boot: disable {unit} (no longer in the topology)", sigil(c)),
         Change::IpvsTable { service, action, .. } => {
@@ -130,6 +134,7 @@ pub enum ChangeView<'a> {
     Service { name: &'a str, action: ServiceAction },
     Boot { unit: &'a str, enable: bool },
     IpvsTable { service: &'a str, action: ServiceAction, differences: &'a [String] },
+    Drain { targets: &'a [crate::changes::drain::DrainTarget], timeout_s: u64 },
 }
 
 pub fn change_views(h: &HostChanges) -> Vec<ChangeView<'_>> {
@@ -146,6 +151,7 @@ pub fn change_views(h: &HostChanges) -> Vec<ChangeView<'_>> {
             Change::Service { name, action, .. } => ChangeView::Service { name, action: *action },
             Change::Boot { unit, enable } => ChangeView::Boot { unit, enable: *enable },
             Change::IpvsTable { service, action, differences, .. } => ChangeView::IpvsTable { service, action: *action, differences },
+            Change::Drain { targets, timeout_s } => ChangeView::Drain { targets, timeout_s: *timeout_s },
         })
         .collect()
 }

@@ -252,6 +252,9 @@ rows! {
     router_conntrack_table_too_small = topology()
         .set(11, "router: { host: gw, public_ip: 10.77.9.2, internal_network: 10.77.0.0/24, conntrack_max: 1024, forwards: [ { port: 80, service: http } ] }")
         .error("11:90", "`router.conntrack_max` is 1024, outside 4096..2147483647");
+    drain_timeout_over_an_hour = topology()
+        .set(9, "    port: 80\n    drain_timeout: 5000")
+        .error("10:20", "`services[0].drain_timeout` is 5000, outside 0..3600");
     port_0 = topology()
         .set(9, "    port: 0")
         .error("9:11", "`services[0].port` is 0, outside 1..65535");

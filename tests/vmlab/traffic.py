@@ -11,7 +11,9 @@ fails on refusal, reset, timeout, a non-200 status or an empty answer: nothing i
 
 Prints one JSON object: counts per real server and per source, failures by kind, latency
 percentiles, and the longest outage (from the first failed request of a run of failures to the
-next success). --log FILE writes one line per request ("EPOCH_MS ok SERVER" / "EPOCH_MS fail
+next success). --hold N --hold-target IP:PORT also keeps N long-lived connections to a line echo
+(the lab's TCP echo on port 7), one line a second on each; a connection is broken by a reset,
+an EOF or an echo not back within --timeout, and counted with the real server it was on. --log FILE writes one line per request ("EPOCH_MS ok SERVER" / "EPOCH_MS fail
 KIND") so a test can count what failed after a given moment. Stdlib only; bounded by --count or
 --duration, never endless; SIGTERM or SIGINT ends it early and it still prints its counts.
 """
@@ -67,6 +69,36 @@ def one_udp(target, source, timeout, seq):
     return name.decode(errors="replace")
 
 
+def hold(target, source, timeout, stop, result):
+    """One long-lived connection: a line a second until `stop`; result: server, lines, broken."""
+    s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    s.settimeout(timeout)
+    n = 0
+    try:
+        if source:
+            s.bind((source, 0))
+        s.connect(target)
+        f = s.makefile("rb")
+        while not stop.is_set():
+            line = b"held-%d\n" % n
+            s.sendall(line)
+            got = f.readline()
+            if not got:
+                raise ConnectionResetError("EOF")
+            name, _, echoed = got.partition(b" ")
+            if echoed != line:
+                raise ValueError("bad echo")
+            result["server"] = name.decode(errors="replace")
+            n += 1
+            result["lines"] = n
+            stop.wait(1.0)
+    except Exception as e:
+        result["broken"] = kind_of(e)
+        result["broken_at_ms"] = int(time.time() * 1000)
+    finally:
+        s.close()
+
+
 def kind_of(err):
     if isinstance(err, socket.timeout):
         return "timeout"
@@ -91,6 +123,8 @@ def main():
     ap.add_argument("--timeout", type=float, default=1.0)
     ap.add_argument("--log", default="")
     ap.add_argument("--until", default="", help="stop early once this real server has answered")
+    ap.add_argument("--hold", type=int, default=0, help="long-lived connections to keep open meanwhile")
+    ap.add_argument("--hold-target", default="", help="IP:PORT of a line echo for --hold")
     a = ap.parse_args()
     if not a.count and not a.duration:
         ap.error("give --count or --duration")
@@ -138,6 +172,14 @@ def main():
                 else:
                     nxt = time.time()
 
+    held = [dict(server=None, lines=0, broken=None) for _ in range(a.hold)]
+    held_threads = []
+    if a.hold:
+        hh, hp = a.hold_target.rsplit(":", 1)
+        for i, r in enumerate(held):
+            t = threading.Thread(target=hold, args=((hh, int(hp)), sources[i % len(sources)], a.timeout, stop, r))
+            t.start()
+            held_threads.append(t)
     threads = [threading.Thread(target=worker) for _ in range(max(1, a.concurrency))]
     for t in threads:
         t.start()
@@ -145,6 +187,9 @@ def main():
         while t.is_alive():
             t.join(0.2)
     elapsed = time.time() - t0
+    stop.set()
+    for t in held_threads:
+        t.join(a.timeout + 2)
 
     records.sort()
     by_server, by_source, errors = {}, {}, {}
@@ -188,6 +233,12 @@ def main():
         "outage_s": round(gap_ms / 1000, 2),
         "failure_runs": fail_runs,
     }
+    if a.hold:
+        out["held"] = {
+            "opened": sum(1 for r in held if r["lines"] > 0),
+            "survived": sum(1 for r in held if r["lines"] > 0 and r["broken"] is None),
+            "broken": [dict(server=r["server"], why=r["broken"], at_ms=r.get("broken_at_ms")) for r in held if r["broken"] is not None],
+        }
     if a.log:
         with open(a.log, "w") as f:
             for start, ms, src, name, fail in records:

@@ -194,13 +194,14 @@ write_seed() {   # host
       mkdir -p "$s/srv/www"
       echo "$h" >"$s/srv/www/index.html"
       echo "ok $h" >"$s/srv/www/healthz"
-      install -m 644 "$g/vmlab-web@.service" "$g/vmlab-udp-echo.service" "$s/etc/systemd/system/"
-      install -m 644 "$g/udp-echo.py" "$s/etc/vmlab/udp-echo.py"
+      install -m 644 "$g/vmlab-web@.service" "$g/vmlab-udp-echo.service" "$g/vmlab-tcp-echo.service" "$s/etc/systemd/system/"
+      install -m 644 "$g/udp-echo.py" "$g/tcp-echo.py" "$s/etc/vmlab/"
       local port
       for port in 80 8080 53; do
         ln -s ../vmlab-web@.service "$s/etc/systemd/system/multi-user.target.wants/vmlab-web@$port.service"
       done
-      ln -s ../vmlab-udp-echo.service "$s/etc/systemd/system/multi-user.target.wants/vmlab-udp-echo.service" ;;
+      ln -s ../vmlab-udp-echo.service "$s/etc/systemd/system/multi-user.target.wants/vmlab-udp-echo.service"
+      ln -s ../vmlab-tcp-echo.service "$s/etc/systemd/system/multi-user.target.wants/vmlab-tcp-echo.service" ;;
   esac
 }
 

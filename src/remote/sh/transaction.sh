@@ -141,6 +141,10 @@ backup() {
     printf '%s\n' "$1" >>"$G/created"
   fi
 }
+# drained FLAG VIP RS FORWARD WEIGHT: a real server drained before this transaction (weight 0);
+# a rollback gives it WEIGHT back (the old configuration's reload may not: keepalived leaves a
+# destination it still has alone).
+drained() { printf '%s %s %s %s %s\n' "$1" "$2" "$3" "$4" "$5" >>"$G/drained"; }
 save_sysctl() {
   if v=$(cat "$ROOT$1" 2>/dev/null); then printf '%s %s\n' "$1" "$v" >>"$G/sysctl.before"; fi
 }
@@ -345,6 +349,11 @@ rollback() {
         service_ctl keepalived start </dev/null >>"$G/log" 2>&1
       fi
     fi
+  fi
+  if [ -f "$G/drained" ]; then
+    while read -r p v r f w; do
+      ipvsadm -e "$p" "$v" -r "$r" "$f" -w "$w" >>"$G/log" 2>&1 || out warn "could not give $r of $v its weight $w back"
+    done <"$G/drained"
   fi
   # The record step's files, as they were (kept as .before) or absent.
   if [ "$STEP" = record ]; then restore_state "$G"; fi
