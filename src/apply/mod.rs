@@ -203,7 +203,7 @@ impl Applier {
             if !changed.is_empty() {
                 reporter.event(Event::Stage { name, hosts: &changed });
             }
-            let outcomes = self.run_stage(&idx, reporter);
+            let outcomes = self.run_stage(&idx, reporter, roles.len() > 1);
             for (i, outcome) in idx.iter().zip(outcomes) {
                 let outcome = match outcome {
                     Outcome::RolledBack { step, message, generation } => Outcome::RolledBack { step, message: self.secrets.mask(&message), generation },
@@ -267,16 +267,26 @@ impl Applier {
         });
     }
 
-    fn run_stage(&self, idx: &[usize], reporter: &Progress) -> Vec<Outcome> {
+    /// The hosts of `idx` at once; with `together`, those that run a transaction activate at
+    /// the same moment (`Barrier`).
+    fn run_stage(&self, idx: &[usize], reporter: &Progress, together: bool) -> Vec<Outcome> {
         let holder = holder();
         let break_lock = self.opts.break_lock;
+        let runs = idx.iter().filter(|i| self.hosts[**i].connection.is_ok() && !self.hosts[**i].changes.changes.is_empty()).count();
+        // All of them must run at once to meet (at most `forks` do).
+        let barrier = (together && runs > 1 && runs <= self.opts.forks).then(|| Barrier::new(runs));
+        let barrier = barrier.as_ref();
         self.executor.each_borrowed(idx.iter().map(|i| &self.hosts[*i]), |h| {
             let holder = holder.clone();
             async move {
+                let runs_here = h.connection.is_ok() && !h.changes.changes.is_empty();
                 if interrupted() {
+                    if let (Some(b), true) = (barrier, runs_here) {
+                        b.gone();
+                    }
                     return Outcome::Cancelled;
                 }
-                transact(h, &holder, break_lock, reporter).await
+                transact(h, &holder, break_lock, reporter, barrier.filter(|_| runs_here)).await
             }
         })
     }
@@ -320,7 +330,52 @@ async fn prepare_host(plan: HostPlan, target: &Target, secrets: &Secrets, opts: 
     }
 }
 
-async fn transact(h: &Prepared, holder: &str, break_lock: bool, reporter: &Progress) -> Outcome {
+/// Directors reloaded together wait for each other once validated: each says `ready`; when
+/// all are, every one is told `go`; when one ended before it (failed, locked, changed since
+/// the plan), the others are told to roll back instead of activating alone.
+struct Barrier {
+    n: usize,
+    /// (ready, ended without being ready)
+    state: std::sync::Mutex<(usize, usize)>,
+    notify: tokio::sync::Notify,
+}
+
+impl Barrier {
+    fn new(n: usize) -> Barrier {
+        Barrier { n, state: std::sync::Mutex::new((0, 0)), notify: tokio::sync::Notify::new() }
+    }
+
+    fn ready(&self) {
+        self.state.lock().unwrap().0 += 1;
+        self.notify.notify_waiters();
+    }
+
+    fn gone(&self) {
+        self.state.lock().unwrap().1 += 1;
+        self.notify.notify_waiters();
+    }
+
+    /// True once every host is ready; false as soon as one can no longer be.
+    async fn wait(&self) -> bool {
+        loop {
+            let notified = self.notify.notified();
+            tokio::pin!(notified);
+            notified.as_mut().enable();
+            {
+                let (ready, gone) = *self.state.lock().unwrap();
+                if gone > 0 {
+                    return false;
+                }
+                if ready >= self.n {
+                    return true;
+                }
+            }
+            notified.await;
+        }
+    }
+}
+
+async fn transact(h: &Prepared, holder: &str, break_lock: bool, reporter: &Progress, barrier: Option<&Barrier>) -> Outcome {
     let host = &h.host;
     let session = match &h.connection {
         Err(e) => return Outcome::Unreachable { error: e.to_string() },
@@ -329,10 +384,32 @@ async fn transact(h: &Prepared, holder: &str, break_lock: bool, reporter: &Progr
     if h.changes.changes.is_empty() {
         return Outcome::Unchanged;
     }
-    let opts = TxnOptions { holder, break_lock, root: crate::remote::Root::default() };
+    let opts = TxnOptions { holder, break_lock, root: crate::remote::Root::default(), barrier: barrier.is_some() };
     let script = script::transaction(&h.changes, &opts);
     let mut txn = TxnRecords::default();
-    let result = session.run_script_streaming(&script, |line| txn.read(line, host, reporter)).await;
+    let word = async {
+        match barrier {
+            Some(b) if b.wait().await => b"go\n".to_vec(),
+            Some(_) => b"abort\n".to_vec(),
+            None => Vec::new(),
+        }
+    };
+    let result = session
+        .run_script_gated(
+            &script,
+            |line| {
+                if txn.read(line, host, reporter) {
+                    if let Some(b) = barrier {
+                        b.ready();
+                    }
+                }
+            },
+            word,
+        )
+        .await;
+    if let (Some(b), false) = (barrier, txn.ready) {
+        b.gone();
+    }
     if let Err(e) = result {
         if txn.end.is_none() {
             return Outcome::Interrupted { step: txn.last_step, error: e.to_string() };
@@ -350,13 +427,21 @@ struct TxnRecords {
     /// The record that ended it: done, locked, changed, rolledback or (before the backup) fail.
     end: Option<(String, String)>,
     ended: bool,
+    /// It said `ready` at its barrier.
+    ready: bool,
 }
 
 impl TxnRecords {
-    fn read(&mut self, line: &str, host: &str, reporter: &Progress) {
+    /// One line of the transaction's output; true when it is the barrier's `ready`.
+    fn read(&mut self, line: &str, host: &str, reporter: &Progress) -> bool {
         use crate::remote::protocol::Line;
         let warn = |message: &str| reporter.event(Event::Warning { host, message });
         match Line::of(line) {
+            Line::Record { kind: "ready", .. } => {
+                self.ready = true;
+                reporter.event(Event::Step { host, step: "validated: waiting for the other directors" });
+                return true;
+            }
             Line::Record { kind: "step", args } => {
                 self.last_step = args.to_string();
                 reporter.event(Event::Step { host, step: args });
@@ -373,6 +458,7 @@ impl TxnRecords {
             // Nothing else may come: shown, never skipped silently.
             Line::Record { .. } | Line::Body(_) => warn(&format!("unexpected output from the transaction: {line}")),
         }
+        false
     }
 
     fn outcome(self) -> Outcome {
@@ -392,5 +478,31 @@ impl TxnRecords {
             // A failure before the backup: nothing was changed.
             None => Outcome::RolledBack { step, message: format!("{message} (nothing was changed)"), generation: 0 },
         }
+    }
+}
+
+#[cfg(test)]
+mod barrier_tests {
+    use super::Barrier;
+
+    #[test]
+    fn everyone_goes_when_all_are_ready_and_no_one_when_one_is_gone() {
+        let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+        rt.block_on(async {
+            let b = Barrier::new(2);
+            let (first, _) = tokio::join!(b.wait(), async {
+                b.ready();
+                tokio::task::yield_now().await;
+                b.ready();
+            });
+            assert!(first, "both were ready");
+            let b = Barrier::new(3);
+            let (first, _) = tokio::join!(b.wait(), async {
+                b.ready();
+                tokio::task::yield_now().await;
+                b.gone();
+            });
+            assert!(!first, "one ended before it was ready: no one may activate alone");
+        });
     }
 }

@@ -37,6 +37,10 @@ pub struct TxnOptions<'a> {
     pub break_lock: bool,
     /// Where the script runs: `Root::default()` on a real host; a directory tree in tests.
     pub root: Root,
+    /// Activate together with the other hosts of the stage: once validated, the script says
+    /// `ready` and waits for a line on its stdin: `go` installs and activates, anything else
+    /// (or EOF) rolls back (`barrier` in transaction.sh).
+    pub barrier: bool,
 }
 
 pub fn transaction(h: &HostChanges, o: &TxnOptions) -> String {
@@ -108,6 +112,9 @@ pub fn transaction(h: &HostChanges, o: &TxnOptions) -> String {
 
     // Install: units lvsctl drops are disabled while their files exist, then renames
     // (atomic per file), deletions, on disk; systemd reads changed units again.
+    if o.barrier {
+        s.line("barrier");
+    }
     s.line("step install");
     for c in &h.changes {
         if let Change::Boot { unit, enable: false } = c {
@@ -196,7 +203,7 @@ mod tests {
             rules_file: Some("/etc/sysconfig/ipvsadm".into()),
             differences: vec!["TCP 10.77.0.100:80 wrr: scheduler rr (want wrr)".into()],
         }];
-        let o = TxnOptions { holder: "test", break_lock: false, root: Root::default() };
+        let o = TxnOptions { holder: "test", break_lock: false, root: Root::default(), barrier: false };
         let script = transaction(&h, &o);
         assert!(script.contains("\nservice_do 'ipvsadm' reload '/etc/sysconfig/ipvsadm'\n"), "{script}");
         for shell in [&["dash", "-n"][..], &["busybox", "sh", "-n"][..]] {

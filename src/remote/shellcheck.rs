@@ -69,7 +69,7 @@ fn every_remote_script_passes_shellcheck() {
         let cluster = crate::ipvs::testing::example(&playbook);
         for p in plan::build(&cluster, &templates).expect("plan") {
             let changes = compute(&p, &Facts::empty(), &Secrets::of(&cluster));
-            let mut txn = script::transaction(&changes, &script::TxnOptions { holder: "test", break_lock: false, root: Default::default() });
+            let mut txn = script::transaction(&changes, &script::TxnOptions { holder: "test", break_lock: false, root: Default::default(), barrier: true });
             if !whole.insert("transaction") {
                 for lib in libs {
                     txn = txn.replace(lib, "# (library checked on its own; it reads these)\n: \"$S\" \"$HOLDER\" \"$BREAK_LOCK\"\n");

@@ -384,11 +384,18 @@ impl Session {
     /// Like `run_script`, calling `on_line` with each complete stdout line as it arrives
     /// (apply's progress). A connection that dies mid-way is an error; what was received
     /// until then has been passed to `on_line`.
-    pub async fn run_script_streaming(&self, script: &str, mut on_line: impl FnMut(&str)) -> Result<ExecOutput, SshError> {
+    pub async fn run_script_streaming(&self, script: &str, on_line: impl FnMut(&str)) -> Result<ExecOutput, SshError> {
+        self.run_script_gated(script, on_line, async { Vec::new() }).await
+    }
+
+    /// Like `run_script_streaming`, and once the script is sent, whatever `then` resolves to
+    /// is sent after it before the end of input: a line the script `read`s when it gets there
+    /// (the transaction's barrier).
+    pub async fn run_script_gated(&self, script: &str, mut on_line: impl FnMut(&str), then: impl std::future::Future<Output = Vec<u8>>) -> Result<ExecOutput, SshError> {
         let mut pending = Vec::<u8>::new();
         let (command, stdin) = self.script_command(script)?;
         let out = self
-            .channel(&command, &stdin, |data| {
+            .channel(&command, &stdin, then, |data| {
                 pending.extend_from_slice(data);
                 while let Some(nl) = pending.iter().position(|b| *b == b'\n') {
                     let line: Vec<u8> = pending.drain(..=nl).collect();
@@ -410,7 +417,7 @@ impl Session {
 
     /// One exec request on a new channel of this connection, `stdin` sent then closed.
     pub async fn exec(&self, command: &str, stdin: &[u8]) -> Result<ExecOutput, SshError> {
-        self.channel(command, stdin, |_| {}).await
+        self.channel(command, stdin, async { Vec::new() }, |_| {}).await
     }
 
     /// `command` on a new channel: `stdin` is sent (then EOF) while the output is read, not
@@ -418,7 +425,7 @@ impl Session {
     /// channel closes early) then ends the exec instead of leaving the send waiting for a
     /// window the remote will never open again (an apply once hung for 28 minutes in the VM
     /// lab with the host's transaction long done). `on_stdout` sees each chunk as it comes.
-    async fn channel(&self, command: &str, stdin: &[u8], mut on_stdout: impl FnMut(&[u8])) -> Result<ExecOutput, SshError> {
+    async fn channel(&self, command: &str, stdin: &[u8], then: impl std::future::Future<Output = Vec<u8>>, mut on_stdout: impl FnMut(&[u8])) -> Result<ExecOutput, SshError> {
         self.execs.fetch_add(1, Ordering::Relaxed);
         let channel = self.handle.channel_open_session().await.map_err(|e| self.protocol(e))?;
         channel.exec(true, command).await.map_err(|e| self.protocol(e))?;
@@ -426,6 +433,10 @@ impl Session {
         let send = async {
             if !stdin.is_empty() {
                 write.data(stdin).await?;
+            }
+            let more = then.await;
+            if !more.is_empty() {
+                write.data(&more[..]).await?;
             }
             write.eof().await
         };

@@ -46,7 +46,7 @@ fn every_example_host_s_transaction_matches_its_snapshot() {
         let dir = snapshot_dir().join(playbook.trim_end_matches(".yml"));
         for plan in &plans {
             let changes = compute(plan, &Facts::empty(), &secrets);
-            let o = TxnOptions { holder: HOLDER, break_lock: false, root: Root::default() };
+            let o = TxnOptions { holder: HOLDER, break_lock: false, root: Root::default(), barrier: false };
             let text = snapshot_text(&transaction(&changes, &o));
             assert_eq!(snapshot_text(&transaction(&changes, &o)), text, "{playbook} {}: the script is not deterministic", plan.host);
             let path = dir.join(format!("{}.sh", plan.host));

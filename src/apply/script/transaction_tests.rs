@@ -871,7 +871,7 @@ fn run(host: &Host, shell: &Shell, changes: &HostChanges, break_lock: bool) -> R
         }
         fake_bin = format!("{fake_bin}:{}", dir.display());
     }
-    let o = TxnOptions { holder: HOLDER, break_lock, root: Root { dir: host.root.to_string_lossy().into_owned(), fake_bin: Some(fake_bin) } };
+    let o = TxnOptions { holder: HOLDER, break_lock, root: Root { dir: host.root.to_string_lossy().into_owned(), fake_bin: Some(fake_bin) }, barrier: false };
     let script = transaction(changes, &o);
     let log_from = host.state("log").lines().count();
     let mut child = std::process::Command::new(&shell.argv[0])
