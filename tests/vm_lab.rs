@@ -18,6 +18,10 @@
 //! 6. director pairs: failover under traffic when the MASTER's keepalived is killed (kill -9)
 //!    and when the MASTER VM loses power, then failback; the gaps are printed (the benchmark
 //!    benches/vmlab.py reports them as figures) and bounded by VRRP's timing here;
+//!    The router row instead applies changes under load (`changes_under_load`): removing a
+//!    real server (drained first), adding it back, adding and removing a service (the VRRP
+//!    adverts' VIPs change), changing advert_int: 0 failed requests, and no long-lived
+//!    connection broken but those on the removed real server once its drain ended;
 //! 7. every VM of the cluster rebooted at once, no lvsctl run afterwards: within 15 s of the
 //!    last one answering ssh the client's requests succeed again through the VIP, each real
 //!    server has its VIP and ARP sysctls (no ARP reply from a real server), the MASTER holds
@@ -156,8 +160,11 @@ fn run_case(c: &Case) {
     if let Some(check) = &c.check {
         health_check(&lab, c, check);
     }
-    // 6. Failover.
-    if c.directors.len() == 2 {
+    // 6. Failover (the router row instead changes the cluster under load: its failover is the
+    // pair rows' own).
+    if c.playbook == "dr-keepalived-router.yml" {
+        changes_under_load(&lab, c);
+    } else if c.directors.len() == 2 {
         failover(&lab, c);
     }
     // 7. One host at a time under load (the router example: a real server, the MASTER, the
@@ -227,6 +234,77 @@ fn reboot_each_under_load(lab: &VmLab, c: &Case) {
             }
         }
     }
+}
+
+/// Issue "changes without dropped traffic": each change applied with `lvsctl apply` under a
+/// loop of 50 new connections a second from 4 clients and 4 long-lived connections (the lab's
+/// TCP echo on port 7, a line a second): not one request may fail, and only the long-lived
+/// connections on a real server the change removes may break, after its drain. The changes
+/// are the ones that dropped requests before lvsctl drained, loaded the directors' IPVS
+/// sysctls and reloaded directors together when their VRRP adverts change (benches/changes.py
+/// measures all eight kinds).
+fn changes_under_load(lab: &VmLab, c: &Case) {
+    let text = std::fs::read_to_string(common::repo().join("playbooks").join(c.playbook)).unwrap();
+    let echo = "  - name: echo\n    vip: 10.77.0.100\n    port: 7\n    protocol: tcp\n    mode: dr\n    scheduler: wlc\n    drain_timeout: 5\n    delay_loop: 6\n    check: { type: tcp, connect_timeout: 3, retry: 3, delay_before_retry: 3 }\n    real_servers:\n      - { host: web1, weight: 1 }\n      - { host: web2, weight: 1 }\nrouter:";
+    let alt = "  - name: alt\n    vip: 10.77.0.101\n    port: 8080\n    protocol: tcp\n    mode: dr\n    scheduler: rr\n    delay_loop: 6\n    check: { type: tcp, connect_timeout: 3, retry: 3, delay_before_retry: 3 }\n    real_servers:\n      - { host: web1 }\n      - { host: web2 }\nrouter:";
+    let base = text
+        .replacen("    persistence_timeout: 60\n", "    persistence_timeout: 60\n    drain_timeout: 5\n", 1)
+        .replacen("router:", echo, 1)
+        .replace("forwards: [ { port: 80, service: http } ]", "forwards: [ { port: 80, service: http }, { port: 7, service: echo } ]");
+    assert!(base.contains("drain_timeout: 5\n    delay_loop") && base.contains("service: echo"), "{} changed shape:\n{base}", c.playbook);
+    let without_web2 = base.replace("      - { host: web2, weight: 1 }\n", "");
+    let with_alt = base.replacen("router:", alt, 1);
+    let slower_adverts = base.replace("  advert_int: 1\n", "  advert_int: 2\n");
+    let steps: [(&str, &str, bool); 6] = [
+        ("echo_service_added", &base, false),
+        ("real_server_removed", &without_web2, true),
+        ("real_server_added_back", &base, false),
+        ("service_added", &with_alt, false),
+        ("service_removed", &base, false),
+        ("advert_int_changed", &slower_adverts, false),
+    ];
+    let dir = common::Scratch::new("vm-changes");
+    let pb = dir.path().join(c.playbook);
+    for (name, topology, removes_web2) in steps {
+        std::fs::write(&pb, topology).unwrap();
+        let mut args = loop_args(c, &SOURCES[..4]);
+        args.splice(3..4, ["50".to_string()]);
+        args.splice(5..6, ["4".to_string()]);
+        args.extend(["--hold".into(), "4".into(), "--hold-target".into(), "10.77.9.2:7".into()]);
+        assert_eq!(args[2..6], ["--rate", "50", "--concurrency", "4"], "{args:?}");
+        let held = name != "echo_service_added";
+        if !held {
+            args.truncate(args.len() - 4);
+        }
+        let refs: Vec<&str> = args.iter().map(String::as_str).collect();
+        let lp = lab.start_loop(&refs);
+        std::thread::sleep(Duration::from_secs(2));
+        let applied = now_ms();
+        let o = lab.lvsctl(&["apply", pb.to_str().unwrap(), "-i", c.inventory, "--yes"]);
+        assert!(o.status.success(), "{name}: apply failed:\n{}{}", stdout(&o), stderr(&o));
+        figure(c, &format!("{name}_apply_s"), (now_ms() - applied) / 1000.0);
+        std::thread::sleep(Duration::from_secs(3));
+        let res = lp.stop();
+        report_gap(c, name, &res);
+        let h = &res.summary["held"];
+        eprintln!("vmlab {}: {name}: long-lived {h}", c.playbook);
+        assert_eq!(res.failed(), 0, "{}: {name}: requests failed under the change: {} (times from the apply's start: {:?})\napply:\n{}", c.playbook, res.summary, res.failures_after(applied), stdout(&o));
+        if held {
+            assert_eq!(h["opened"], 4, "{name}: long-lived connections: {h}");
+            for b in h["broken"].as_array().unwrap() {
+                assert!(removes_web2 && b["server"] == "web2", "{}: {name}: a long-lived connection broke that the change does not concern: {b} ({h})", c.playbook);
+            }
+            figure(c, &format!("{name}_long_lived_broken"), h["broken"].as_array().unwrap().len() as f64);
+        }
+        if removes_web2 {
+            assert!(stdout(&o).contains("drain") , "{name}: no drain in the apply:\n{}", stdout(&o));
+        }
+    }
+    // Back to the row's topology for the reboot steps (the echo service goes, drained).
+    let o = lab.lvsctl(&["apply", &format!("playbooks/{}", c.playbook), "-i", c.inventory, "--yes"]);
+    assert!(o.status.success(), "apply of the row's topology again:\n{}{}", stdout(&o), stderr(&o));
+    let want: Vec<String> = c.table.iter().map(|s| s.to_string()).collect();
+    assert!(wait_until(Duration::from_secs(20), || lab.ipvs(c.directors[0]) == want).is_some(), "{:?}", lab.ipvs(c.directors[0]));
 }
 
 /// The hosts of the row's cluster: its directors, the real servers, the router if it has one.
