@@ -503,6 +503,13 @@ cmd_up() {
     bash "$REPO/tests/vmlab/vmlab.sh" down
   fi
   [[ -e /proc/net/ip_vs ]] || log "note: kernel has no IPVS; virtual_server tables cannot be exercised here"
+  # The hosts are namespaces of the runner's kernel: the router's connection-tracking table is
+  # the runner's, and its size is read-only inside a namespace. Set it to what lvsctl gives a
+  # router by default (router.conntrack_max), so the router's plan finds it in place.
+  modprobe nf_conntrack 2>/dev/null || true
+  if [[ -w /proc/sys/net/netfilter/nf_conntrack_max ]]; then
+    echo 262144 >/proc/sys/net/netfilter/nf_conntrack_max
+  fi
   ensure_keys
   ensure_run_dir
   ensure_switch
