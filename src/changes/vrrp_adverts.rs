@@ -48,10 +48,26 @@ pub fn signature(conf: &str) -> Vec<String> {
     out
 }
 
-/// Why the adverts change between two keepalived.conf texts, or None when they do not.
+/// Each instance's identity: its name and VRID.
+fn identities(signature: &[String]) -> Vec<String> {
+    let mut ids: Vec<String> = signature
+        .iter()
+        .map(|l| if l.split_whitespace().nth(1) == Some("virtual_router_id") { l.clone() } else { l.split_whitespace().next().unwrap_or("").to_string() })
+        .collect();
+    ids.sort();
+    ids.dedup();
+    ids
+}
+
+/// Why the adverts of the same instances change between two keepalived.conf texts, or None
+/// when they do not. An instance renamed or given another VRID is another instance, which
+/// starts as BACKUP and waits 3 x advert_int before it takes the VIPs: reloaded together,
+/// neither director would hold them meanwhile (found in the VM lab: the faults case's switch
+/// to another example); one after the other, the old instance keeps serving on the MASTER
+/// while the BACKUP's new one comes up, so that stays the order.
 pub fn change(before: &str, after: &str) -> Option<String> {
     let (old, new) = (signature(before), signature(after));
-    if old == new {
+    if old == new || identities(&old) != identities(&new) {
         return None;
     }
     let differs = |what: &str| {
@@ -86,6 +102,11 @@ mod tests {
         assert_eq!(change(CONF, &vip).as_deref(), Some("VIPs"));
         assert_eq!(change(&vip, CONF).as_deref(), Some("VIPs"));
         assert_eq!(change(CONF, &CONF.replace("advert_int 1", "advert_int 2")).as_deref(), Some("advert_int"));
+        let with_vrid = CONF.replace("   priority 150\n", "   priority 150\n   virtual_router_id 51\n");
+        assert_eq!(change(&with_vrid, &with_vrid.replace("advert_int 1", "advert_int 2")).as_deref(), Some("advert_int"));
+        assert_eq!(change(&with_vrid, &with_vrid.replace("virtual_router_id 51", "virtual_router_id 52")), None);
         assert_eq!(change(CONF, &CONF.replace("auth_pass s3cret", "auth_pass other")).as_deref(), Some("authentication"));
+        // Another instance (renamed, or another VRID): not the same adverts changing.
+        assert_eq!(change(CONF, &CONF.replace("vrrp_instance VI_1", "vrrp_instance HA_Web").replace("advert_int 1", "advert_int 2")), None);
     }
 }
