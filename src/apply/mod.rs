@@ -333,6 +333,11 @@ async fn prepare_host(plan: HostPlan, target: &Target, secrets: &Secrets, opts: 
 /// Directors reloaded together wait for each other once validated: each says `ready`; when
 /// all are, every one is told `go`; when one ended before it (failed, locked, changed since
 /// the plan), the others are told to roll back instead of activating alone.
+/// How long a validated director waits at the barrier for the others of its stage (their
+/// lock, backup, writes and `keepalived -t` take seconds): a host that never gets there must
+/// not hold the rollout forever.
+const BARRIER_WAIT: std::time::Duration = std::time::Duration::from_secs(120);
+
 struct Barrier {
     n: usize,
     /// (ready, ended without being ready)
@@ -353,6 +358,16 @@ impl Barrier {
     fn gone(&self) {
         self.state.lock().unwrap().1 += 1;
         self.notify.notify_waiters();
+    }
+
+    /// `wait`, or None after `limit`: this host then counts as gone too, so that no other
+    /// director activates alone after it gave up.
+    async fn wait_at_most(&self, limit: std::time::Duration) -> Option<bool> {
+        let waited = tokio::time::timeout(limit, self.wait()).await.ok();
+        if waited.is_none() {
+            self.gone();
+        }
+        waited
     }
 
     /// True once every host is ready; false as soon as one can no longer be.
@@ -388,10 +403,15 @@ async fn transact(h: &Prepared, holder: &str, break_lock: bool, reporter: &Progr
     let script = script::transaction(&h.changes, &opts);
     let mut txn = TxnRecords::default();
     let word = async {
-        match barrier {
-            Some(b) if b.wait().await => b"go\n".to_vec(),
-            Some(_) => b"abort\n".to_vec(),
-            None => Vec::new(),
+        let Some(b) = barrier else { return Vec::new() };
+        match b.wait_at_most(BARRIER_WAIT).await {
+            Some(true) => b"go\n".to_vec(),
+            Some(false) => b"abort\n".to_vec(),
+            None => {
+                let message = format!("the other directors of the stage were not validated within {} s: not activated alone", BARRIER_WAIT.as_secs());
+                reporter.event(Event::Warning { host, message: &message });
+                b"abort\n".to_vec()
+            }
         }
     };
     let result = session
@@ -503,6 +523,13 @@ mod barrier_tests {
                 b.gone();
             });
             assert!(!first, "one ended before it was ready: no one may activate alone");
+            // One never gets there: the first gives up after its limit, and then a late one
+            // is told to roll back, not to activate alone.
+            let b = Barrier::new(2);
+            b.ready();
+            assert_eq!(b.wait_at_most(std::time::Duration::from_millis(50)).await, None);
+            b.ready();
+            assert!(!b.wait().await, "the late one went ahead after the other gave up");
         });
     }
 }

@@ -50,6 +50,10 @@ pub fn transaction(h: &HostChanges, o: &TxnOptions) -> String {
     // the script is still in flight (sshd drops what it has not yet written into the pipe)
     // ends it half-way with the lock held (found in the VM lab, where sh reads slowly).
     s.line("{");
+    // The commands run with stdin from /dev/null: the script's stdin stays open until the
+    // barrier's word comes (fd 3), and a command reading stdin before it would wait for it
+    // forever, the other directors waiting for this one.
+    s.line("exec 3<&0 </dev/null");
     s.lib(crate::remote::LIBRARY);
     s.var("HOLDER", o.holder).var("BREAK_LOCK", if o.break_lock { "1" } else { "0" });
     s.lib(crate::plan::persistence::RECOVER_LIBRARY);
@@ -237,6 +241,10 @@ pub fn drain(h: &HostChanges, root: &Root) -> Option<String> {
     let (targets, timeout) = h.drain()?;
     let mut s = Script::new(root);
     s.line("{");
+    // The commands run with stdin from /dev/null: the script's stdin stays open until the
+    // barrier's word comes (fd 3), and a command reading stdin before it would wait for it
+    // forever, the other directors waiting for this one.
+    s.line("exec 3<&0 </dev/null");
     s.lib(crate::remote::LIBRARY);
     s.lib(DRAIN_LIBRARY);
     for t in targets {
@@ -254,6 +262,10 @@ pub fn undrain(h: &HostChanges, root: &Root) -> Option<String> {
     let (targets, _) = h.drain()?;
     let mut s = Script::new(root);
     s.line("{");
+    // The commands run with stdin from /dev/null: the script's stdin stays open until the
+    // barrier's word comes (fd 3), and a command reading stdin before it would wait for it
+    // forever, the other directors waiting for this one.
+    s.line("exec 3<&0 </dev/null");
     s.lib(crate::remote::LIBRARY);
     s.lib(DRAIN_LIBRARY);
     for t in targets {

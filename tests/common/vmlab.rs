@@ -7,7 +7,7 @@ use std::path::PathBuf;
 use std::process::{Child, Command, Output, Stdio};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
-use super::{repo, run, stderr, stdout};
+use super::{repo, stderr, stdout};
 
 pub const CLIENT_NS: &str = "vmlab-client";
 /// The client's source addresses (persistence and source hashing see eight clients).
@@ -119,8 +119,19 @@ impl VmLab {
     }
 
     /// lvsctl against the VM lab.
+    /// lvsctl, interrupted (SIGINT: it rolls back what it started) if it has not returned
+    /// after 5 minutes and killed 30 s later: a hung apply fails its case with its output
+    /// instead of holding the whole suite (an apply once waited forever in the lab).
     pub fn lvsctl(&self, args: &[&str]) -> Output {
-        run(args)
+        let program = super::lvsctl().get_program().to_owned();
+        let mut t = Command::new("timeout");
+        t.current_dir(repo()).env_remove("RUST_BACKTRACE").env("NO_COLOR", "1").env("CLICOLOR", "0");
+        t.args(["-s", "INT", "-k", "30", "300"]).arg(program).args(args);
+        let o = t.output().expect("run lvsctl under timeout");
+        if o.status.code() == Some(124) || o.status.code() == Some(137) {
+            eprintln!("vmlab: lvsctl {args:?} did not return within 300 s and was interrupted:\n{}{}", stdout(&o), stderr(&o));
+        }
+        o
     }
 
     /// Requests from the client, waited for; the parsed JSON summary.

@@ -861,6 +861,11 @@ struct Run {
 }
 
 fn run(host: &Host, shell: &Shell, changes: &HostChanges, break_lock: bool) -> Result<Run, String> {
+    run_with(host, shell, changes, break_lock, None)
+}
+
+/// `run`; with `word`, the script waits at a barrier and `word` follows it on stdin.
+fn run_with(host: &Host, shell: &Shell, changes: &HostChanges, break_lock: bool, word: Option<&[u8]>) -> Result<Run, String> {
     use std::io::Write;
     let mut fake_bin = fakes().to_string_lossy().into_owned();
     if let Some(busybox) = &shell.applets {
@@ -873,7 +878,7 @@ fn run(host: &Host, shell: &Shell, changes: &HostChanges, break_lock: bool) -> R
         }
         fake_bin = format!("{fake_bin}:{}", dir.display());
     }
-    let o = TxnOptions { holder: HOLDER, break_lock, root: Root { dir: host.root.to_string_lossy().into_owned(), fake_bin: Some(fake_bin) }, barrier: false };
+    let o = TxnOptions { holder: HOLDER, break_lock, root: Root { dir: host.root.to_string_lossy().into_owned(), fake_bin: Some(fake_bin) }, barrier: word.is_some() };
     let script = transaction(changes, &o);
     let log_from = host.state("log").lines().count();
     let mut child = std::process::Command::new(&shell.argv[0])
@@ -886,9 +891,33 @@ fn run(host: &Host, shell: &Shell, changes: &HostChanges, break_lock: bool) -> R
         .stderr(std::process::Stdio::piped())
         .spawn()
         .map_err(|e| format!("{}: {e}", shell.argv[0]))?;
-    child.stdin.take().unwrap().write_all(script.as_bytes()).unwrap();
+    let mut stdin = child.stdin.take().unwrap();
+    stdin.write_all(script.as_bytes()).unwrap();
+    // The word comes as from lvsctl: once the script said `ready` (sent earlier, it would
+    // be read with the script: sh reads its input in blocks).
+    let (ready_tx, ready_rx) = std::sync::mpsc::channel();
+    let mut child_stdout = child.stdout.take().unwrap();
+    let reader = std::thread::spawn(move || {
+        use std::io::BufRead;
+        let mut all = String::new();
+        for line in std::io::BufReader::new(&mut child_stdout).lines() {
+            let line = line.unwrap_or_default();
+            if line == format!("{}ready", crate::remote::protocol::MARK) {
+                let _ = ready_tx.send(());
+            }
+            all.push_str(&line);
+            all.push('\n');
+        }
+        all
+    });
+    if let Some(word) = word {
+        if ready_rx.recv_timeout(std::time::Duration::from_secs(30)).is_ok() {
+            let _ = stdin.write_all(word);
+        }
+    }
+    drop(stdin);
     let out = child.wait_with_output().unwrap();
-    let stdout = String::from_utf8_lossy(&out.stdout);
+    let stdout = reader.join().unwrap();
     let stderr = String::from_utf8_lossy(&out.stderr);
     let log = host.log(log_from);
     // A failing tool's message reaches stderr (apply does not read it); a success is silent.
@@ -1281,4 +1310,31 @@ fn every_host_of_every_example_playbook_applies_on_a_fresh_host() {
     }
     assert!(cases.len() + covered.len() >= 38, "{} hosts", cases.len());
     check_all("fresh", &cases);
+}
+
+/// Directors reloaded together: validated, the script says `ready` and reads lvsctl's word
+/// (here already waiting in the pipe): `go` installs and activates; `abort`, or the end of
+/// input (lvsctl gone), rolls back with nothing activated. The commands before the barrier
+/// run with stdin from /dev/null, so none can take the word or wait for it.
+#[test]
+fn a_barrier_activates_on_go_and_rolls_back_on_anything_else() {
+    for shell in shells() {
+        for (word, activates) in [(&b"go\n"[..], true), (b"abort\n", false), (b"", false)] {
+            let host = Host::fresh(scratch().join(format!("lvsctl-barrier-{}-{}-{}", std::process::id(), shell.name, word.len())));
+            let (plan, secrets) = plan_of("dr-keepalived-router.yml", "lvs1");
+            let changes = compute(&plan, &host.facts(&plan), &secrets);
+            let run = run_with(&host, &shell, &changes, false, Some(word)).unwrap();
+            let at = |r: &str| run.records.iter().position(|x| x.starts_with(r));
+            assert!(at("ready").is_some_and(|r| at("step validate").is_some_and(|v| v < r)), "{}: no ready after validate: {:#?}", shell.name, run.records);
+            if activates {
+                assert!(matches!(run.outcome, Outcome::Applied { generation: 1 }), "{}: {:?} {:#?}", shell.name, run.outcome, run.records);
+                assert!(at("step activate").is_some(), "{:#?}", run.records);
+            } else {
+                assert!(matches!(run.outcome, Outcome::RolledBack { .. }), "{}: {word:?}: {:?} {:#?}", shell.name, run.outcome, run.records);
+                assert!(at("step activate").is_none() && at("step install").is_none(), "{}: {word:?}: went on past the barrier: {:#?}", shell.name, run.records);
+                assert!(run.log.iter().all(|l| !l.starts_with("systemctl") && !l.starts_with("service")), "{}: {word:?}: a service touched: {:?}", shell.name, run.log);
+            }
+            let _ = std::fs::remove_dir_all(&host.dir);
+        }
+    }
 }

@@ -188,11 +188,12 @@ $(dirname "$ROOT$1")"
 # barrier: directors reloaded together (their VRRP adverts change) activate at the same moment:
 # validated, this one says `ready` and waits for lvsctl's word on stdin (the rest of the script
 # was read with the brace group around it): `go` when every director of the stage is ready;
-# anything else, or EOF (lvsctl gone), rolls back rather than activate alone.
+# anything else, or EOF (lvsctl gone), rolls back rather than activate alone. The script's
+# stdin is fd 3 (every command runs with /dev/null, src/apply/script.rs).
 barrier() {
   out ready
   go=
-  IFS= read -r go || go=
+  IFS= read -r go <&3 || go=
   [ "$go" = go ] || { STEP=validate; fail "another director of the stage failed before activating: not activated alone"; }
 }
 validate_keepalived() { run validate keepalived -t -e -f "$(cand "$1")"; }

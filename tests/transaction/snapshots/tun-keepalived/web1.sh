@@ -3,6 +3,7 @@ PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin
 # shellcheck disable=SC2034 # for the libraries that keep state
 S="$ROOT"'/var/lib/lvsctl'
 {
+exec 3<&0 </dev/null
 # (src/remote/sh/lib.sh, embedded whole)
 HOLDER='lvsctl apply by snapshot@test pid 1'
 BREAK_LOCK='0'
