@@ -52,6 +52,10 @@ pub struct VrrpSpec {
     pub preempt_delay: Option<Sp<u64>>,
     pub unicast: Option<Sp<bool>>,
     pub unicast_fault_no_peer: Option<Sp<bool>>,
+    /// keepalived's `lvs_sync_daemon`: the MASTER's IPVS connections copied to the BACKUP.
+    pub connection_sync: Option<Sp<bool>>,
+    pub sync_interface: Option<Sp<String>>,
+    pub sync_id: Option<Sp<u64>>,
 }
 
 #[derive(Debug, Clone)]
@@ -193,7 +197,7 @@ const DIRECTOR_KEYS: &[&str] =
     &["hosts", "engine", "interface", "notification_email", "notification_email_from", "smtp_server", "smtp_connect_timeout"];
 const VRRP_KEYS: &[&str] = &[
     "instance", "virtual_router_id", "advert_int", "auth_pass", "auth_pass_env", "priorities", "sync_group", "nopreempt",
-    "preempt_delay", "unicast", "unicast_fault_no_peer",
+    "preempt_delay", "unicast", "unicast_fault_no_peer", "connection_sync", "sync_interface", "sync_id",
 ];
 const SERVICE_KEYS: &[&str] = &[
     "name", "vip", "port", "protocol", "mode", "scheduler", "persistence_timeout", "persistence_granularity", "ops", "delay_loop", "drain_timeout",
@@ -217,8 +221,9 @@ const KEEPALIVED_HABITS: &[(&str, &str)] = &[
     ("lvs_method", "write `mode`"),
     ("priority", "director priorities go in `vrrp.priorities`"),
     ("state", "lvsctl sets MASTER/BACKUP itself: the first of `directors.hosts` is the MASTER"),
-    ("lync_sync_daemon_interface", "not needed; lvsctl does not configure the connection sync daemon"),
-    ("lvs_sync_daemon_interface", "not needed; lvsctl does not configure the connection sync daemon"),
+    ("lync_sync_daemon_interface", "write `vrrp.connection_sync: true` (lvsctl renders keepalived's `lvs_sync_daemon` from it)"),
+    ("lvs_sync_daemon_interface", "write `vrrp.connection_sync: true` (lvsctl renders keepalived's `lvs_sync_daemon` from it)"),
+    ("lvs_sync_daemon", "write `vrrp.connection_sync: true` (and `sync_interface`, `sync_id` where they differ from the defaults)"),
     ("nat_mask", "not needed; keepalived ignores `nat_mask` for DR and NAT alike"),
     ("virtual_ipaddress_excluded", "not needed; lvsctl moves the VIPs an advert cannot carry there itself"),
     ("sorry_server_lb_kind", "write `sorry_server_lvs_method`"),
@@ -362,6 +367,9 @@ fn vrrp(m: &Map, d: &mut Diagnostics) -> VrrpSpec {
         preempt_delay: m.uint("preempt_delay", 0, 1000, d),
         unicast: m.bool("unicast", d),
         unicast_fault_no_peer: m.bool("unicast_fault_no_peer", d),
+        connection_sync: m.bool("connection_sync", d),
+        sync_interface: m.str("sync_interface", d),
+        sync_id: m.uint("sync_id", 0, 255, d),
     }
 }
 

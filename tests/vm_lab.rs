@@ -524,21 +524,108 @@ fn failover(lab: &VmLab, c: &Case) {
     under_load(lab, c, "kill9_keepalived", || lab.sh(master, "pkill -9 -x keepalived; true"), || lab.holds(backup, c.vip), takeover);
     // Failback: keepalived started again on the MASTER takes the VIP back (preemption).
     under_load(lab, c, "failback_after_kill9", || lab.sh(master, "systemctl start keepalived"), master_back, takeover);
-    // Power cut of the MASTER VM. VRRP: the BACKUP waits 3 x advert_int + skew.
-    let res = under_load(lab, c, "master_power_cut", || lab.lab(&["crash", master]), || lab.holds(backup, c.vip), takeover);
+    // Power cut of the MASTER VM. VRRP: the BACKUP waits 3 x advert_int + skew. The DR pairs
+    // also carry long-lived connections through it (connection sync).
+    let sync = held_through_failover(c);
+    let dir = common::Scratch::new("vm-failover");
+    let hold_target = format!("{}:7", c.vip);
+    let extra: Vec<&str> = match sync {
+        Some(_) => {
+            with_echo_service(lab, c, &dir);
+            vec!["--hold", "4", "--hold-target", &hold_target, "--hold-timeout", "40"]
+        }
+        None => Vec::new(),
+    };
+    let crashed = std::cell::Cell::new(0.0);
+    let res = under_load_with(
+        lab,
+        c,
+        "master_power_cut",
+        &extra,
+        Duration::from_secs(if sync.is_some() { 5 } else { 2 }),
+        || {
+            crashed.set(now_ms());
+            lab.lab(&["crash", master])
+        },
+        || lab.holds(backup, c.vip),
+        takeover,
+    );
     let limit = 3.0 * c.advert_int as f64 + 4.0;
     assert!(res.outage_s() <= limit, "{}: outage {} s after a power cut, VRRP allows {limit} s", c.playbook, res.outage_s());
+    if let Some(synced) = sync {
+        let h = &res.summary["held"];
+        eprintln!("vmlab {}: master_power_cut: long-lived connections {h} (connection sync {})", c.playbook, if synced { "on" } else { "off" });
+        assert_eq!(h["opened"], 4, "{}: long-lived connections: {h}", c.playbook);
+        let broken = h["broken"].as_array().unwrap().len();
+        figure(c, "master_power_cut_long_lived_broken", broken as f64);
+        figure(c, "master_power_cut_long_lived_survived", h["survived"].as_f64().unwrap_or(0.0));
+        if synced {
+            // Each one went on through the BACKUP: a line echoed after the power cut.
+            assert_eq!(broken, 0, "{}: with connection sync, long-lived connections broke in the failover: {h}", c.playbook);
+            for at in h["last_at_ms"].as_array().unwrap() {
+                assert!(at.as_f64().is_some_and(|t| t > crashed.get()), "{}: a long-lived connection echoed nothing after the power cut: {h}", c.playbook);
+            }
+        } else {
+            // Without it the new MASTER has no entry for them: its own stack resets them. That
+            // they break here is what shows the sync row's survival is the sync's doing.
+            assert_eq!(broken, 4, "{}: without connection sync every long-lived connection should break in the failover: {h}", c.playbook);
+        }
+    }
     // The MASTER boots again (its disk kept the config; keepalived starts at boot) and takes back.
     under_load(lab, c, "failback_after_boot", || lab.lab(&["boot", master]), master_back, Duration::from_secs(60));
+    if sync.is_some() {
+        // The row's own topology again (the echo service goes) for the reboot steps.
+        let o = lab.lvsctl(&["apply", &format!("playbooks/{}", c.playbook), "-i", c.inventory, "--yes", "--no-drain"]);
+        assert!(o.status.success(), "apply of the row's topology again:\n{}{}", stdout(&o), stderr(&o));
+    }
+}
+
+/// Whether the row carries long-lived connections through its MASTER's power cut, and if so
+/// whether its playbook syncs connections: the DR pairs (one with `connection_sync`, one
+/// without).
+fn held_through_failover(c: &Case) -> Option<bool> {
+    match c.playbook {
+        "dr-keepalived-pair-sync.yml" => Some(true),
+        "dr-keepalived-pair-http.yml" => Some(false),
+        _ => None,
+    }
+}
+
+/// The row's playbook with a TCP line-echo service on the VIP's port 7 (the lab's real servers
+/// run one), applied: long-lived connections need a service that keeps them open.
+fn with_echo_service(lab: &VmLab, c: &Case, dir: &common::Scratch) {
+    let text = std::fs::read_to_string(common::repo().join("playbooks").join(c.playbook)).unwrap();
+    assert!(text.trim_end().ends_with("weight: 100 }") || text.trim_end().ends_with("weight: 3 }"), "{}: services are not last:\n{text}", c.playbook);
+    let echo = format!(
+        "{}\n  - name: echo\n    vip: {}\n    port: 7\n    protocol: tcp\n    mode: dr\n    scheduler: rr\n    drain_timeout: 0\n    delay_loop: 6\n    check: {{ type: tcp, connect_timeout: 3, retry: 3, delay_before_retry: 3 }}\n    real_servers:\n      - {{ host: web1 }}\n      - {{ host: web2 }}\n",
+        text.trim_end(),
+        c.vip
+    );
+    let pb = dir.path().join(c.playbook);
+    std::fs::write(&pb, echo).unwrap();
+    let o = lab.lvsctl(&["apply", pb.to_str().unwrap(), "-i", c.inventory, "--yes"]);
+    assert!(o.status.success(), "apply with the echo service:\n{}{}", stdout(&o), stderr(&o));
+    let service = format!("-A -t {}:7 ", c.vip);
+    for d in c.directors {
+        assert!(wait_until(Duration::from_secs(20), || lab.ipvs(d).iter().any(|l| l.starts_with(&service))).is_some(), "{d}: no echo service: {:?}", lab.ipvs(d));
+    }
 }
 
 /// `event` under a request loop from all client sources: `settled` must hold within `limit`,
 /// and 3 s later nothing may fail any more. The loop's counts are reported as figures.
 fn under_load(lab: &VmLab, c: &Case, name: &str, event: impl FnOnce() -> String, settled: impl FnMut() -> bool, limit: Duration) -> vmlab::LoopResult {
-    let args = loop_args(c, &SOURCES);
+    under_load_with(lab, c, name, &[], Duration::from_secs(2), event, settled, limit)
+}
+
+/// `under_load` with more arguments for the loop (long-lived connections) and `lead` of
+/// traffic before the event.
+#[allow(clippy::too_many_arguments)]
+fn under_load_with(lab: &VmLab, c: &Case, name: &str, extra: &[&str], lead: Duration, event: impl FnOnce() -> String, settled: impl FnMut() -> bool, limit: Duration) -> vmlab::LoopResult {
+    let mut args = loop_args(c, &SOURCES);
+    args.extend(extra.iter().map(|s| s.to_string()));
     let refs: Vec<&str> = args.iter().map(String::as_str).collect();
     let lp = lab.start_loop(&refs);
-    std::thread::sleep(Duration::from_secs(2));
+    std::thread::sleep(lead);
     event();
     assert!(wait_until(limit, settled).is_some(), "{}: {name}: the VIP did not settle within {limit:?}", c.playbook);
     std::thread::sleep(Duration::from_secs(3));

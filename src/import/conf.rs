@@ -34,6 +34,8 @@ pub struct Conf {
     pub file: PathBuf,
     pub router_id: Option<String>,
     pub notification: Option<Notification>,
+    /// `lvs_sync_daemon` (connection sync).
+    pub lvs_sync: Option<LvsSync>,
     pub sync_groups: Vec<SyncGroup>,
     pub instances: Vec<Instance>,
     /// Sorted by (VIP, port, protocol).
@@ -46,6 +48,16 @@ pub struct Notification {
     pub from: Option<String>,
     pub smtp_server: Option<String>,
     pub smtp_connect_timeout: Option<u64>,
+}
+
+/// `lvs_sync_daemon INTERFACE VRRP_INSTANCE [id SYNC_ID]` in global_defs.
+#[derive(Debug, Clone, PartialEq)]
+pub struct LvsSync {
+    pub at: Here,
+    pub interface: String,
+    pub instance: String,
+    /// keepalived's default is the instance's VRID.
+    pub id: Option<u8>,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -271,7 +283,7 @@ impl Reader<'_> {
 /// The `Conf` of one file's statements. Problems go to `d`.
 pub fn read(file: PathBuf, stmts: &[Stmt], d: &mut Diagnostics) -> Conf {
     let mut r = Reader { d };
-    let mut conf = Conf { file, router_id: None, notification: None, sync_groups: Vec::new(), instances: Vec::new(), virtual_servers: Vec::new() };
+    let mut conf = Conf { file, router_id: None, notification: None, lvs_sync: None, sync_groups: Vec::new(), instances: Vec::new(), virtual_servers: Vec::new() };
     for s in stmts {
         match s.keyword.value.as_str() {
             "global_defs" => global_defs(&mut r, s, &mut conf),
@@ -317,12 +329,36 @@ fn global_defs(r: &mut Reader, s: &Stmt, conf: &mut Conf) {
                 }
             }
             "smtp_connect_timeout" => n.smtp_connect_timeout = r.number(c, 0),
+            "lvs_sync_daemon" => conf.lvs_sync = lvs_sync(r, c),
             _ => r.unsupported(c, "global_defs"),
         }
     }
     if any || n.smtp_server.is_some() {
         conf.notification = Some(n);
     }
+}
+
+/// `lvs_sync_daemon IFACE INSTANCE [id N]`; keepalived's other options (maxlen, port, ttl,
+/// group) lvsctl does not write.
+fn lvs_sync(r: &mut Reader, s: &Stmt) -> Option<LvsSync> {
+    let (Some(interface), Some(instance)) = (s.arg(0), s.arg(1)) else {
+        r.d.error(s.span().clone(), "`lvs_sync_daemon` needs an interface and a VRRP instance");
+        return None;
+    };
+    let mut sync = LvsSync { at: NoEq(s.span().clone()), interface: interface.to_string(), instance: instance.to_string(), id: None };
+    let mut i = 2;
+    while i < s.args.len() {
+        match s.args[i].value.as_str() {
+            "id" => sync.id = r.number(s, i + 1),
+            other => {
+                r.d.error(s.args[i].span.clone(), format!("`lvs_sync_daemon ... {other}`: lvsctl writes the interface, the instance and the id only"))
+                    .hint("keepalived's defaults for maxlen, port, ttl and group are what lvsctl renders");
+                return None;
+            }
+        }
+        i += 2;
+    }
+    Some(sync)
 }
 
 fn sync_group(r: &mut Reader, s: &Stmt) -> Option<SyncGroup> {

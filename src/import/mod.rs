@@ -117,7 +117,7 @@ pub(crate) fn drift(confs: &[(String, Conf)], d: &mut Diagnostics) -> usize {
             d.warning(at, format!("{what} differs between `{first_host}` and `{host}` ({other})"))
                 .hint("directors of one cluster should agree; the topology takes the first director's version");
         };
-        if a.notification != b.notification || a.router_id != b.router_id {
+        if a.notification != b.notification || a.router_id != b.router_id || a.lvs_sync != b.lvs_sync {
             say(whole(c), "global_defs".into(), first.file.display().to_string());
         }
         if a.sync_groups != b.sync_groups {

@@ -150,6 +150,19 @@ fn vrrp(y: &mut String, v: &Instance, gw: Option<&Instance>, directors: &[(&Stri
     if let Some(p) = v.preempt_delay {
         let _ = writeln!(y, "  preempt_delay: {p}");
     }
+    if let Some(sync) = &master.lvs_sync {
+        if sync.instance != v.name {
+            d.error(sync.at.0.clone(), format!("lvs_sync_daemon follows vrrp_instance {}; lvsctl ties connection sync to the VIP instance {}", sync.instance, v.name));
+        } else {
+            let _ = writeln!(y, "  connection_sync: true");
+            if sync.interface != v.interface {
+                let _ = writeln!(y, "  sync_interface: {}", q(&sync.interface));
+            }
+            if let Some(id) = sync.id.filter(|id| *id != v.virtual_router_id) {
+                let _ = writeln!(y, "  sync_id: {id}");
+            }
+        }
+    }
     if v.unicast_src_ip.is_some() {
         let _ = writeln!(y, "  unicast: true");
         if !v.unicast_fault_no_peer {

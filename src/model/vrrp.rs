@@ -32,6 +32,21 @@ pub struct Vrrp {
     /// Render `unicast_fault_no_peer` with unicast (keepalived >= 2.2.5 knows it; older ones
     /// fall back to multicast silently when they lose their peers).
     pub unicast_fault_no_peer: bool,
+    /// keepalived's IPVS connection sync (`lvs_sync_daemon`), when the topology asks for it.
+    pub connection_sync: Option<ConnectionSync>,
+}
+
+/// The kernel's IPVS sync daemon, which keepalived runs as master on the VRRP MASTER and as
+/// backup on the others: the MASTER's connections are copied to the BACKUP, so that the
+/// established ones go on after a failover (without it the new MASTER has no entry for them
+/// and answers their next packet with a reset).
+#[derive(Debug, Clone)]
+pub struct ConnectionSync {
+    /// The interface the sync messages go out on (multicast 224.0.0.81, UDP 8848); None: each
+    /// director's VRRP interface.
+    pub interface: Option<String>,
+    /// The sync id both directors use: a receiver takes only messages of its own id.
+    pub id: u8,
 }
 
 impl Builder<'_> {
@@ -95,7 +110,7 @@ impl Builder<'_> {
                     .hint("list only hosts from `directors.hosts`");
             }
         }
-        let vrrp = Vrrp {
+        let mut vrrp = Vrrp {
             instance: instance.unwrap_or_else(|| "VI_1".into()),
             virtual_router_id: vrid,
             advert_int: spec.advert_int.as_ref().map_or(1, |a| a.value),
@@ -105,11 +120,38 @@ impl Builder<'_> {
             preempt_delay: spec.preempt_delay.as_ref().map(|p| p.value),
             unicast: spec.unicast.as_ref().is_some_and(|u| u.value),
             unicast_fault_no_peer: spec.unicast_fault_no_peer.as_ref().is_none_or(|u| u.value),
+            connection_sync: None,
         };
         if let (Some(f), false) = (&spec.unicast_fault_no_peer, vrrp.unicast) {
             d.warning(f.span.clone(), "`vrrp.unicast_fault_no_peer` is ignored without `vrrp.unicast: true`");
         }
+        vrrp.connection_sync = self.connection_sync(spec, vrid);
         Some((vrrp, priorities))
+    }
+}
+
+impl Builder<'_> {
+    fn connection_sync(&mut self, spec: &crate::topology::VrrpSpec, vrid: u8) -> Option<ConnectionSync> {
+        let d = &mut *self.d;
+        let on = spec.connection_sync.as_ref().is_some_and(|c| c.value);
+        if !on {
+            for (set, key) in [(spec.sync_interface.as_ref().map(|s| s.span.clone()), "sync_interface"), (spec.sync_id.as_ref().map(|s| s.span.clone()), "sync_id")] {
+                if let Some(span) = set {
+                    d.warning(span, format!("`vrrp.{key}` is ignored without `vrrp.connection_sync: true`"));
+                }
+            }
+            return None;
+        }
+        let directors = self.topo.directors.as_ref().map_or(0, |ds| ds.hosts.len());
+        if directors < 2 {
+            if let Some(c) = &spec.connection_sync {
+                d.error(c.span.clone(), "`vrrp.connection_sync` needs a second director to copy the connections to")
+                    .hint("list the BACKUP in `directors.hosts`, or remove `vrrp.connection_sync`");
+            }
+            return None;
+        }
+        let interface = spec.sync_interface.as_ref().and_then(|i| check_token(i, "vrrp.sync_interface", d).then(|| i.value.clone()));
+        Some(ConnectionSync { interface, id: spec.sync_id.as_ref().map_or(vrid, |i| i.value as u8) })
     }
 }
 

@@ -110,11 +110,20 @@ struct NotificationCtx<'a> {
     smtp_connect_timeout: u64,
 }
 
+/// `lvs_sync_daemon` in global_defs: the sync daemon follows the state of `instance`.
+#[derive(Serialize)]
+struct LvsSyncCtx<'a> {
+    interface: &'a str,
+    instance: &'a str,
+    id: u8,
+}
+
 #[derive(Serialize)]
 struct KeepalivedCtx<'a> {
     cluster: &'a str,
     host: &'a str,
     notification: Option<NotificationCtx<'a>>,
+    lvs_sync: Option<LvsSyncCtx<'a>>,
     sync_group: Option<SyncGroup>,
     instances: Vec<Instance<'a>>,
     virtual_servers: Vec<VirtualServerCtx<'a>>,
@@ -233,6 +242,9 @@ pub(super) fn plan(cluster: &Cluster, d: &Director, templates: &Templates, p: &m
                     from: &n.from,
                     smtp_server: &n.smtp_server,
                     smtp_connect_timeout: n.smtp_connect_timeout,
+                }),
+                lvs_sync: vrrp.and_then(|v| {
+                    v.connection_sync.as_ref().map(|c| LvsSyncCtx { interface: c.interface.as_deref().unwrap_or(&d.interface), instance: &v.instance, id: c.id })
                 }),
                 sync_group,
                 instances,

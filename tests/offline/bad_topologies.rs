@@ -215,6 +215,10 @@ rows! {
         .insert(4, "  state: MASTER")
         .error("4:3", "unknown key `vrrp.state`")
         .hint("the first of `directors.hosts` is the MASTER");
+    keepalived_habit_lvs_sync_daemon_interface_in_vrrp = topology()
+        .insert(4, "  lvs_sync_daemon_interface: eth0")
+        .error("4:3", "unknown key `vrrp.lvs_sync_daemon_interface`")
+        .hint("write `vrrp.connection_sync: true`");
     duplicate_yaml_key = topology()
         .insert(10, "    port: 8080")
         .error("10:5", "duplicate mapping key: port")
@@ -490,6 +494,15 @@ rows! {
         .set(5, "  unicast: true")
         .error("5:12", "`vrrp.unicast` needs a second director")
         .hint("remove `vrrp.unicast`");
+    connection_sync_with_a_single_director = topology()
+        .set(1, "directors: { hosts: [lvs1], interface: eth0 }")
+        .set(5, "  connection_sync: true")
+        .error("5:20", "`vrrp.connection_sync` needs a second director to copy the connections to")
+        .hint("list the BACKUP in `directors.hosts`");
+    connection_sync_id_over_255 = topology()
+        .insert(5, "  connection_sync: true")
+        .insert(6, "  sync_id: 256")
+        .error("6:12", "`vrrp.sync_id` is 256, outside 0..255");
     // ----- the virtual-server vocabulary -----
     sorry_server_written_as_keepalived_s_one_line = topology()
         .insert(10, "    sorry_server: 10.77.0.30 80")

@@ -13,7 +13,8 @@ Prints one JSON object: counts per real server and per source, failures by kind,
 percentiles, and the longest outage (from the first failed request of a run of failures to the
 next success). --hold N --hold-target IP:PORT also keeps N long-lived connections to a line echo
 (the lab's TCP echo on port 7), one line a second on each; a connection is broken by a reset,
-an EOF or an echo not back within --timeout, and counted with the real server it was on. --log FILE writes one line per request ("EPOCH_MS ok SERVER" / "EPOCH_MS fail
+an EOF or an echo not back within --hold-timeout (default --timeout: a long one lets TCP
+retransmit across a director failover), and counted with the real server it was on. --log FILE writes one line per request ("EPOCH_MS ok SERVER" / "EPOCH_MS fail
 KIND") so a test can count what failed after a given moment. Stdlib only; bounded by --count or
 --duration, never endless; SIGTERM or SIGINT ends it early and it still prints its counts.
 """
@@ -91,6 +92,7 @@ def hold(target, source, timeout, stop, result):
             result["server"] = name.decode(errors="replace")
             n += 1
             result["lines"] = n
+            result["last_at_ms"] = int(time.time() * 1000)
             stop.wait(1.0)
     except Exception as e:
         result["broken"] = kind_of(e)
@@ -125,6 +127,8 @@ def main():
     ap.add_argument("--until", default="", help="stop early once this real server has answered")
     ap.add_argument("--hold", type=int, default=0, help="long-lived connections to keep open meanwhile")
     ap.add_argument("--hold-target", default="", help="IP:PORT of a line echo for --hold")
+    ap.add_argument("--hold-timeout", type=float, default=0.0,
+                    help="seconds a long-lived connection waits for its echo (default --timeout); longer lets TCP retransmit across a failover")
     a = ap.parse_args()
     if not a.count and not a.duration:
         ap.error("give --count or --duration")
@@ -177,7 +181,7 @@ def main():
     if a.hold:
         hh, hp = a.hold_target.rsplit(":", 1)
         for i, r in enumerate(held):
-            t = threading.Thread(target=hold, args=((hh, int(hp)), sources[i % len(sources)], a.timeout, stop, r))
+            t = threading.Thread(target=hold, args=((hh, int(hp)), sources[i % len(sources)], a.hold_timeout or a.timeout, stop, r))
             t.start()
             held_threads.append(t)
     threads = [threading.Thread(target=worker) for _ in range(max(1, a.concurrency))]
@@ -189,7 +193,7 @@ def main():
     elapsed = time.time() - t0
     stop.set()
     for t in held_threads:
-        t.join(a.timeout + 2)
+        t.join((a.hold_timeout or a.timeout) + 2)
 
     records.sort()
     by_server, by_source, errors = {}, {}, {}
@@ -238,6 +242,8 @@ def main():
             "opened": sum(1 for r in held if r["lines"] > 0),
             "survived": sum(1 for r in held if r["lines"] > 0 and r["broken"] is None),
             "broken": [dict(server=r["server"], why=r["broken"], at_ms=r.get("broken_at_ms")) for r in held if r["broken"] is not None],
+            # Each connection's last echoed line: a survivor of an event must have one after it.
+            "last_at_ms": [r.get("last_at_ms") for r in held],
         }
     if a.log:
         with open(a.log, "w") as f:
