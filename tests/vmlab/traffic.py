@@ -92,7 +92,10 @@ def hold(target, source, timeout, stop, result):
             result["server"] = name.decode(errors="replace")
             n += 1
             result["lines"] = n
-            result["last_at_ms"] = int(time.time() * 1000)
+            now_ms = int(time.time() * 1000)
+            if "last_at_ms" in result:
+                result["max_gap_ms"] = max(result.get("max_gap_ms", 0), now_ms - result["last_at_ms"])
+            result["last_at_ms"] = now_ms
             stop.wait(1.0)
     except Exception as e:
         result["broken"] = kind_of(e)
@@ -244,6 +247,8 @@ def main():
             "broken": [dict(server=r["server"], why=r["broken"], at_ms=r.get("broken_at_ms")) for r in held if r["broken"] is not None],
             # Each connection's last echoed line: a survivor of an event must have one after it.
             "last_at_ms": [r.get("last_at_ms") for r in held],
+            # Each connection's longest time between two echoed lines (1 s when nothing stalled).
+            "max_gap_ms": [r.get("max_gap_ms") for r in held],
         }
     if a.log:
         with open(a.log, "w") as f:
