@@ -28,6 +28,7 @@ import argparse
 import json
 import os
 import re
+import shutil
 import signal
 import subprocess
 import sys
@@ -38,6 +39,8 @@ REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 VMLAB = os.path.join(REPO, "tests", "vmlab", "vmlab.sh")
 TRAFFIC = os.path.join(REPO, "tests", "vmlab", "traffic.py")
 BIN = os.path.join(REPO, "target", "release", "lvsctl")
+# sudo's PATH may lack rustup's directory.
+CARGO = shutil.which("cargo") or os.path.join(os.path.expanduser("~" + os.environ.get("SUDO_USER", "")), ".cargo", "bin", "cargo")
 BASE = os.path.join(REPO, "playbooks", "dr-keepalived-router.yml")
 INVENTORY = os.path.join(REPO, "inventories", "vmlab.yml")
 SOURCES = ",".join("10.77.9.%d" % i for i in range(100, 108))
@@ -134,7 +137,7 @@ def main():
     a = ap.parse_args()
     if os.geteuid() != 0:
         sys.exit("changes.py needs root (the VM lab)")
-    subprocess.run(["cargo", "build", "--release", "--quiet"], cwd=REPO, check=True)
+    subprocess.run([CARGO, "build", "--release", "--quiet"], cwd=REPO, check=True)
     subprocess.run(["bash", VMLAB, "reset"], check=True, stderr=subprocess.DEVNULL)
     work = tempfile.mkdtemp(prefix="lvsctl-changes-")
     text = base_topology()

@@ -25,6 +25,7 @@ Needs root and User-Mode Linux. Leaves the VM lab down.
 import argparse
 import json
 import os
+import shutil
 import signal
 import statistics
 import subprocess
@@ -35,6 +36,8 @@ REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 VMLAB = os.path.join(REPO, "tests", "vmlab", "vmlab.sh")
 TRAFFIC = os.path.join(REPO, "tests", "vmlab", "traffic.py")
 BIN = os.path.join(REPO, "target", "release", "lvsctl")
+# sudo's PATH may lack rustup's directory.
+CARGO = shutil.which("cargo") or os.path.join(os.path.expanduser("~" + os.environ.get("SUDO_USER", "")), ".cargo", "bin", "cargo")
 PLAYBOOK = os.path.join(REPO, "playbooks", "dr-keepalived-router.yml")
 INVENTORY = os.path.join(REPO, "inventories", "vmlab.yml")
 HOSTS = {"gw": "10.77.0.2", "lvs1": "10.77.0.11", "lvs2": "10.77.0.12", "web1": "10.77.0.21", "web2": "10.77.0.22"}
@@ -131,7 +134,7 @@ def main():
     a = ap.parse_args()
     if os.geteuid() != 0:
         sys.exit("vmlab.py needs root (the VM lab)")
-    subprocess.run(["cargo", "build", "--release", "--quiet"], cwd=REPO, check=True)
+    subprocess.run([CARGO, "build", "--release", "--quiet"], cwd=REPO, check=True)
     t0 = time.time()
     subprocess.run(["bash", VMLAB, "reset"], check=True, stderr=subprocess.DEVNULL)
     up_s = time.time() - t0

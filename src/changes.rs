@@ -539,3 +539,4 @@ mod tests {
 mod compute_tests;
 pub mod vrrp_adverts;
 pub mod drain;
+pub mod keepalived_versions;

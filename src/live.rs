@@ -105,6 +105,7 @@ pub fn fact_warnings(plan: &HostPlan, facts: &Facts) -> Vec<String> {
     if keepalived && !facts.keepalived.installed {
         w.push("keepalived is not installed: install it (apt-get install keepalived / dnf install keepalived) before apply".into());
     }
+    w.extend(crate::changes::keepalived_versions::warnings(plan, facts));
     // Services keepalived did not configure survive its restart: the operator removes them.
     if let (true, IpvsFact::Table(table), false) = (keepalived, &facts.ipvs, plan.ipvs.is_empty()) {
         for f in ipvs::compare(&plan.ipvs, table).foreign_services() {
