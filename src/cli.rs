@@ -38,6 +38,11 @@ pub enum Command {
     Status(StatusArgs),
     /// Make every host match the topology: validated, ordered, atomic, rolled back on failure.
     Apply(ApplyArgs),
+    /// Take a real server out for maintenance: weight 0 on every director (through keepalived),
+    /// kept by every apply until `undrain`; --wait until its connections end.
+    Drain(DrainArgs),
+    /// Give a drained real server its weight back on every director.
+    Undrain(DrainArgs),
     /// Bring hosts back to a previous generation (no topology needed).
     Rollback(RollbackArgs),
     /// List the generations lvsctl applied on each host.
@@ -128,6 +133,29 @@ pub struct HistoryArgs {
     /// Print as JSON on stdout.
     #[arg(long)]
     pub json: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct DrainArgs {
+    #[command(flatten)]
+    pub common: Common,
+    #[command(flatten)]
+    pub ssh: SshArgs,
+    /// The real server (its inventory name).
+    #[arg(long, value_name = "HOST")]
+    pub real_server: String,
+    /// After the directors took it out: wait until its active connections end (or --timeout).
+    #[arg(long)]
+    pub wait: bool,
+    /// Seconds --wait waits at most.
+    #[arg(long, value_name = "SECONDS", default_value_t = 300)]
+    pub timeout: u64,
+    /// Do not ask for confirmation (required when stdin is not a terminal).
+    #[arg(long, short = 'y')]
+    pub yes: bool,
+    /// Take a director's lock even when another apply holds it (for a dead apply's stale lock).
+    #[arg(long)]
+    pub break_lock: bool,
 }
 
 #[derive(Debug, Args)]

@@ -88,6 +88,32 @@ pub async fn probe_host(session: &Session, plan: &HostPlan, secrets: &Secrets) -
     Ok((facts, changes, warnings))
 }
 
+/// The drain marks the directors hold (`model::drained`): the union, so a real server drained
+/// on one director only (an apply that failed half-way) stays drained until undrained.
+pub fn drain_marks<'a>(facts: impl IntoIterator<Item = &'a Facts>) -> std::collections::BTreeMap<String, crate::model::drained::DrainMark> {
+    facts.into_iter().filter_map(|f| f.files.get(crate::model::drained::DRAINED_FILE)).flat_map(|f| crate::model::drained::parse(&f.content)).collect()
+}
+
+/// A host's changes and warnings again, from the facts already probed, for `new` (the plan
+/// with the drain marks) instead of `old`: no second round trip.
+pub fn recompute(old: &HostPlan, new: &HostPlan, facts: &Facts, secrets: &Secrets, changes: &mut HostChanges, warnings: &mut Vec<String>) {
+    let (old, new) = (&old.for_facts(facts), &new.for_facts(facts));
+    let stale = fact_warnings(old, facts);
+    warnings.retain(|w| !stale.contains(w));
+    warnings.extend(fact_warnings(new, facts));
+    *changes = changes::compute(new, facts, secrets);
+}
+
+/// Every inspected host planned again with `plans` (the cluster with its drain marks).
+pub fn replan(inspections: &mut [HostInspection], old: &[HostPlan], plans: &[HostPlan], secrets: &Secrets) {
+    for i in inspections {
+        let (Some(o), Some(n)) = (old.iter().find(|p| p.host == i.host), plans.iter().find(|p| p.host == i.host)) else { continue };
+        if let Ok(ins) = &mut i.outcome {
+            recompute(o, n, &ins.facts, secrets, &mut ins.changes, &mut ins.warnings);
+        }
+    }
+}
+
 /// Things about a host that a plan cannot fix by itself but the operator must know.
 pub fn fact_warnings(plan: &HostPlan, facts: &Facts) -> Vec<String> {
     let mut w = Vec::new();

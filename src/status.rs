@@ -37,6 +37,9 @@ pub struct HostStatus {
     /// Why not, when it would not.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub reboot_notes: Vec<String>,
+    /// Real servers: drained with `lvsctl drain` (weight 0 on every director), by whom, when.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub drained: Option<crate::model::drained::DrainMark>,
 }
 
 #[derive(Debug, serde::Serialize)]
@@ -79,6 +82,7 @@ pub fn status(cluster: &Cluster, plan: &HostPlan, i: &HostInspection) -> HostSta
         drift: None,
         survives_reboot: None,
         reboot_notes: Vec::new(),
+        drained: cluster.drained.get(&i.host).cloned(),
     };
     let Ok(ins) = &i.outcome else { return s };
     let facts: &Facts = &ins.facts;

@@ -300,11 +300,70 @@ fn changes_under_load(lab: &VmLab, c: &Case) {
             assert!(stdout(&o).contains("drain") , "{name}: no drain in the apply:\n{}", stdout(&o));
         }
     }
+    drain_and_undrain_under_load(lab, c, &pb);
     // Back to the row's topology for the reboot steps (the echo service goes, drained).
     let o = lab.lvsctl(&["apply", &format!("playbooks/{}", c.playbook), "-i", c.inventory, "--yes"]);
     assert!(o.status.success(), "apply of the row's topology again:\n{}{}", stdout(&o), stderr(&o));
     let want: Vec<String> = c.table.iter().map(|s| s.to_string()).collect();
     assert!(wait_until(Duration::from_secs(20), || lab.ipvs(c.directors[0]) == want).is_some(), "{:?}", lab.ipvs(c.directors[0]));
+}
+
+/// `lvsctl drain` / `undrain` of web2 under the same load as `changes_under_load`: not one
+/// request fails either way; once drained, web2 has weight 0 in every service on both
+/// directors and new connections go to web1 only, while the long-lived ones it had go on;
+/// the drain is no drift (`plan --detailed-exitcode` 0) and an apply keeps it ("Nothing to
+/// do"); `status` names it; undrained, web2 serves again.
+fn drain_and_undrain_under_load(lab: &VmLab, c: &Case, pb: &std::path::Path) {
+    let pb = pb.to_str().unwrap();
+    let weights = |d: &str| -> Vec<String> { lab.ipvs(d).into_iter().filter(|l| l.contains("-r 10.77.0.22:")).collect() };
+    let load = || {
+        let mut args = loop_args(c, &SOURCES[..4]);
+        args.splice(3..4, ["50".to_string()]);
+        args.splice(5..6, ["4".to_string()]);
+        args.extend(["--hold".into(), "4".into(), "--hold-target".into(), "10.77.9.2:7".into()]);
+        let refs: Vec<&str> = args.iter().map(String::as_str).collect();
+        lab.start_loop(&refs)
+    };
+    for (verb, drained) in [("drain", true), ("undrain", false)] {
+        let lp = load();
+        std::thread::sleep(Duration::from_secs(2));
+        let t = now_ms();
+        let o = lab.lvsctl(&[verb, pb, "-i", c.inventory, "--real-server", "web2", "--yes"]);
+        assert!(o.status.success(), "{verb}:\n{}{}", stdout(&o), stderr(&o));
+        figure(c, &format!("{verb}_s"), (now_ms() - t) / 1000.0);
+        eprintln!("vmlab {}: lvsctl {verb} --real-server web2:\n{}", c.playbook, stdout(&o));
+        std::thread::sleep(Duration::from_secs(3));
+        let res = lp.stop();
+        report_gap(c, verb, &res);
+        let h = &res.summary["held"];
+        eprintln!("vmlab {}: {verb}: long-lived {h}", c.playbook);
+        assert_eq!(res.failed(), 0, "{}: {verb}: requests failed: {}\n{}", c.playbook, res.summary, stdout(&o));
+        assert!(h["opened"] == 4 && h["broken"].as_array().unwrap().is_empty(), "{}: {verb}: a long-lived connection broke: {h}", c.playbook);
+        for d in c.directors {
+            let w = weights(d);
+            assert!(!w.is_empty() && w.iter().all(|l| l.ends_with(" -w 0") == drained), "{d} after {verb}: web2's entries {w:?}");
+        }
+        // New clients: the service is persistent (60 s), so a client that came during the
+        // drain stays on web1 for that long after undrain, as LVS persistence promises. The
+        // loop's four sources check the drain, the four others the undrain.
+        let sources = if drained { SOURCES[..4].join(",") } else { SOURCES[4..].join(",") };
+        let r = lab.traffic(&["--target", c.target, "--count", "80", "--sources", &sources]);
+        assert_eq!(r["failed"], 0, "after {verb}: {r}");
+        let web2 = r["by_server"]["web2"].as_u64().unwrap_or(0);
+        assert!(if drained { web2 == 0 } else { web2 > 0 }, "after {verb}: new connections to web2: {r}");
+        if drained {
+            let o = lab.lvsctl(&["plan", pb, "-i", c.inventory, "--detailed-exitcode"]);
+            assert_eq!(o.status.code(), Some(0), "a drained real server is drift to plan:\n{}{}", stdout(&o), stderr(&o));
+            let o = lab.lvsctl(&["apply", pb, "-i", c.inventory, "--yes"]);
+            assert!(o.status.success() && stdout(&o).contains("Nothing to do"), "apply undid or changed the drain:\n{}{}", stdout(&o), stderr(&o));
+            let o = lab.lvsctl(&["status", pb, "-i", c.inventory]);
+            assert!(stdout(&o).contains("web2: drained (by "), "status does not say web2 is drained:\n{}{}", stdout(&o), stderr(&o));
+            // No connection is left on it now (the loop ended): --wait returns at once.
+            let o = lab.lvsctl(&["drain", pb, "-i", c.inventory, "--real-server", "web2", "--yes", "--wait", "--timeout", "30"]);
+            assert!(o.status.success() && stdout(&o).contains("already"), "drain --wait:\n{}{}", stdout(&o), stderr(&o));
+            eprintln!("vmlab {}: lvsctl drain --wait (drained already):\n{}", c.playbook, stdout(&o));
+        }
+    }
 }
 
 /// The hosts of the row's cluster: its directors, the real servers, the router if it has one.

@@ -93,6 +93,8 @@ pub struct Prepared {
     pub warnings: Vec<String>,
     /// The connection kept open for the transaction, or why there is none.
     pub connection: Result<Session, live::InspectError>,
+    /// What the probe found (None when the host could not be inspected).
+    pub facts: Option<crate::facts::Facts>,
 }
 
 impl Prepared {
@@ -150,6 +152,23 @@ impl Applier {
             }
         }
         Applier { executor, hosts, opts, secrets: secrets.clone() }
+    }
+
+    /// The drain marks the inspected directors hold (`model::drained`).
+    pub fn drain_marks(&self) -> std::collections::BTreeMap<String, crate::model::drained::DrainMark> {
+        live::drain_marks(self.hosts.iter().filter_map(|h| h.facts.as_ref()))
+    }
+
+    /// Every inspected host planned again with `plans` (the cluster with drain marks), from
+    /// the facts already probed.
+    pub fn replan(&mut self, old: &[HostPlan], plans: &[HostPlan]) {
+        for h in &mut self.hosts {
+            let (Some(facts), Some(o), Some(n)) = (&h.facts, old.iter().find(|p| p.host == h.host), plans.iter().find(|p| p.host == h.host)) else { continue };
+            live::recompute(o, n, facts, &self.secrets, &mut h.changes, &mut h.warnings);
+            if !self.opts.drain {
+                h.changes.changes.retain(|c| !matches!(c, crate::changes::Change::Drain { .. }));
+            }
+        }
     }
 
     /// Roll out stage by stage, drawing events with `reporter`. Returns one result per host,
@@ -315,14 +334,14 @@ fn holder() -> String {
 
 async fn prepare_host(plan: HostPlan, target: &Target, secrets: &Secrets, opts: &ssh::Options) -> Prepared {
     let (host, stage) = (plan.host.clone(), plan.stage());
-    let none = |e: live::InspectError, warnings| Prepared { host: host.clone(), stage, changes: HostChanges::none(&plan, secrets), warnings, connection: Err(e) };
+    let none = |e: live::InspectError, warnings| Prepared { host: host.clone(), stage, changes: HostChanges::none(&plan, secrets), warnings, connection: Err(e), facts: None };
     let session = match Session::connect(target, opts).await {
         Ok(s) => s,
         Err(e) => return none(e.into(), Vec::new()),
     };
     // The connection stays open for the transaction: one connection per host for the run.
     match live::probe_host(&session, &plan, secrets).await {
-        Ok((_facts, changes, warnings)) => Prepared { host, stage, changes, warnings, connection: Ok(session) },
+        Ok((facts, changes, warnings)) => Prepared { host, stage, changes, warnings, connection: Ok(session), facts: Some(facts) },
         Err(e) => {
             session.close().await;
             none(e, Vec::new())

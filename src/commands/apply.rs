@@ -31,7 +31,12 @@ pub fn run(args: &ApplyArgs) -> Result<i32> {
         let t = Target::from_host(&loaded.cluster.hosts[&p.host]);
         (p, t)
     }).collect();
-    let applier = Applier::prepare(targets, &secrets, opts);
+    let old: Vec<_> = targets.iter().map(|(p, _)| p.clone()).collect();
+    let mut applier = Applier::prepare(targets, &secrets, opts);
+    // Real servers drained with `lvsctl drain` stay drained (weight 0) until undrained.
+    if let Some((_, plans)) = super::drained::with_marks(&loaded.cluster, &templates, &limit_hosts, &applier.drain_marks())? {
+        applier.replan(&old, &plans);
+    }
 
     // The plan being applied.
     let unreachable = applier.hosts.iter().filter(|h| h.error().is_some()).count();

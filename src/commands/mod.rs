@@ -3,6 +3,8 @@
 
 mod apply;
 mod completions;
+mod drain;
+mod drained;
 mod history;
 mod import;
 mod inventory;
@@ -37,6 +39,8 @@ pub fn run(cli: Cli) -> i32 {
         Command::Plan(args) => plan::run(args),
         Command::Status(args) => status::run(args),
         Command::Apply(args) => apply::run(args),
+        Command::Drain(args) => drain::run(args, true),
+        Command::Undrain(args) => drain::run(args, false),
         Command::Rollback(args) => rollback::run(args),
         Command::History(args) => history::run(args),
         Command::Inventory(args) => inventory::run(args),

@@ -82,7 +82,9 @@ pub fn run(args: &PlanArgs) -> Result<i32> {
         v
     } else {
         plan::with_alternatives(&mut plans, &templates)?;
-        live::inspect(&loaded.cluster, &plans, &secrets, &live_options(&args.ssh)?)
+        let mut inspections = live::inspect(&loaded.cluster, &plans, &secrets, &live_options(&args.ssh)?);
+        super::drained::replan(&loaded.cluster, &templates, &args.limit, &plans, &mut inspections, &secrets)?;
+        inspections
             .into_iter()
             .map(|i| match i.outcome {
                 Ok(ins) => HostResult {

@@ -16,13 +16,23 @@ pub fn run(args: &StatusArgs) -> Result<i32> {
     super::options::limit(&mut plans, &args.limit)?;
     plan::with_alternatives(&mut plans, &templates)?;
     let secrets = Secrets::of(&loaded.cluster);
-    let inspections = live::inspect(&loaded.cluster, &plans, &secrets, &super::options::live_options(&args.ssh)?);
-    let rows: Vec<HostStatus> = inspections.iter().zip(&plans).map(|(i, p)| status(&loaded.cluster, p, i)).collect();
+    let mut inspections = live::inspect(&loaded.cluster, &plans, &secrets, &super::options::live_options(&args.ssh)?);
+    // Drained real servers are planned at weight 0: not drift.
+    let (cluster, plans) = match super::drained::replan(&loaded.cluster, &templates, &args.limit, &plans, &mut inspections, &secrets)? {
+        Some(with_marks) => with_marks,
+        None => (loaded.cluster.clone(), plans),
+    };
+    let rows: Vec<HostStatus> = inspections.iter().zip(&plans).map(|(i, p)| status(&cluster, p, i)).collect();
     if args.json {
         let text = serde_json::to_string_pretty(&rows).map_err(|e| Error::usage(e.to_string()))?;
         println!("{text}");
     } else {
         print!("{}", report::status::table(&rows));
+        for r in rows.iter().filter(|r| r.roles.contains(&crate::plan::Role::RealServer)) {
+            if let Some(m) = &r.drained {
+                println!("{}: drained (by {} at {}): weight 0 on every director; `lvsctl undrain --real-server {}` gives it back", r.host, m.by, m.at, r.host);
+            }
+        }
     }
     Ok(exit_code(&loaded.cluster, &rows))
 }

@@ -16,6 +16,7 @@
 
 mod check;
 mod directors;
+pub mod drained;
 mod nat;
 mod notification;
 mod router;
@@ -54,6 +55,8 @@ pub struct Cluster {
     pub router: Option<Router>,
     /// The inventory entries of every host the topology names.
     pub hosts: BTreeMap<String, Host>,
+    /// Real servers drained with `lvsctl drain` (read from the directors; `with_drained`).
+    pub drained: BTreeMap<String, drained::DrainMark>,
 }
 
 impl Cluster {
@@ -136,6 +139,7 @@ impl Builder<'_> {
             nat,
             router,
             hosts: std::mem::take(&mut self.hosts),
+            drained: BTreeMap::new(),
         })
     }
 

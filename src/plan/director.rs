@@ -176,6 +176,11 @@ pub(super) fn plan(cluster: &Cluster, d: &Director, templates: &Templates, p: &m
         }
     }
 
+    // Real servers drained with `lvsctl drain`: their marks, beside the configuration that
+    // gives them weight 0 (the same transaction writes both).
+    if !cluster.drained.is_empty() {
+        p.add_file(crate::model::drained::DRAINED_FILE.into(), crate::model::drained::render(&cluster.drained), 0o644, false);
+    }
     match cluster.engine {
         Engine::Keepalived => {
             let mut instances = Vec::new();

@@ -75,6 +75,8 @@ pub enum FileKind {
     BootScript,
     /// Debian's /etc/default/ipvsadm (the ipvsadm engine's loader switch).
     IpvsadmDefault,
+    /// /etc/lvsctl/drained: the real servers `lvsctl drain` took out (`model::drained`).
+    DrainMarks,
     /// A file of an old generation record this lvsctl does not know: written as it was,
     /// nothing checks it.
     Other,
@@ -99,6 +101,7 @@ impl FileKind {
             persistence::DEBIAN_IPVSADM_RULES | persistence::REDHAT_IPVSADM_RULES => FileKind::IpvsadmRules,
             persistence::DEBIAN_IPVSADM_DEFAULT => FileKind::IpvsadmDefault,
             persistence::BOOT_SCRIPT => FileKind::BootScript,
+            crate::model::drained::DRAINED_FILE => FileKind::DrainMarks,
             _ if path.starts_with(persistence::UNIT_DIR) && name.starts_with("lvsctl") && name.ends_with(".service") => FileKind::SystemdUnit,
             _ if name.starts_with("ifcfg-") => FileKind::Ifcfg,
             _ if name.starts_with("route-") => FileKind::Route,

@@ -166,6 +166,10 @@ impl ProbeRequest {
             }
         }
         req.ipvs = !plan.ipvs.is_empty();
+        // A director's drain marks, drained or not: every plan is made with them.
+        if plan.roles.iter().any(|r| matches!(r, crate::plan::Role::MasterDirector | crate::plan::Role::BackupDirector)) && !req.files.iter().any(|f| f == crate::model::drained::DRAINED_FILE) {
+            req.files.push(crate::model::drained::DRAINED_FILE.into());
+        }
         req
     }
 }

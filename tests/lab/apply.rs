@@ -394,3 +394,45 @@ fn directories_apply_creates_are_0755_and_state_is_0700() {
     assert_eq!(lab.sh("gw", "stat -c %a /etc/lvsctl").trim(), "755");
     assert_eq!(lab.sh("gw", "stat -c %a /var/lib/lvsctl").trim(), "700");
 }
+
+/// `lvsctl drain` / `undrain` in the lab (VRRP-only keepalived: the weights are in
+/// keepalived.conf, which keepalived -t checks; the VM lab proves IPVS follows): the mark and
+/// weight 0 go to both directors, are no drift to `plan`, are kept by `apply` and named by
+/// `status`; `undrain` takes both back and leaves no mark file.
+#[test]
+fn drain_is_kept_by_apply_and_undrain_takes_it_back() {
+    if !root_or_skip("drain_is_kept_by_apply_and_undrain_takes_it_back") {
+        return;
+    }
+    let lab = Lab::fresh();
+    assert_eq!(apply(&[MAIN]).status.code(), Some(0));
+    let web2 = |d: &str| lab.sh(d, "grep -A1 'real_server 10.77.0.22 ' /etc/keepalived/keepalived.conf");
+    let o = run(&["drain", MAIN, "--real-server", "web2", "--yes"]);
+    assert!(o.status.success() && stdout(&o).contains("web2 drained"), "{}{}", stdout(&o), stderr(&o));
+    for d in ["lvs1", "lvs2"] {
+        assert!(web2(d).lines().filter(|l| l.contains("weight")).all(|l| l.trim() == "weight 0") && web2(d).contains("weight 0"), "{d}: {}", web2(d));
+        assert!(lab.sh(d, "cat /etc/lvsctl/drained").lines().any(|l| l.starts_with("web2 ")), "{d}: no mark");
+    }
+    let o = run(&["plan", MAIN, "--detailed-exitcode"]);
+    assert_eq!(o.status.code(), Some(0), "a drained real server is drift:\n{}{}", stdout(&o), stderr(&o));
+    let o = apply(&[MAIN, "--detailed-exitcode"]);
+    assert!(o.status.code() == Some(0) && stdout(&o).contains("Nothing to do"), "apply undid the drain:\n{}{}", stdout(&o), stderr(&o));
+    let o = run(&["status", MAIN]);
+    assert!(stdout(&o).contains("web2: drained (by "), "{}{}", stdout(&o), stderr(&o));
+    let o = run(&["drain", MAIN, "--real-server", "web2", "--yes"]);
+    assert!(o.status.success() && stdout(&o).contains("drained already"), "{}{}", stdout(&o), stderr(&o));
+    let o = run(&["drain", MAIN, "--real-server", "lvs1", "--yes"]);
+    assert_eq!(o.status.code(), Some(1), "{}{}", stdout(&o), stderr(&o));
+    assert!(stderr(&o).contains("is no real server"), "{}", stderr(&o));
+
+    let o = run(&["undrain", MAIN, "--real-server", "web2", "--yes"]);
+    assert!(o.status.success() && stdout(&o).contains("web2 undrained"), "{}{}", stdout(&o), stderr(&o));
+    for d in ["lvs1", "lvs2"] {
+        assert!(!web2(d).contains("weight 0"), "{d}: {}", web2(d));
+        assert_eq!(lab.sh(d, "test -e /etc/lvsctl/drained && echo left || echo gone").trim(), "gone", "{d}: the mark file is left");
+    }
+    let o = run(&["plan", MAIN, "--detailed-exitcode"]);
+    assert_eq!(o.status.code(), Some(0), "{}{}", stdout(&o), stderr(&o));
+    let o = run(&["undrain", MAIN, "--real-server", "web2", "--yes"]);
+    assert!(o.status.success() && stdout(&o).contains("is not drained"), "{}{}", stdout(&o), stderr(&o));
+}

@@ -456,6 +456,8 @@ fn a_hand_edited_ipvsadm_table_is_reloaded() {
     let mut want = ipvsadm_director();
     want.files.insert(0, "/etc/lvsctl/boot.sh".into());
     want.files.push("/etc/systemd/system/lvsctl-boot.service".into());
+    // A director's drain marks, read whether or not it has any.
+    want.files.push(crate::model::drained::DRAINED_FILE.into());
     want.units = vec!["ipvsadm".into(), "lvsctl-boot.service".into()];
     assert_eq!(req, want);
     let (mut facts, _) = parse(include_str!("../../../tests/probe/ipvsadm-engine.out"), &req).unwrap();
