@@ -28,22 +28,15 @@ import argparse
 import json
 import os
 import re
-import shutil
 import signal
 import subprocess
 import sys
 import tempfile
 import time
 
-REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-VMLAB = os.path.join(REPO, "tests", "vmlab", "vmlab.sh")
-TRAFFIC = os.path.join(REPO, "tests", "vmlab", "traffic.py")
-BIN = os.path.join(REPO, "target", "release", "lvsctl")
-# sudo's PATH may lack rustup's directory.
-CARGO = shutil.which("cargo") or os.path.join(os.path.expanduser("~" + os.environ.get("SUDO_USER", "")), ".cargo", "bin", "cargo")
-BASE = os.path.join(REPO, "playbooks", "dr-keepalived-router.yml")
-INVENTORY = os.path.join(REPO, "inventories", "vmlab.yml")
-SOURCES = ",".join("10.77.9.%d" % i for i in range(100, 108))
+from vmlab_common import BIN, INVENTORY, ROUTER_PLAYBOOK, SOURCES, TRAFFIC, VMLAB, build_release
+
+BASE = ROUTER_PLAYBOOK
 
 
 # The long-lived connections' service: the lab's TCP echo on port 7, forwarded by the router.
@@ -137,7 +130,7 @@ def main():
     a = ap.parse_args()
     if os.geteuid() != 0:
         sys.exit("changes.py needs root (the VM lab)")
-    subprocess.run([CARGO, "build", "--release", "--quiet"], cwd=REPO, check=True)
+    build_release()
     subprocess.run(["bash", VMLAB, "reset"], check=True, stderr=subprocess.DEVNULL)
     work = tempfile.mkdtemp(prefix="lvsctl-changes-")
     text = base_topology()

@@ -26,7 +26,6 @@ Needs root and User-Mode Linux. Leaves the VM lab down. Prints a markdown table.
 import argparse
 import json
 import os
-import shutil
 import signal
 import statistics
 import subprocess
@@ -34,16 +33,9 @@ import sys
 import tempfile
 import time
 
-REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-VMLAB = os.path.join(REPO, "tests", "vmlab", "vmlab.sh")
-TRAFFIC = os.path.join(REPO, "tests", "vmlab", "traffic.py")
-BIN = os.path.join(REPO, "target", "release", "lvsctl")
-# sudo's PATH may lack rustup's directory.
-CARGO = shutil.which("cargo") or os.path.join(os.path.expanduser("~" + os.environ.get("SUDO_USER", "")), ".cargo", "bin", "cargo")
-BASE = os.path.join(REPO, "playbooks", "dr-keepalived-router.yml")
-INVENTORY = os.path.join(REPO, "inventories", "vmlab.yml")
-SOURCES = ",".join("10.77.9.%d" % i for i in range(100, 108))
-VIP = "10.77.0.100"
+from vmlab_common import BIN, INVENTORY, ROUTER_PLAYBOOK, SOURCES, TRAFFIC, VMLAB, build_release, holds, wait
+
+BASE = ROUTER_PLAYBOOK
 
 ECHO = ("  - name: echo\n    vip: 10.77.0.100\n    port: 7\n    protocol: tcp\n    mode: dr\n    scheduler: rr\n"
         "    delay_loop: 6\n    check: { type: tcp, connect_timeout: 3, retry: 3, delay_before_retry: 3 }\n"
@@ -58,25 +50,6 @@ def topology(sync):
     text = text.replace("router:", ECHO, 1)
     text = text.replace("forwards: [ { port: 80, service: http } ]", "forwards: [ { port: 80, service: http }, { port: 7, service: echo } ]")
     return text.replace("  advert_int: 1\n", "  advert_int: 1\n  connection_sync: %s\n" % ("true" if sync else "false"), 1)
-
-
-def vm(host, cmd):
-    p = subprocess.run(["bash", VMLAB, "ssh", host, cmd], stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
-    return p.returncode, p.stdout
-
-
-def holds(host):
-    rc, out = vm(host, "ip -o -4 addr show")
-    return rc == 0 and (" inet %s/" % VIP) in out
-
-
-def wait(pred, limit):
-    t0 = time.time()
-    while time.time() - t0 < limit:
-        if pred():
-            return time.time() - t0
-        time.sleep(0.2)
-    return None
 
 
 def apply(text):
@@ -117,7 +90,7 @@ def main():
     a = ap.parse_args()
     if os.geteuid() != 0:
         sys.exit("failover.py needs root (the VM lab)")
-    subprocess.run([CARGO, "build", "--release", "--quiet"], cwd=REPO, check=True)
+    build_release()
     subprocess.run(["bash", VMLAB, "reset"], check=True, stderr=subprocess.DEVNULL)
     rows, ok = [], True
     for sync in (False, True):

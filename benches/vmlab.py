@@ -25,47 +25,20 @@ Needs root and User-Mode Linux. Leaves the VM lab down.
 import argparse
 import json
 import os
-import shutil
 import signal
 import statistics
 import subprocess
 import sys
 import time
 
-REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-VMLAB = os.path.join(REPO, "tests", "vmlab", "vmlab.sh")
-TRAFFIC = os.path.join(REPO, "tests", "vmlab", "traffic.py")
-BIN = os.path.join(REPO, "target", "release", "lvsctl")
-# sudo's PATH may lack rustup's directory.
-CARGO = shutil.which("cargo") or os.path.join(os.path.expanduser("~" + os.environ.get("SUDO_USER", "")), ".cargo", "bin", "cargo")
-PLAYBOOK = os.path.join(REPO, "playbooks", "dr-keepalived-router.yml")
-INVENTORY = os.path.join(REPO, "inventories", "vmlab.yml")
+from vmlab_common import BIN, INVENTORY, REPO, ROUTER_PLAYBOOK, SOURCES, TRAFFIC, VMLAB, build_release, holds, vm, wait
+
+PLAYBOOK = ROUTER_PLAYBOOK
 HOSTS = {"gw": "10.77.0.2", "lvs1": "10.77.0.11", "lvs2": "10.77.0.12", "web1": "10.77.0.21", "web2": "10.77.0.22"}
-VIP = "10.77.0.100"
-SOURCES = ",".join("10.77.9.%d" % i for i in range(100, 108))
 
 
 def sh(*argv, **kw):
     return subprocess.run(list(argv), check=True, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, **kw).stdout
-
-
-def vm(host, cmd):
-    p = subprocess.run(["bash", VMLAB, "ssh", host, cmd], stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
-    return p.returncode, p.stdout
-
-
-def holds(host):
-    rc, out = vm(host, "ip -o -4 addr show")
-    return rc == 0 and (" inet %s/" % VIP) in out
-
-
-def wait(pred, limit):
-    t0 = time.time()
-    while time.time() - t0 < limit:
-        if pred():
-            return time.time() - t0
-        time.sleep(0.2)
-    return None
 
 
 def timed(argv):
@@ -134,7 +107,7 @@ def main():
     a = ap.parse_args()
     if os.geteuid() != 0:
         sys.exit("vmlab.py needs root (the VM lab)")
-    subprocess.run([CARGO, "build", "--release", "--quiet"], cwd=REPO, check=True)
+    build_release()
     t0 = time.time()
     subprocess.run(["bash", VMLAB, "reset"], check=True, stderr=subprocess.DEVNULL)
     up_s = time.time() - t0
