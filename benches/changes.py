@@ -9,7 +9,8 @@ change after the other, each from the state the previous one left:
 
     remove a real server, add it back, change weights, change the scheduler, add a service,
     remove it, change the health check (delay_loop, timeouts), change the VRRP advert
-    interval and priorities.
+    interval and priorities; then, without a topology edit, `lvsctl drain --real-server
+    web2` and `lvsctl undrain` (the drained server's long-lived connections must go on).
 
 For each: a request loop (--rate requests/s in all, --concurrency clients, a new TCP connection
 per request, 8 source addresses, 1 s timeout) runs `--settle` seconds before the apply, during
@@ -112,13 +113,18 @@ def held(res):
     return "%d of %d (%s)" % (len(broken), h["opened"], ", ".join("%s: %s" % (b["server"], b["why"]) for b in broken))
 
 
-def apply(topology):
+def lvsctl(*argv):
+    """`lvsctl ARGV --yes`: (start, end, its plan summary line)."""
     t0 = time.time()
-    p = subprocess.run([BIN, "apply", topology, "-i", INVENTORY, "--yes", "--connect-timeout", "30"], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    p = subprocess.run([BIN, *argv, "-i", INVENTORY, "--yes", "--connect-timeout", "30"], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     if p.returncode != 0:
-        sys.exit("apply failed:\n%s%s" % (p.stdout, p.stderr))
+        sys.exit("lvsctl %s failed:\n%s%s" % (" ".join(argv), p.stdout, p.stderr))
     summary = re.findall(r"Plan: .*", p.stdout)
     return t0, time.time(), (summary[0] if summary else "")
+
+
+def apply(topology):
+    return lvsctl("apply", topology)
 
 
 def main():
@@ -144,12 +150,21 @@ def main():
     time.sleep(2 * a.settle + 5)
     base, _ = lp.stop()
     rows = []
-    for name, edit in edits():
-        text = edit(text)
-        open(path, "w").write(text)
+    # Each edit applied, then maintenance without a topology edit: drain web2, undrain it.
+    steps = [(name, edit) for name, edit in edits()] + [
+        ("drain a real server (`lvsctl drain --real-server web2`)", "drain"),
+        ("undrain it (`lvsctl undrain --real-server web2`)", "undrain"),
+    ]
+    for name, edit in steps:
+        if isinstance(edit, str):
+            run = lambda: lvsctl(edit, path, "--real-server", "web2")
+        else:
+            text = edit(text)
+            open(path, "w").write(text)
+            run = lambda: apply(path)
         lp = Loop(a.rate, a.concurrency, a.hold)
         time.sleep(a.settle)
-        t0, t1, plan = apply(path)
+        t0, t1, plan = run()
         time.sleep(a.settle)
         res, reqs = lp.stop()
         late = sum(1 for t, ok, _ in reqs if not ok and t >= t1 * 1000)
@@ -159,7 +174,7 @@ def main():
     print("Load: %d req/s from %d clients through the router (new TCP connection per request, 1 s timeout) and %d long-lived "
           "connections; p99 without a change: %.0f ms (%d requests, %d failed; long-lived %s).\n"
           % (a.rate, a.concurrency, a.hold, base["p99_ms"], base["sent"], base["failed"], held(base)))
-    print("| change (applied with `lvsctl apply`) | failed / sent | failed after apply returned | longest outage s | p99 ms (no change: %.0f) | long-lived broken | apply s |" % base["p99_ms"])
+    print("| change (`lvsctl apply`, or `drain`/`undrain`) | failed / sent | failed after lvsctl returned | longest outage s | p99 ms (no change: %.0f) | long-lived broken | lvsctl s |" % base["p99_ms"])
     print("|---|---:|---:|---:|---:|---|---:|")
     for name, res, late, took, _ in rows:
         print("| %s | %d / %d | %d | %.2f | %.0f | %s | %.1f |" % (name, res["failed"], res["sent"], late, res["outage_s"], res["p99_ms"], held(res), took))

@@ -69,6 +69,7 @@ pub fn run(args: &PlanArgs) -> Result<i32> {
     let mut plans = plan::build(&loaded.cluster, &templates)?;
     limit(&mut plans, &args.limit)?;
     let secrets = Secrets::of(&loaded.cluster);
+    let mut drained = std::collections::BTreeMap::new();
     let results: Vec<HostResult> = if args.offline {
         let mut v = Vec::with_capacity(plans.len());
         for p in &plans {
@@ -83,7 +84,9 @@ pub fn run(args: &PlanArgs) -> Result<i32> {
     } else {
         plan::with_alternatives(&mut plans, &templates)?;
         let mut inspections = live::inspect(&loaded.cluster, &plans, &secrets, &live_options(&args.ssh)?);
-        super::drained::replan(&loaded.cluster, &templates, &args.limit, &plans, &mut inspections, &secrets)?;
+        if let Some((with_marks, _)) = super::drained::replan(&loaded.cluster, &templates, &args.limit, &plans, &mut inspections, &secrets)? {
+            drained = with_marks.drained;
+        }
         inspections
             .into_iter()
             .map(|i| match i.outcome {
@@ -130,8 +133,11 @@ pub fn run(args: &PlanArgs) -> Result<i32> {
             hosts: Vec<HostView<'a>>,
             summary: Summary,
             unreachable: usize,
+            /// Real servers drained with `lvsctl drain`: planned at weight 0.
+            #[serde(skip_serializing_if = "std::collections::BTreeMap::is_empty")]
+            drained: &'a std::collections::BTreeMap<String, crate::model::drained::DrainMark>,
         }
-        let out = Out { cluster: &loaded.cluster.name, offline: args.offline, hosts: results.iter().map(HostResult::view).collect(), summary, unreachable: failed };
+        let out = Out { cluster: &loaded.cluster.name, offline: args.offline, hosts: results.iter().map(HostResult::view).collect(), summary, unreachable: failed, drained: &drained };
         let mut stdout = std::io::BufWriter::with_capacity(1 << 16, std::io::stdout().lock());
         serde_json::to_writer_pretty(&mut stdout, &out).expect("plan serializes");
         std::io::Write::write_all(&mut stdout, b"\n")
@@ -140,6 +146,9 @@ pub fn run(args: &PlanArgs) -> Result<i32> {
     } else {
         for r in &results {
             print!("{}", report::host_block(&r.changes, &r.warnings, r.error.as_ref().map(|e| e as &dyn std::fmt::Display)));
+        }
+        for (host, m) in &drained {
+            println!("{host}: drained (by {} at {}): planned at weight 0 on every director until `lvsctl undrain --real-server {host}`", m.by, m.at);
         }
         println!("{}", summary.line());
         if failed > 0 {

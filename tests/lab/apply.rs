@@ -415,6 +415,7 @@ fn drain_is_kept_by_apply_and_undrain_takes_it_back() {
     }
     let o = run(&["plan", MAIN, "--detailed-exitcode"]);
     assert_eq!(o.status.code(), Some(0), "a drained real server is drift:\n{}{}", stdout(&o), stderr(&o));
+    assert!(stdout(&o).contains("web2: drained (by "), "plan does not name the drained real server:\n{}", stdout(&o));
     let o = apply(&[MAIN, "--detailed-exitcode"]);
     assert!(o.status.code() == Some(0) && stdout(&o).contains("Nothing to do"), "apply undid the drain:\n{}{}", stdout(&o), stderr(&o));
     let o = run(&["status", MAIN]);
