@@ -3,6 +3,10 @@
 # (ubda) in flight forever and everything that writes hangs. Any new completion drains the
 # backlog, so when the in-flight count stays non-zero and unchanged for 5 s, one direct read of
 # the disk unfreezes it. A bash loop without forks (read -t on a fifo as the sleep).
+# The read is of the disk's LAST block: a direct read first waits for the block device's
+# dirty cached pages in its range, and block 0 holds ext4's superblock, which is often the
+# very write that is stuck (seen: the kick's own dd hung in D with the disk for minutes;
+# a read of the last block unfroze it at once).
 fifo=/run/vmlab-ubd-kick.fifo
 [ -p $fifo ] || mkfifo $fifo
 exec 3<>$fifo
@@ -18,7 +22,8 @@ while :; do
   fi
   last=$now
   if [ $same -ge 5 ]; then
-    dd if=/dev/ubda of=/dev/null bs=4096 count=1 iflag=direct 2>/dev/null
+    read -r sectors </sys/block/ubda/size || sectors=8
+    dd if=/dev/ubda of=/dev/null bs=4096 count=1 skip=$((sectors / 8 - 1)) iflag=direct 2>/dev/null
     echo "vmlab-ubd-kick: in-flight $now for 5 s, kicked" >/dev/kmsg
     same=0
   fi
