@@ -11,6 +11,9 @@ use std::path::{Path, PathBuf};
 use crate::diagnostic::{did_you_mean, Diagnostics, Span};
 use crate::yaml::{describe, parse_ipv4, Document, Map, Node, Sp};
 
+mod track;
+pub use track::TrackScriptSpec;
+
 #[derive(Debug, Clone)]
 pub struct Topology {
     pub file: PathBuf,
@@ -56,6 +59,13 @@ pub struct VrrpSpec {
     pub connection_sync: Option<Sp<bool>>,
     pub sync_interface: Option<Sp<String>>,
     pub sync_id: Option<Sp<u64>>,
+    /// The director's own health: keepalived `vrrp_script`s the VIP instance tracks.
+    pub track_scripts: Vec<TrackScriptSpec>,
+    /// Interfaces besides the VRRP one whose failure faults the instance.
+    pub track_interfaces: Vec<Sp<String>>,
+    pub notify_master: Option<Sp<String>>,
+    pub notify_backup: Option<Sp<String>>,
+    pub notify_fault: Option<Sp<String>>,
 }
 
 #[derive(Debug, Clone)]
@@ -198,6 +208,7 @@ const DIRECTOR_KEYS: &[&str] =
 const VRRP_KEYS: &[&str] = &[
     "instance", "virtual_router_id", "advert_int", "auth_pass", "auth_pass_env", "priorities", "sync_group", "nopreempt",
     "preempt_delay", "unicast", "unicast_fault_no_peer", "connection_sync", "sync_interface", "sync_id",
+    "track_scripts", "track_interfaces", "notify_master", "notify_backup", "notify_fault",
 ];
 const SERVICE_KEYS: &[&str] = &[
     "name", "vip", "port", "protocol", "mode", "scheduler", "persistence_timeout", "persistence_granularity", "ops", "delay_loop", "drain_timeout",
@@ -227,6 +238,10 @@ const KEEPALIVED_HABITS: &[(&str, &str)] = &[
     ("nat_mask", "not needed; keepalived ignores `nat_mask` for DR and NAT alike"),
     ("virtual_ipaddress_excluded", "not needed; lvsctl moves the VIPs an advert cannot carry there itself"),
     ("sorry_server_lb_kind", "write `sorry_server_lvs_method`"),
+    ("vrrp_script", "write `vrrp.track_scripts` (a list of `{ name, script, interval, fall, rise, weight }`); lvsctl renders the vrrp_script blocks and tracks them"),
+    ("track_script", "write `vrrp.track_scripts` (lvsctl tracks every script it lists in the VIP instance)"),
+    ("track_interface", "write `vrrp.track_interfaces`"),
+    ("notify", "write `vrrp.notify_master`, `notify_backup` or `notify_fault` (a script path each)"),
     ("one_packet_scheduling", "write `ops: true`"),
 ];
 
@@ -370,6 +385,11 @@ fn vrrp(m: &Map, d: &mut Diagnostics) -> VrrpSpec {
         connection_sync: m.bool("connection_sync", d),
         sync_interface: m.str("sync_interface", d),
         sync_id: m.uint("sync_id", 0, 255, d),
+        track_scripts: track::track_scripts(m, d),
+        track_interfaces: str_list(m, "track_interfaces", d),
+        notify_master: m.str("notify_master", d),
+        notify_backup: m.str("notify_backup", d),
+        notify_fault: m.str("notify_fault", d),
     }
 }
 

@@ -9,6 +9,11 @@
 //! instead of BACKUP then MASTER: the window shrinks to the difference between two
 //! transactions, well under the takeover time. `vrrp_skip_check_adv_addr` does not help
 //! here: a reload forgets the MASTER it was skipping the check for.
+//!
+//! That window is still there when the MASTER's reload is slow, so lvsctl keeps the adverts
+//! from changing in the first place: they carry only the first service's VIP, the others are
+//! `virtual_ipaddress_excluded` (plan::director::ADVERTISED_VIPS), so adding or removing any
+//! other service is no advert change and rolls BACKUP then MASTER.
 
 /// The lines of every `vrrp_instance` block that go into its adverts, tagged by instance.
 pub fn signature(conf: &str) -> Vec<String> {
@@ -106,6 +111,13 @@ mod tests {
         assert_eq!(change(&with_vrid, &with_vrid.replace("advert_int 1", "advert_int 2")).as_deref(), Some("advert_int"));
         assert_eq!(change(&with_vrid, &with_vrid.replace("virtual_router_id 51", "virtual_router_id 52")), None);
         assert_eq!(change(CONF, &CONF.replace("auth_pass s3cret", "auth_pass other")).as_deref(), Some("authentication"));
+        // Excluded VIPs are not in the adverts: adding or removing one is no advert change
+        // (lvsctl advertises the first service's VIP only, plan::director::ADVERTISED_VIPS).
+        let excluded = |vips: &str| CONF.replace("   }\n}\n\nvirtual_server", &format!("   }}\n   virtual_ipaddress_excluded {{\n{vips}   }}\n}}\n\nvirtual_server"));
+        let one = excluded("      10.77.0.101/32 dev eth0\n");
+        assert_eq!(signature(&one), signature(CONF));
+        assert_eq!(change(&one, &excluded("      10.77.0.101/32 dev eth0\n      10.77.0.102/32 dev eth0\n")), None);
+        assert_eq!(change(CONF, &one), None);
         // Another instance (renamed, or another VRID): not the same adverts changing.
         assert_eq!(change(CONF, &CONF.replace("vrrp_instance VI_1", "vrrp_instance HA_Web").replace("advert_int 1", "advert_int 2")), None);
     }

@@ -37,6 +37,8 @@ pub struct Conf {
     /// `lvs_sync_daemon` (connection sync).
     pub lvs_sync: Option<LvsSync>,
     pub sync_groups: Vec<SyncGroup>,
+    /// `vrrp_script` blocks, by name.
+    pub scripts: Vec<VrrpScript>,
     pub instances: Vec<Instance>,
     /// Sorted by (VIP, port, protocol).
     pub virtual_servers: Vec<VirtualServer>,
@@ -66,6 +68,29 @@ pub struct SyncGroup {
     pub at: Here,
     pub members: Vec<String>,
     pub smtp_alert: bool,
+    pub notify: Notify,
+}
+
+/// `notify_master` / `notify_backup` / `notify_fault` of an instance or a sync group.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Notify {
+    pub master: Option<String>,
+    pub backup: Option<String>,
+    pub fault: Option<String>,
+}
+
+/// A `vrrp_script` block, keepalived's defaults filled in (interval 1, fall 1, rise 1,
+/// weight 0; timeout: the interval).
+#[derive(Debug, Clone, PartialEq)]
+pub struct VrrpScript {
+    pub name: String,
+    pub at: Here,
+    pub script: String,
+    pub interval: u64,
+    pub timeout: u64,
+    pub fall: u64,
+    pub rise: u64,
+    pub weight: i64,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -92,6 +117,9 @@ pub struct Instance {
     pub unicast_src_ip: Option<Ipv4Addr>,
     pub unicast_peers: BTreeSet<Ipv4Addr>,
     pub unicast_fault_no_peer: bool,
+    /// Names of the `vrrp_script`s it tracks.
+    pub track_scripts: Vec<String>,
+    pub notify: Notify,
     pub addresses: Vec<Vip>,
     pub excluded_addresses: Vec<Vip>,
 }
@@ -283,7 +311,16 @@ impl Reader<'_> {
 /// The `Conf` of one file's statements. Problems go to `d`.
 pub fn read(file: PathBuf, stmts: &[Stmt], d: &mut Diagnostics) -> Conf {
     let mut r = Reader { d };
-    let mut conf = Conf { file, router_id: None, notification: None, lvs_sync: None, sync_groups: Vec::new(), instances: Vec::new(), virtual_servers: Vec::new() };
+    let mut conf = Conf {
+        file,
+        router_id: None,
+        notification: None,
+        lvs_sync: None,
+        sync_groups: Vec::new(),
+        scripts: Vec::new(),
+        instances: Vec::new(),
+        virtual_servers: Vec::new(),
+    };
     for s in stmts {
         match s.keyword.value.as_str() {
             "global_defs" => global_defs(&mut r, s, &mut conf),
@@ -295,6 +332,11 @@ pub fn read(file: PathBuf, stmts: &[Stmt], d: &mut Diagnostics) -> Conf {
             "vrrp_instance" => {
                 if let Some(i) = instance(&mut r, s) {
                     conf.instances.push(i);
+                }
+            }
+            "vrrp_script" => {
+                if let Some(v) = vrrp_script(&mut r, s) {
+                    conf.scripts.push(v);
                 }
             }
             "virtual_server" => {
@@ -330,6 +372,14 @@ fn global_defs(r: &mut Reader, s: &Stmt, conf: &mut Conf) {
             }
             "smtp_connect_timeout" => n.smtp_connect_timeout = r.number(c, 0),
             "lvs_sync_daemon" => conf.lvs_sync = lvs_sync(r, c),
+            // lvsctl always runs scripts as root with script security on (it refuses a script
+            // a non-root user could change): nothing to carry over.
+            "enable_script_security" => {}
+            "script_user" if c.arg(0) == Some("root") => {}
+            "script_user" => {
+                r.d.warning(c.span().clone(), format!("`script_user {}`: lvsctl runs keepalived's scripts as root", c.args.iter().map(|a| a.value.as_str()).collect::<Vec<_>>().join(" ")))
+                    .hint("keepalived 2.2.7's `keepalived -t` dies (\"Terminated\") with another script user, so lvsctl could not validate the config on the director");
+            }
             _ => r.unsupported(c, "global_defs"),
         }
     }
@@ -363,8 +413,11 @@ fn lvs_sync(r: &mut Reader, s: &Stmt) -> Option<LvsSync> {
 
 fn sync_group(r: &mut Reader, s: &Stmt) -> Option<SyncGroup> {
     let name = s.arg(0)?.to_string();
-    let mut g = SyncGroup { name, at: NoEq(s.span().clone()), members: Vec::new(), smtp_alert: false };
+    let mut g = SyncGroup { name, at: NoEq(s.span().clone()), members: Vec::new(), smtp_alert: false, notify: Notify::default() };
     for c in s.children() {
+        if notify(r, c, &mut g.notify) {
+            continue;
+        }
         match c.keyword.value.as_str() {
             "group" => g.members = c.children().iter().map(|m| m.keyword.value.clone()).collect(),
             "smtp_alert" => g.smtp_alert = r.flag(c),
@@ -425,13 +478,28 @@ fn instance(r: &mut Reader, s: &Stmt) -> Option<Instance> {
         unicast_src_ip: None,
         unicast_peers: BTreeSet::new(),
         unicast_fault_no_peer: false,
+        track_scripts: Vec::new(),
+        notify: Notify::default(),
         addresses: Vec::new(),
         excluded_addresses: Vec::new(),
     };
     let mut addresses = Vec::new();
     let mut excluded = Vec::new();
     for c in s.children() {
+        if notify(r, c, &mut i.notify) {
+            continue;
+        }
         match c.keyword.value.as_str() {
+            "track_script" => {
+                for t in c.children() {
+                    if t.args.is_empty() {
+                        i.track_scripts.push(t.keyword.value.clone());
+                    } else {
+                        r.d.error(t.span().clone(), format!("track_script {} with its own weight: lvsctl writes the weight in the vrrp_script", t.keyword.value))
+                            .hint("move the weight into the vrrp_script block");
+                    }
+                }
+            }
             "state" if r.args(c, 1) => {
                 i.state = match c.arg(0).unwrap_or_default() {
                     s @ ("MASTER" | "BACKUP") => s.to_string(),
@@ -658,4 +726,55 @@ fn check(r: &mut Reader, s: &Stmt, rs_port: u16, d: CheckDefaults) -> Check {
         }
     }
     c
+}
+
+/// A `notify_master` / `notify_backup` / `notify_fault` line into `n`; false for any other.
+/// lvsctl takes a script path without arguments (keepalived passes the state itself to a
+/// plain `notify`, which lvsctl does not write).
+fn notify(r: &mut Reader, s: &Stmt, n: &mut Notify) -> bool {
+    let slot = match s.keyword.value.as_str() {
+        "notify_master" => &mut n.master,
+        "notify_backup" => &mut n.backup,
+        "notify_fault" => &mut n.fault,
+        _ => return false,
+    };
+    match (s.arg(0), s.args.len()) {
+        (Some(p), 1) if !p.contains(char::is_whitespace) => *slot = Some(p.to_string()),
+        _ => {
+            r.d.error(s.span().clone(), format!("`{}` with arguments: lvsctl writes the path of a script only", s.keyword.value))
+                .hint("put the command and its arguments in an executable script and give its path");
+        }
+    }
+    true
+}
+
+/// `vrrp_script NAME { script PATH; interval; timeout; fall; rise; weight }`.
+fn vrrp_script(r: &mut Reader, s: &Stmt) -> Option<VrrpScript> {
+    let name = s.arg(0)?.to_string();
+    let mut v = VrrpScript { name, at: NoEq(s.span().clone()), script: String::new(), interval: 1, timeout: 0, fall: 1, rise: 1, weight: 0 };
+    let mut timeout = None;
+    for c in s.children() {
+        match c.keyword.value.as_str() {
+            "script" => match (c.arg(0), c.args.len()) {
+                (Some(p), 1) if !p.contains(char::is_whitespace) => v.script = p.to_string(),
+                _ => {
+                    r.d.error(c.span().clone(), format!("vrrp_script {}: a script with arguments; lvsctl writes the path of a script only", v.name))
+                        .hint("put the command and its arguments in an executable script and give its path");
+                }
+            },
+            "interval" => v.interval = r.number(c, 0).unwrap_or(1),
+            "timeout" => timeout = r.number(c, 0),
+            "fall" => v.fall = r.number(c, 0).unwrap_or(1),
+            "rise" => v.rise = r.number(c, 0).unwrap_or(1),
+            "weight" => match c.arg(0).and_then(|w| w.parse::<i64>().ok()) {
+                Some(w) if c.args.len() == 1 => v.weight = w,
+                _ => {
+                    r.d.error(c.span().clone(), format!("vrrp_script {}: `weight` takes a number (lvsctl does not write `reverse`)", v.name));
+                }
+            },
+            _ => r.unsupported(c, &format!("vrrp_script {}", v.name)),
+        }
+    }
+    v.timeout = timeout.unwrap_or(v.interval);
+    Some(v)
 }

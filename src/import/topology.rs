@@ -169,6 +169,59 @@ fn vrrp(y: &mut String, v: &Instance, gw: Option<&Instance>, directors: &[(&Stri
             let _ = writeln!(y, "  unicast_fault_no_peer: false");
         }
     }
+    track(y, v, gw, master, d);
+}
+
+/// The director's own health: the VIP instance's track scripts and interfaces, the notify
+/// scripts (the sync group's with a NAT pair, else the instance's).
+fn track(y: &mut String, v: &Instance, gw: Option<&Instance>, master: &Conf, d: &mut Diagnostics) {
+    if !v.track_scripts.is_empty() {
+        let _ = writeln!(y, "  track_scripts:");
+        for name in &v.track_scripts {
+            let Some(s) = master.scripts.iter().find(|s| &s.name == name) else {
+                d.error(v.at.0.clone(), format!("vrrp_instance {} tracks `{name}`, which no vrrp_script defines", v.name));
+                continue;
+            };
+            let _ = write!(y, "    - {{ name: {}, script: {}, interval: {}", q(&s.name), q(&s.script), s.interval);
+            if s.timeout != s.interval {
+                let _ = write!(y, ", timeout: {}", s.timeout);
+            }
+            for (key, value, default) in [("fall", s.fall, 1), ("rise", s.rise, 1)] {
+                if value != default {
+                    let _ = write!(y, ", {key}: {value}");
+                }
+            }
+            if s.weight != 0 {
+                let _ = write!(y, ", weight: {}", s.weight);
+            }
+            let _ = writeln!(y, " }}");
+        }
+    }
+    for s in master.scripts.iter().filter(|s| !v.track_scripts.contains(&s.name)) {
+        d.error(s.at.0.clone(), format!("vrrp_script {}: lvsctl tracks scripts in the VIP instance {} only", s.name, v.name))
+            .hint("add it to that instance's track_script, or leave it out");
+    }
+    if let Some(g) = gw.filter(|g| !g.track_scripts.is_empty()) {
+        d.error(g.at.0.clone(), format!("vrrp_instance {} tracks scripts: lvsctl tracks them in the VIP instance (the sync group follows it)", g.name));
+    }
+    if !v.track_interfaces.is_empty() {
+        let names: Vec<String> = v.track_interfaces.iter().map(|i| q(i)).collect();
+        let _ = writeln!(y, "  track_interfaces: [{}]", names.join(", "));
+    }
+    let notify = match master.sync_groups.first() {
+        Some(g) => {
+            if v.notify != Default::default() {
+                d.error(v.at.0.clone(), format!("vrrp_instance {}: notify scripts on an instance of a sync group; lvsctl writes them on the group", v.name));
+            }
+            &g.notify
+        }
+        None => &v.notify,
+    };
+    for (key, path) in [("notify_master", &notify.master), ("notify_backup", &notify.backup), ("notify_fault", &notify.fault)] {
+        if let Some(p) = path {
+            let _ = writeln!(y, "  {key}: {}", q(p));
+        }
+    }
 }
 
 /// lvsctl adds every VIP as /32. A VIP written with a shorter prefix also brought that

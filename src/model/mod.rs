@@ -23,6 +23,7 @@ mod router;
 mod service_options;
 mod services;
 mod sorry_server;
+mod track;
 mod vrrp;
 
 use std::collections::{BTreeMap, BTreeSet};
@@ -41,6 +42,7 @@ pub use notification::Notification;
 pub use router::{Forward, Router};
 pub use services::{RealServer, VirtualService, DEFAULT_DRAIN_TIMEOUT};
 pub use sorry_server::SorryServer;
+pub use track::{Notify, TrackScript};
 pub use vrrp::{Vrrp, VrrpState};
 
 #[derive(Debug, Clone)]
@@ -124,6 +126,9 @@ impl Builder<'_> {
         let engine = topo.directors.as_ref().map(|d| d.engine.value).unwrap_or(Engine::Keepalived);
         let vrrp = self.vrrp(engine);
         let directors = self.directors(engine, vrrp.as_ref());
+        if let (Some(spec), Some(_), Some(ds)) = (topo.vrrp.as_ref(), vrrp.as_ref(), directors.as_ref()) {
+            self.track_with_directors(spec, ds);
+        }
         let notification = self.notification();
         let services = self.services(&directors);
         let nat = self.nat(&services, &directors, vrrp.as_ref());

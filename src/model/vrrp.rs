@@ -34,6 +34,10 @@ pub struct Vrrp {
     pub unicast_fault_no_peer: bool,
     /// keepalived's IPVS connection sync (`lvs_sync_daemon`), when the topology asks for it.
     pub connection_sync: Option<ConnectionSync>,
+    /// The director's own health: scripts the VIP instance tracks (`model::track`).
+    pub track_scripts: Vec<super::TrackScript>,
+    pub track_interfaces: Vec<String>,
+    pub notify: super::Notify,
 }
 
 /// The kernel's IPVS sync daemon, which keepalived runs as master on the VRRP MASTER and as
@@ -121,11 +125,15 @@ impl Builder<'_> {
             unicast: spec.unicast.as_ref().is_some_and(|u| u.value),
             unicast_fault_no_peer: spec.unicast_fault_no_peer.as_ref().is_none_or(|u| u.value),
             connection_sync: None,
+            track_scripts: Vec::new(),
+            track_interfaces: Vec::new(),
+            notify: Default::default(),
         };
         if let (Some(f), false) = (&spec.unicast_fault_no_peer, vrrp.unicast) {
             d.warning(f.span.clone(), "`vrrp.unicast_fault_no_peer` is ignored without `vrrp.unicast: true`");
         }
         vrrp.connection_sync = self.connection_sync(spec, vrid);
+        (vrrp.track_scripts, vrrp.track_interfaces, vrrp.notify) = self.track(spec);
         Some((vrrp, priorities))
     }
 }

@@ -12,15 +12,22 @@ use crate::topology::{Engine, Mode, Protocol};
 
 pub const KEEPALIVED_CONF: &str = "/etc/keepalived/keepalived.conf";
 
-/// How many VIPs one VRRP instance carries in its adverts; the rest go to
-/// `virtual_ipaddress_excluded`, which keepalived adds and removes with the state all the
-/// same but leaves out of the adverts. The advert's address count is 8 bits (at most 255),
-/// and keepalived lowers that further to what fits in one packet on the interface's MTU
-/// (`(MTU - 50) / 4` for IPv4 with PASS authentication), moving the excess to eVIPs with a
-/// config error, so `keepalived -t` fails. 131 addresses fit on any link that carries the
-/// 576-byte datagram every IPv4 host must accept. Both directors render the same split (peers
-/// compare the advert's address count).
-pub const MAX_ADVERTISED_VIPS: usize = 131;
+/// How many VIPs a VRRP instance carries in its adverts: the first service's VIP, the anchor.
+/// The others go to `virtual_ipaddress_excluded`, which keepalived adds, removes and announces
+/// (gratuitous ARP) with the state all the same but leaves out of the adverts. Why:
+/// - peers drop each other's adverts while their address lists differ (keepalived 2.2.7:
+///   "received an unexpected ip number count", vrrp.c), so every service added or removed
+///   used to make the pair disagree from one director's reload to the other's; reloaded
+///   together they still disagreed when the MASTER's reload outlasted the BACKUP's master-down
+///   timer (3 x advert_int + skew): the BACKUP took over without the MASTER's connection
+///   table, resetting established connections (seen once in ~7 VM-lab runs). With one
+///   advertised VIP, only a change of the first service's VIP changes the adverts;
+/// - an advert carries at most 255 addresses (fewer on a small MTU; keepalived moves the
+///   excess with a config error and `keepalived -t` fails), so any number of VIPs is valid;
+/// - keepalived 2.2.7 wants at least one advertised VIP (`no_virtual_ipaddress` is 2.2.8+).
+///
+/// Both directors render the same split (peers compare the advert's addresses).
+pub const ADVERTISED_VIPS: usize = 1;
 
 #[derive(Serialize)]
 struct Instance<'a> {
@@ -38,15 +45,20 @@ struct Instance<'a> {
     unicast_src_ip: Option<String>,
     unicast_peers: Vec<String>,
     unicast_fault_no_peer: bool,
+    /// Names of the `vrrp_script`s it tracks (the VIP instance only).
+    track_scripts: Vec<&'a str>,
+    /// Notify scripts, here when there is no sync group (else on the group).
+    notify: Option<&'a crate::model::Notify>,
     addresses: Vec<String>,
-    /// VIPs beyond `MAX_ADVERTISED_VIPS`: `virtual_ipaddress_excluded`.
+    /// VIPs beyond the first `ADVERTISED_VIPS`: `virtual_ipaddress_excluded`.
     excluded_addresses: Vec<String>,
 }
 
 #[derive(Serialize)]
-struct SyncGroup {
+struct SyncGroup<'a> {
     name: String,
     members: Vec<String>,
+    notify: Option<&'a crate::model::Notify>,
 }
 
 #[derive(Serialize)]
@@ -124,7 +136,11 @@ struct KeepalivedCtx<'a> {
     host: &'a str,
     notification: Option<NotificationCtx<'a>>,
     lvs_sync: Option<LvsSyncCtx<'a>>,
-    sync_group: Option<SyncGroup>,
+    sync_group: Option<SyncGroup<'a>>,
+    /// keepalived runs scripts (track, notify, quorum): as root, refusing any a non-root user
+    /// could change (`enable_script_security`; without it `keepalived -t` fails).
+    scripts: bool,
+    track_scripts: &'a [crate::model::TrackScript],
     instances: Vec<Instance<'a>>,
     virtual_servers: Vec<VirtualServerCtx<'a>>,
 }
@@ -191,7 +207,7 @@ pub(super) fn plan(cluster: &Cluster, d: &Director, templates: &Templates, p: &m
                 let vips: Vec<String> = cluster.vips().iter().map(|ip| format!("{ip}/32 dev {}", d.interface)).collect();
                 // Every instance of a director shares its state, priority, timing, secret and
                 // unicast peers; they differ in name, interface, VRID and addresses.
-                let instance = |name: String, interface, track_interfaces, virtual_router_id, addresses, excluded_addresses| Instance {
+                let instance = |name: String, interface, track_interfaces, virtual_router_id, track_scripts, addresses, excluded_addresses| Instance {
                     name,
                     state: d.state,
                     interface,
@@ -205,16 +221,19 @@ pub(super) fn plan(cluster: &Cluster, d: &Director, templates: &Templates, p: &m
                     unicast_src_ip: if unicast { d.address.map(|a| a.to_string()) } else { None },
                     unicast_peers: if unicast { peers.clone() } else { Vec::new() },
                     unicast_fault_no_peer: unicast && v.unicast_fault_no_peer,
+                    track_scripts,
+                    notify: None,
                     addresses,
                     excluded_addresses,
                 };
                 instances.push(instance(
                     v.instance.clone(),
                     &d.interface,
-                    Vec::new(),
+                    v.track_interfaces.iter().map(String::as_str).collect(),
                     v.virtual_router_id,
-                    vips.iter().take(MAX_ADVERTISED_VIPS).cloned().collect(),
-                    vips.iter().skip(MAX_ADVERTISED_VIPS).cloned().collect(),
+                    v.track_scripts.iter().map(|t| t.name.as_str()).collect(),
+                    vips.iter().take(ADVERTISED_VIPS).cloned().collect(),
+                    vips.iter().skip(ADVERTISED_VIPS).cloned().collect(),
                 ));
                 if let (Some(n), Some(gw)) = (nat, nat.and_then(|n| n.gateway.as_ref())) {
                     // With unicast, the gateway instance talks to the peers the same way as the
@@ -228,7 +247,7 @@ pub(super) fn plan(cluster: &Cluster, d: &Director, templates: &Templates, p: &m
                         (n.internal_interface.as_str(), Vec::new())
                     };
                     let gateway = vec![format!("{}/{} dev {}", gw.vip, gw.prefix, n.internal_interface)];
-                    instances.push(instance(format!("{}_GW", v.instance), interface, track_interfaces, gw.virtual_router_id, gateway, Vec::new()));
+                    instances.push(instance(format!("{}_GW", v.instance), interface, track_interfaces, gw.virtual_router_id, Vec::new(), gateway, Vec::new()));
                 }
                 if instances.len() > 1 {
                     // The external VIPs and the internal gateway must fail over together.
@@ -236,7 +255,10 @@ pub(super) fn plan(cluster: &Cluster, d: &Director, templates: &Templates, p: &m
                     sync_group = Some(SyncGroup {
                         name: v.sync_group.clone().unwrap_or_else(|| "VG_1".into()),
                         members: instances.iter().map(|i| i.name.clone()).collect(),
+                        notify: (!v.notify.is_empty()).then_some(&v.notify),
                     });
+                } else if let Some(first) = instances.first_mut() {
+                    first.notify = (!v.notify.is_empty()).then_some(&v.notify);
                 }
             }
             let ctx = KeepalivedCtx {
@@ -251,6 +273,9 @@ pub(super) fn plan(cluster: &Cluster, d: &Director, templates: &Templates, p: &m
                 lvs_sync: vrrp.and_then(|v| {
                     v.connection_sync.as_ref().map(|c| LvsSyncCtx { interface: c.interface.as_deref().unwrap_or(&d.interface), instance: &v.instance, id: c.id })
                 }),
+                scripts: vrrp.is_some_and(|v| !v.track_scripts.is_empty() || !v.notify.is_empty())
+                    || cluster.services.iter().any(|s| s.quorum_up.is_some() || s.quorum_down.is_some()),
+                track_scripts: vrrp.map_or(&[], |v| v.track_scripts.as_slice()),
                 sync_group,
                 instances,
                 virtual_servers,

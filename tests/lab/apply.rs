@@ -437,3 +437,63 @@ fn drain_is_kept_by_apply_and_undrain_takes_it_back() {
     let o = run(&["undrain", MAIN, "--real-server", "web2", "--yes"]);
     assert!(o.status.success() && stdout(&o).contains("is not drained"), "{}{}", stdout(&o), stderr(&o));
 }
+
+/// Issue "keepalived's LVS vocabulary": a director whose track script fails hands the VIPs
+/// to the BACKUP and takes them back once the script passes again; keepalived calls the
+/// notify scripts on each change. The example's scripts live under /etc/keepalived/scripts,
+/// root-owned (keepalived's script security refuses anything else); the test writes them on
+/// both directors: the check fails while /run/upstream-down exists, each notify script
+/// appends its name to /run/lvsctl-notify.log. (The lab's hosts have no eth1: the example's
+/// `track_interfaces` is left out here; keepalived -t checks it in the fixtures.)
+#[test]
+fn a_failing_track_script_hands_the_vips_to_the_backup() {
+    if !root_or_skip("a_failing_track_script_hands_the_vips_to_the_backup") {
+        return;
+    }
+    let lab = Lab::fresh();
+    let dir = Scratch::new("track");
+    let pb = dir.path().join("health.yml");
+    let text = std::fs::read_to_string(repo().join("playbooks/dr-keepalived-director-health.yml"))
+        .unwrap()
+        .replace("inventory: ../inventories/lab.yml", &format!("inventory: {}", repo().join("inventories/lab.yml").display()))
+        .replace("  track_interfaces: [eth1]   # the uplink: its failure faults the instance too\n", "");
+    assert!(!text.contains("track_interfaces") && text.contains("fall: 2"), "the example changed shape:\n{text}");
+    std::fs::write(&pb, text).unwrap();
+    let pb = pb.to_str().unwrap();
+    for d in ["lvs1", "lvs2"] {
+        lab.sh(
+            d,
+            "set -e; umask 022; mkdir -p /etc/keepalived/scripts; cd /etc/keepalived/scripts; \
+             printf '#!/bin/sh\\ntest ! -e /run/upstream-down\\n' >check-upstream.sh; \
+             for s in master backup fault; do printf '#!/bin/sh\\necho %s >>/run/lvsctl-notify.log\\n' $s >notify-$s.sh; done; \
+             chmod 0755 *.sh",
+        );
+    }
+    let o = apply(&[pb]);
+    assert_eq!(o.status.code(), Some(0), "{}{}", stdout(&o), stderr(&o));
+    vrrp_settled(&lab);
+    let notified = |d: &str| lab.sh(d, "cat /run/lvsctl-notify.log 2>/dev/null || true").split_whitespace().map(str::to_string).collect::<Vec<_>>();
+    wait_for("lvs1's notify_master", Duration::from_secs(5), || notified("lvs1").contains(&"master".to_string()).then_some(()));
+    // The check fails on the MASTER: after `fall` (2) failures 2 s apart it goes to FAULT.
+    lab.sh("lvs1", "touch /run/upstream-down");
+    let t = Instant::now();
+    wait_for("the VIP to move to lvs2", Duration::from_secs(15), || (holder_of_vip(&lab) == ["lvs2"]).then_some(()));
+    eprintln!("track script: VIP on the BACKUP {:.1} s after the MASTER's check started failing", t.elapsed().as_secs_f64());
+    wait_for("lvs1's notify_fault and lvs2's notify_master", Duration::from_secs(5), || {
+        (notified("lvs1").last().map(String::as_str) == Some("fault") && notified("lvs2").last().map(String::as_str) == Some("master")).then_some(())
+    });
+    // Passing again (`rise` 2), lvs1 preempts: the VIPs come back.
+    lab.sh("lvs1", "rm /run/upstream-down");
+    wait_for("the VIP back on lvs1", Duration::from_secs(15), || (holder_of_vip(&lab) == ["lvs1"]).then_some(()));
+    wait_for("lvs2's notify_backup", Duration::from_secs(5), || (notified("lvs2").last().map(String::as_str) == Some("backup")).then_some(()));
+    // A script keepalived refuses (writable by others) is caught on the director before
+    // anything is activated: keepalived -t fails and the host stays as it was.
+    let before = lab.sh("lvs2", "cat /etc/keepalived/keepalived.conf");
+    lab.sh("lvs2", "chmod 0777 /etc/keepalived/scripts/check-upstream.sh");
+    let changed = std::fs::read_to_string(pb).unwrap().replace("      fall: 2\n", "      fall: 3\n");
+    std::fs::write(pb, changed).unwrap();
+    let o = apply(&[pb]);
+    assert_eq!(o.status.code(), Some(1), "{}{}", stdout(&o), stderr(&o));
+    assert!(stderr(&o).contains("lvs2") && stderr(&o).contains("keepalived -t"), "{}", stderr(&o));
+    assert_eq!(lab.sh("lvs2", "cat /etc/keepalived/keepalived.conf"), before, "lvs2's keepalived.conf changed");
+}

@@ -503,6 +503,39 @@ rows! {
         .insert(5, "  connection_sync: true")
         .insert(6, "  sync_id: 256")
         .error("6:12", "`vrrp.sync_id` is 256, outside 0..255");
+    // ----- the director's own health (track scripts, interfaces, notify) -----
+    track_script_weight_in_a_nat_sync_group = topology()
+        .insert(6, "  track_scripts: [ { name: up, script: /etc/keepalived/up.sh, weight: -60 } ]")
+        .insert(7, "nat: { internal_interface: eth1, gateway_vip: 10.77.1.254 }")
+        .insert(12, "    mode: nat")
+        .error("6:71", "keepalived ignores the weight of track script `up` in a sync group")
+        .hint("use weight 0");
+    track_script_with_a_relative_path = topology()
+        .insert(6, "  track_scripts: [ { name: up, script: check-up.sh } ]")
+        .error("6:40", "`vrrp.track_scripts[].script`: `check-up.sh` is not an absolute path");
+    track_script_with_arguments = topology()
+        .insert(6, "  track_scripts: [ { name: up, script: /usr/bin/pidof nginx } ]")
+        .error("6:40", "`vrrp.track_scripts[].script` contains a blank")
+        .hint("put the command and its arguments in an executable script");
+    track_script_listed_twice = topology()
+        .insert(6, "  track_scripts: [ { name: up, script: /etc/keepalived/a.sh }, { name: up, script: /etc/keepalived/b.sh } ]")
+        .error("6:72", "track script `up` is listed twice");
+    track_script_without_a_script = topology()
+        .insert(6, "  track_scripts: [ { name: up } ]")
+        .error("6:20", "`vrrp.track_scripts[0].script` is missing");
+    track_script_weight_out_of_range = topology()
+        .insert(6, "  track_scripts: [ { name: up, script: /etc/keepalived/up.sh, weight: -254 } ]")
+        .error("6:71", "`vrrp.track_scripts[0].weight` must be a number from -253 to 253, found `-254`");
+    track_script_written_as_keepalived_s_block = topology()
+        .insert(6, "  vrrp_script: { chk: { script: /etc/keepalived/up.sh } }")
+        .error("6:3", "unknown key `vrrp.vrrp_script`")
+        .hint("write `vrrp.track_scripts`");
+    tracking_the_vrrp_interface_itself = topology()
+        .insert(6, "  track_interfaces: [eth0]")
+        .error("6:22", "`eth0` is the VRRP interface of `lvs1`");
+    notify_script_with_a_relative_path = topology()
+        .insert(6, "  notify_master: notify.sh")
+        .error("6:18", "`vrrp.notify_master`: `notify.sh` is not an absolute path");
     // ----- the virtual-server vocabulary -----
     sorry_server_written_as_keepalived_s_one_line = topology()
         .insert(10, "    sorry_server: 10.77.0.30 80")

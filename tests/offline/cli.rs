@@ -238,6 +238,22 @@ fn warnings_do_not_fail_validation_but_are_shown_with_location() {
     assert!(stderr(&o).contains("playbooks/dr-ipvsadm-single.yml:8:11: warning: `engine: ipvsadm` has no health checks"), "{}", stderr(&o));
     let o = run(&["validate", "playbooks/dr-keepalived-pair-sync.yml"]);
     assert!(stderr(&o).contains("sync group `VGM` would hold only one VRRP instance"), "{}", stderr(&o));
+    // A track script whose weight cannot hand the VIPs over (150 - 30 is still above 100).
+    let dir = Scratch::new("weak-weight");
+    let text = std::fs::read_to_string(repo().join("playbooks/dr-keepalived-director-health.yml"))
+        .unwrap()
+        .replace("inventory: ../inventories/lab.yml", &format!("inventory: {}", repo().join("inventories/lab.yml").display()))
+        .replace("      weight: 0 ", "      weight: -30 ");
+    assert!(text.contains("weight: -30 "), "the example changed shape");
+    std::fs::write(dir.path().join("t.yml"), &text).unwrap();
+    let o = run(&["validate", dir.path().join("t.yml").to_str().unwrap()]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    assert!(
+        stderr(&o).contains("t.yml:24:15: warning: when `upstream` fails, `lvs1` drops to priority 120, not below the BACKUP's 100: the VIPs stay on it"),
+        "{}",
+        stderr(&o)
+    );
+    assert!(stderr(&o).contains("use a weight of -51 or less"), "{}", stderr(&o));
 }
 
 #[test]

@@ -91,6 +91,7 @@ fn rows() -> Vec<Row> {
             ],
             on_purpose: nothing,
         },
+        Row { name: "dr-keepalived-director-health", files: Files::Rendered("dr-keepalived-director-health"), exit: 0, reported: &[], on_purpose: nothing },
         Row { name: "dr-keepalived-pair-http", files: Files::Rendered("dr-keepalived-pair-http"), exit: 0, reported: &[], on_purpose: nothing },
         Row { name: "dr-keepalived-pair-sync", files: Files::Rendered("dr-keepalived-pair-sync"), exit: 0, reported: &[], on_purpose: nothing },
         Row { name: "dr-keepalived-router", files: Files::Rendered("dr-keepalived-router"), exit: 0, reported: &[], on_purpose: nothing },
