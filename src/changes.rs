@@ -325,7 +325,13 @@ pub fn compute(plan: &HostPlan, facts: &Facts, secrets: &Secrets) -> HostChanges
             if !targets.is_empty() {
                 changes.push(Change::Drain { targets, timeout_s });
             }
-            changes.push(Change::Service { name: svc.name.clone(), action: ServiceAction::Reload, rules_file });
+            // Where this keepalived's reload would leave the table wrong, a restart (the
+            // reason is a plan warning: keepalived_versions).
+            let action = match (svc.name.as_str(), keepalived_versions::restart_instead(plan, facts)) {
+                ("keepalived", Some(_)) => ServiceAction::Restart,
+                _ => ServiceAction::Reload,
+            };
+            changes.push(Change::Service { name: svc.name.clone(), action, rules_file });
         } else if let Some((action, differences)) = ipvs_rebuild(plan, facts, &svc.name) {
             changes.push(Change::IpvsTable { service: svc.name.clone(), action, rules_file, differences });
         }

@@ -11,9 +11,17 @@
 //!   and added again, cutting every connection on it; 2.0.19 and 2.0.20 edit it in place but
 //!   without the persistence settings (fixed in 2.1.0, commit 57a6be35, issue #1587).
 //!
-//! Each is a warning with what to do: lvsctl does not work around them by itself (a restart
-//! of the MASTER costs a failover, an `ipvsadm` edit behind keepalived's back is undone by its
-//! next checker transition), so the operator decides: upgrade, or accept it knowingly.
+//! Each is a warning with the reason, and lvsctl picks the safe action where one exists:
+//! - a reload that would leave the kernel's table wrong (changed weights on 2.2.0-2.2.1,
+//!   persistence on 2.0.19-2.0.20) becomes a **restart** of keepalived (`restart_instead`):
+//!   correct, not hitless (the BACKUP first; the MASTER's restart hands the VIPs to the BACKUP
+//!   and back), which the warning says. A restart is keepalived building its table from
+//!   scratch, which every version gets right;
+//! - a scheduler or persistence change up to 2.0.18 stays a reload: it re-creates that one
+//!   service (its connections are cut), a restart would cut every service's and fail over;
+//! - `weight 0` on 2.0.0-2.1.5 has no safe action (an `ipvsadm` edit behind keepalived's back
+//!   is undone at its next checker transition): warned, the operator decides (upgrade, or
+//!   remove the real server instead of weighting it 0).
 
 use crate::facts::{Facts, IpvsFact};
 use crate::ipvs;
@@ -65,7 +73,7 @@ pub fn warnings(plan: &HostPlan, facts: &Facts) -> Vec<String> {
     let weights = found.differs.iter().filter(|f| f.real_server.is_some() && f.detail.starts_with("weight ")).count();
     if weights > 0 && between((2, 2, 0), (2, 2, 1)) {
         w.push(format!(
-            "keepalived {text} does not apply changed weights on reload (2.2.0 and 2.2.1; fixed in 2.2.2): {weights} weight(s) would stay as they are; upgrade keepalived, or restart it in a maintenance window (`systemctl restart keepalived`, the BACKUP first)"
+            "keepalived {text} does not apply changed weights on reload (2.2.0 and 2.2.1; fixed in 2.2.2): lvsctl restarts it instead so that {weights} weight(s) change (the MASTER's restart moves the VIPs to the BACKUP and back); upgrade keepalived to keep such changes hitless"
         ));
     }
     let persistence: Vec<String> = differs("persisten").into_iter().chain(differs("not persistent")).collect();
@@ -78,15 +86,33 @@ pub fn warnings(plan: &HostPlan, facts: &Facts) -> Vec<String> {
         }
     } else if v < (2, 1, 0) {
         for s in &persistence {
-            w.push(format!("keepalived {text} leaves the persistence of {s} as it was on reload (2.0.19, 2.0.20; fixed in 2.1.0); upgrade keepalived, or restart it in a maintenance window"));
+            w.push(format!("keepalived {text} leaves the persistence of {s} as it was on reload (2.0.19, 2.0.20; fixed in 2.1.0): lvsctl restarts it instead (the MASTER's restart moves the VIPs to the BACKUP and back); upgrade keepalived to keep such changes hitless"));
         }
     }
     w
 }
 
+/// Why a reload of this director's keepalived would leave the kernel's table other than the
+/// plan says, so that it must be restarted instead (see the module doc); None when a reload
+/// does the job. The same conditions as the restart warnings above.
+pub fn restart_instead(plan: &HostPlan, facts: &Facts) -> Option<String> {
+    let v = parse(facts.keepalived.version.as_deref()?)?;
+    let IpvsFact::Table(table) = &facts.ipvs else { return None };
+    let found = ipvs::compare(&plan.ipvs, table);
+    let weights = found.differs.iter().any(|f| f.real_server.is_some() && f.detail.starts_with("weight "));
+    let persistence = found.differs.iter().any(|f| f.real_server.is_none() && (f.detail.starts_with("persisten") || f.detail.starts_with("not persistent")));
+    if weights && ((2, 2, 0)..=(2, 2, 1)).contains(&v) {
+        return Some("keepalived 2.2.0-2.2.1 do not apply changed weights on reload".into());
+    }
+    if persistence && ((2, 0, 19)..=(2, 0, 20)).contains(&v) {
+        return Some("keepalived 2.0.19-2.0.20 keep the old persistence on reload".into());
+    }
+    None
+}
+
 #[cfg(test)]
 mod tests {
-    use super::{parse, warnings};
+    use super::{parse, restart_instead, warnings};
     use crate::changes::compute_tests::converged;
     use crate::facts::{Facts, IpvsFact};
     use crate::plan::{FileKind, HostPlan};
@@ -146,6 +172,12 @@ mod tests {
                 Some(words) => assert!(got.len() == 1 && got[0].contains(words), "{playbook} {version}: want one warning with {words:?}, got {got:#?}"),
                 None => assert!(got.is_empty(), "{playbook} {version}: want none, got {got:#?}"),
             }
+            // The safe action: a restart exactly where the warning says lvsctl restarts.
+            let restarts = want.is_some() && got[0].contains("lvsctl restarts it instead");
+            assert_eq!(restart_instead(&p, &f).is_some(), restarts, "{playbook} {version}: restart_instead {:?}", restart_instead(&p, &f));
+            let changes = crate::changes::compute(&p, &f, &Default::default()).changes;
+            let restarted = changes.iter().any(|c| matches!(c, crate::changes::Change::Service { name, action: crate::changes::ServiceAction::Restart, .. } if name == "keepalived"));
+            assert_eq!(restarted, restarts, "{playbook} {version}: {changes:?}");
         }
     }
 

@@ -30,6 +30,9 @@ vrrp:
   virtual_router_id: 51
   auth_pass: "@pass@"
   sync_group: "@group@"
+  track_scripts: [ { name: "@tsname@", script: "@tscript@" } ]
+  track_interfaces: ["@tif@"]
+  notify_master: "@notify@"
 nat: { internal_interface: "@internal@", gateway_vip: 10.77.1.254 }
 services:
   - name: "@service@"
@@ -72,6 +75,10 @@ const FIELDS: &[(&str, &str)] = &[
     ("rsif", "eth0"),
     ("qup", "/etc/keepalived/quorum-up.sh"),
     ("qdown", "/etc/keepalived/quorum-down.sh"),
+    ("tsname", "upstream"),
+    ("tscript", "/etc/keepalived/check-upstream.sh"),
+    ("tif", "eth2"),
+    ("notify", "/etc/keepalived/notify-master.sh"),
 ];
 
 const ALPHABET: &[&str] = &[
@@ -94,7 +101,7 @@ fn structure(path: &str, text: &str) -> Vec<String> {
     let mut out = Vec::new();
     if path.ends_with("keepalived.conf") {
         // Blocks whose lines are items (values), not keywords.
-        const LISTS: &[&str] = &["group", "virtual_ipaddress", "virtual_ipaddress_excluded", "notification_email", "unicast_peer", "track_interface"];
+        const LISTS: &[&str] = &["group", "virtual_ipaddress", "virtual_ipaddress_excluded", "notification_email", "unicast_peer", "track_interface", "track_script"];
         let mut blocks: Vec<String> = Vec::new();
         for line in text.lines() {
             let code = line.split(['!', '#']).next().unwrap_or("");
