@@ -11,7 +11,9 @@ use std::path::{Path, PathBuf};
 use crate::diagnostic::{did_you_mean, Diagnostics, Span};
 use crate::yaml::{describe, parse_ipv4, Document, Map, Node, Sp};
 
+mod http_check;
 mod track;
+pub use http_check::UrlSpec;
 pub use track::TrackScriptSpec;
 
 #[derive(Debug, Clone)]
@@ -120,7 +122,13 @@ pub struct CheckSpec {
     pub delay_before_retry: Option<Sp<u64>>,
     pub connect_port: Option<Sp<u64>>,
     pub path: Option<Sp<String>>,
-    pub status_code: Option<Sp<u64>>,
+    /// keepalived's form, normalised: `200`, `200-299 301`.
+    pub status_code: Option<Sp<String>>,
+    pub digest: Option<Sp<String>>,
+    pub virtualhost: Option<Sp<String>>,
+    pub enable_sni: Option<Sp<bool>>,
+    /// Several URLs, instead of `path` / `status_code` / `digest`.
+    pub urls: Vec<UrlSpec>,
 }
 
 #[derive(Debug, Clone)]
@@ -216,7 +224,7 @@ const SERVICE_KEYS: &[&str] = &[
     "sorry_server_inhibit", "sorry_server_lvs_method", "check", "real_servers",
 ];
 const CHECK_KEYS: &[&str] =
-    &["type", "connect_timeout", "retry", "delay_before_retry", "connect_port", "path", "status_code"];
+    &["type", "connect_timeout", "retry", "delay_before_retry", "connect_port", "path", "status_code", "digest", "virtualhost", "enable_sni", "urls"];
 const REAL_SERVER_KEYS: &[&str] = &["host", "weight", "port", "inhibit_on_failure"];
 const SORRY_SERVER_KEYS: &[&str] = &["host", "address", "port"];
 const NAT_KEYS: &[&str] = &["internal_interface", "gateway_vip", "gateway_prefix", "virtual_router_id"];
@@ -543,6 +551,10 @@ fn default_check(span: Span) -> CheckSpec {
         connect_port: None,
         path: None,
         status_code: None,
+        digest: None,
+        virtualhost: None,
+        enable_sni: None,
+        urls: Vec::new(),
     }
 }
 
@@ -556,7 +568,11 @@ fn check(m: &Map, d: &mut Diagnostics) -> CheckSpec {
         delay_before_retry: m.uint("delay_before_retry", 0, 3600, d),
         connect_port: m.uint("connect_port", 1, 65535, d),
         path: m.str("path", d),
-        status_code: m.uint("status_code", 100, 599, d),
+        status_code: http_check::status_code(m, d),
+        digest: http_check::digest(m, d),
+        virtualhost: m.str("virtualhost", d),
+        enable_sni: m.bool("enable_sni", d),
+        urls: http_check::urls(m, d),
     }
 }
 

@@ -189,8 +189,10 @@ pub struct RealServer {
 #[derive(Debug, Clone, PartialEq)]
 pub struct Url {
     pub path: String,
-    /// None: keepalived accepts any 2xx.
-    pub status_code: Option<u16>,
+    /// keepalived's words (`200`, `200-299 301`); keepalived's default `200-299` filled in.
+    pub status_code: Option<String>,
+    pub digest: Option<String>,
+    pub virtualhost: Option<String>,
 }
 
 /// `connect_timeout`, `retry` and `delay_before_retry` written on a virtual or real server:
@@ -238,6 +240,10 @@ pub struct Check {
     pub retry: u64,
     pub delay_before_retry: u64,
     pub urls: Vec<Url>,
+    /// The check's Host header (URLs may name their own).
+    pub virtualhost: Option<String>,
+    /// SSL_GET: the virtualhost sent as SNI.
+    pub enable_sni: bool,
 }
 
 /// Reads statements into a `Conf`, reporting what it cannot express.
@@ -703,6 +709,8 @@ fn check(r: &mut Reader, s: &Stmt, rs_port: u16, d: CheckDefaults) -> Check {
         retry: d.retry.unwrap_or(1),
         delay_before_retry: d.delay_before_retry.unwrap_or(1),
         urls: Vec::new(),
+        virtualhost: None,
+        enable_sni: false,
     };
     for o in s.children() {
         match o.keyword.value.as_str() {
@@ -712,16 +720,22 @@ fn check(r: &mut Reader, s: &Stmt, rs_port: u16, d: CheckDefaults) -> Check {
             "retry" | "nb_get_retry" => c.retry = r.number(o, 0).unwrap_or(1),
             "delay_before_retry" => c.delay_before_retry = r.number(o, 0).unwrap_or(1),
             "url" if kind != "TCP_CHECK" => {
-                let mut u = Url { path: "/".into(), status_code: None };
+                let mut u = Url { path: "/".into(), status_code: None, digest: None, virtualhost: None };
                 for p in o.children() {
                     match p.keyword.value.as_str() {
                         "path" if r.args(p, 1) => u.path = p.arg(0).unwrap_or("/").to_string(),
-                        "status_code" if p.args.len() == 1 && p.arg(0).is_some_and(|a| a.parse::<u16>().is_ok()) => u.status_code = r.number(p, 0),
-                        _ => r.unsupported(p, "url (lvsctl writes one path and one status code)"),
+                        "status_code" if !p.args.is_empty() => u.status_code = Some(p.args.iter().map(|a| a.value.as_str()).collect::<Vec<_>>().join(" ")),
+                        "digest" if r.args(p, 1) => u.digest = p.arg(0).map(str::to_ascii_lowercase),
+                        "virtualhost" if r.args(p, 1) => u.virtualhost = p.arg(0).map(str::to_string),
+                        _ => r.unsupported(p, "url (lvsctl writes path, digest, status_code and virtualhost)"),
                     }
                 }
+                // keepalived's default when a url names no status code: any 2xx.
+                u.status_code.get_or_insert_with(|| "200-299".into());
                 c.urls.push(u);
             }
+            "virtualhost" if kind != "TCP_CHECK" && r.args(o, 1) => c.virtualhost = o.arg(0).map(str::to_string),
+            "enable_sni" if kind == "SSL_GET" => c.enable_sni = r.flag(o),
             _ => r.unsupported(o, &kind),
         }
     }

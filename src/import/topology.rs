@@ -276,20 +276,41 @@ fn service_check(v: &VirtualServer, d: &mut Diagnostics) -> Option<String> {
     let Some(c) = &first.check else { return Some("{ type: none }".into()) };
     let mut parts = vec![format!("type: {}", c.kind.to_lowercase().replace("tcp_check", "tcp"))];
     if c.kind != "TCP_CHECK" {
+        // keepalived accepts any 2xx without a status_code; lvsctl always writes one.
+        let code = |u: &super::conf::Url| u.status_code.clone().unwrap_or_else(|| "200-299".into());
         match c.urls.as_slice() {
-            [u] => {
+            [] => {
+                d.error(c.at.0.clone(), format!("{} without a url: keepalived checks nothing; lvsctl writes at least one", c.kind));
+            }
+            [u] if u.virtualhost.is_none() => {
                 parts.push(format!("path: {}", q(&u.path)));
-                match u.status_code {
-                    Some(s) => parts.push(format!("status_code: {s}")),
-                    None => {
-                        d.error(c.at.0.clone(), "a url without status_code accepts any 2xx; lvsctl's check takes one status code")
-                            .hint("add `status_code 200` to the url if that is what the server answers");
-                    }
+                parts.push(format!("status_code: {}", q(&code(u))));
+                if let Some(g) = &u.digest {
+                    parts.push(format!("digest: {}", q(g)));
                 }
             }
-            _ => {
-                d.error(c.at.0.clone(), format!("{} with {} urls: lvsctl writes one", c.kind, c.urls.len()));
+            urls => {
+                let items: Vec<String> = urls
+                    .iter()
+                    .map(|u| {
+                        let mut f = vec![format!("path: {}", q(&u.path)), format!("status_code: {}", q(&code(u)))];
+                        if let Some(g) = &u.digest {
+                            f.push(format!("digest: {}", q(g)));
+                        }
+                        if let Some(h) = &u.virtualhost {
+                            f.push(format!("virtualhost: {}", q(h)));
+                        }
+                        format!("{{ {} }}", f.join(", "))
+                    })
+                    .collect();
+                parts.push(format!("urls: [ {} ]", items.join(", ")));
             }
+        }
+        if let Some(h) = &c.virtualhost {
+            parts.push(format!("virtualhost: {}", q(h)));
+        }
+        if c.enable_sni {
+            parts.push("enable_sni: true".into());
         }
     }
     if !v.real_servers.iter().all(|rs| rs.check.as_ref().is_some_and(|k| same_port(k, rs.port))) {

@@ -1,5 +1,6 @@
 //! A virtual service's health check, with keepalived's defaults filled in and the keys that
-//! a check type ignores reported as warnings.
+//! a check type ignores reported as warnings. An HTTP(S) check has one URL (`path`,
+//! `status_code`, `digest`) or several (`urls`), not both.
 
 use super::Builder;
 use crate::token::check_token;
@@ -12,8 +13,21 @@ pub struct Check {
     pub retry: u64,
     pub delay_before_retry: u64,
     pub connect_port: Option<u16>,
+    /// HTTP_GET / SSL_GET: every URL must answer as it says (at least one).
+    pub urls: Vec<Url>,
+    /// The Host header of every URL that names none itself.
+    pub virtualhost: Option<String>,
+    /// SSL_GET: send the virtualhost as SNI.
+    pub enable_sni: bool,
+}
+
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct Url {
     pub path: String,
-    pub status_code: u16,
+    /// keepalived's form: `200`, `200-299 301`.
+    pub status_code: String,
+    pub digest: Option<String>,
+    pub virtualhost: Option<String>,
 }
 
 impl Builder<'_> {
@@ -25,11 +39,21 @@ impl Builder<'_> {
             self.d.warning(c.kind.span.clone(), format!("`{path}.check` is `none`: a failed real server keeps receiving traffic"));
         }
         if !http {
-            for (key, present) in [("path", c.path.as_ref().map(|p| p.span.clone())), ("status_code", c.status_code.as_ref().map(|p| p.span.clone()))] {
+            let spans = [
+                ("path", c.path.as_ref().map(|p| p.span.clone())),
+                ("status_code", c.status_code.as_ref().map(|p| p.span.clone())),
+                ("digest", c.digest.as_ref().map(|p| p.span.clone())),
+                ("virtualhost", c.virtualhost.as_ref().map(|p| p.span.clone())),
+                ("urls", c.urls.first().map(|u| u.span.clone())),
+            ];
+            for (key, present) in spans {
                 if let Some(span) = present {
                     self.d.warning(span, format!("`{path}.check.{key}` is ignored by a `{}` check", kind.as_str()));
                 }
             }
+        }
+        if let (Some(sni), false) = (&c.enable_sni, kind == CheckKind::SslGet) {
+            self.d.warning(sni.span.clone(), format!("`{path}.check.enable_sni` is for `ssl_get` checks only"));
         }
         if s.protocol.value == Protocol::Udp && kind != CheckKind::None && c.connect_port.is_none() {
             self.d.warning(c.kind.span.clone(), format!(
@@ -37,23 +61,50 @@ impl Builder<'_> {
                 s.name.as_ref().map_or("", |n| n.value.as_str())
             )).hint("set `connect_port` to a TCP port the real server answers on, or `type: none`");
         }
-        let check_path = match &c.path {
-            Some(p) => {
-                if check_token(p, &format!("{path}.check.path"), self.d) && !p.value.starts_with('/') {
-                    self.d.error(p.span.clone(), format!("`{path}.check.path` must start with `/`"));
-                }
-                p.value.clone()
+        let url_path = |p: &crate::yaml::Sp<String>, what: &str, d: &mut crate::diagnostic::Diagnostics| {
+            if check_token(p, what, d) && !p.value.starts_with('/') {
+                d.error(p.span.clone(), format!("`{what}` must start with `/`"));
             }
-            None => "/".into(),
+            p.value.clone()
         };
+        let host = |h: &Option<crate::yaml::Sp<String>>, what: &str, d: &mut crate::diagnostic::Diagnostics| {
+            h.as_ref().filter(|h| check_token(h, what, d)).map(|h| h.value.clone())
+        };
+        let mut urls = Vec::new();
+        if c.urls.is_empty() {
+            urls.push(Url {
+                path: c.path.as_ref().map_or_else(|| "/".into(), |p| url_path(p, &format!("{path}.check.path"), self.d)),
+                status_code: c.status_code.as_ref().map_or_else(|| "200".into(), |s| s.value.clone()),
+                digest: c.digest.as_ref().map(|g| g.value.clone()),
+                virtualhost: None,
+            });
+        } else {
+            for (key, span) in [("path", c.path.as_ref().map(|p| p.span.clone())), ("status_code", c.status_code.as_ref().map(|p| p.span.clone())), ("digest", c.digest.as_ref().map(|p| p.span.clone()))] {
+                if let Some(span) = span {
+                    self.d.error(span, format!("`{path}.check.{key}` and `{path}.check.urls` together"))
+                        .hint("with `urls`, give each URL its own path, status_code and digest");
+                }
+            }
+            for (i, u) in c.urls.iter().enumerate() {
+                let at = format!("{path}.check.urls[{i}]");
+                let Some(p) = &u.path else { continue };
+                urls.push(Url {
+                    path: url_path(p, &format!("{at}.path"), self.d),
+                    status_code: u.status_code.as_ref().map_or_else(|| "200".into(), |s| s.value.clone()),
+                    digest: u.digest.as_ref().map(|g| g.value.clone()),
+                    virtualhost: host(&u.virtualhost, &format!("{at}.virtualhost"), self.d),
+                });
+            }
+        }
         Check {
             kind,
             connect_timeout: c.connect_timeout.as_ref().map_or(3, |v| v.value),
             retry: c.retry.as_ref().map_or(3, |v| v.value),
             delay_before_retry: c.delay_before_retry.as_ref().map_or(3, |v| v.value),
             connect_port: c.connect_port.as_ref().map(|v| v.value as u16),
-            path: check_path,
-            status_code: c.status_code.as_ref().map_or(200, |v| v.value as u16),
+            urls,
+            virtualhost: host(&c.virtualhost, &format!("{path}.check.virtualhost"), self.d),
+            enable_sni: c.enable_sni.as_ref().is_some_and(|e| e.value) && kind == CheckKind::SslGet,
         }
     }
 }

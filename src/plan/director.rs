@@ -68,8 +68,9 @@ struct CheckCtx<'a> {
     connect_timeout: u64,
     retry: u64,
     delay_before_retry: u64,
-    path: &'a str,
-    status_code: u16,
+    urls: &'a [crate::model::Url],
+    virtualhost: Option<&'a str>,
+    enable_sni: bool,
 }
 
 #[derive(Serialize)]
@@ -343,8 +344,9 @@ fn virtual_server(s: &VirtualService) -> VirtualServerCtx<'_> {
             connect_timeout: s.check.connect_timeout,
             retry: s.check.retry,
             delay_before_retry: s.check.delay_before_retry,
-            path: &s.check.path,
-            status_code: s.check.status_code,
+            urls: &s.check.urls,
+            virtualhost: s.check.virtualhost.as_deref(),
+            enable_sni: s.check.enable_sni,
         },
         real_servers: s
             .real_servers

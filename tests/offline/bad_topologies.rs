@@ -503,6 +503,26 @@ rows! {
         .insert(5, "  connection_sync: true")
         .insert(6, "  sync_id: 256")
         .error("6:12", "`vrrp.sync_id` is 256, outside 0..255");
+    // ----- richer HTTP(S) checks -----
+    status_code_out_of_range = topology()
+        .insert(10, "    check: { type: http_get, path: /, status_code: 200-700 }")
+        .error("10:52", "`services[0].check.status_code`: `200-700` is not an HTTP status code (100..599) or a range of them (`200-299`)");
+    status_code_range_backwards = topology()
+        .insert(10, "    check: { type: http_get, path: /, status_code: [200, 302-301] }")
+        .error("10:52", "`302-301` is not an HTTP status code");
+    digest_that_is_no_md5 = topology()
+        .insert(10, "    check: { type: http_get, path: /, digest: 12345 }")
+        .error("10:47", "`services[0].check.digest` must be an MD5 digest: 32 hex digits")
+        .hint("genhash");
+    urls_and_path_together = topology()
+        .insert(10, "    check: { type: http_get, path: /a, urls: [ { path: /b } ] }")
+        .error("10:36", "`services[0].check.path` and `services[0].check.urls` together");
+    url_path_without_a_slash = topology()
+        .insert(10, "    check: { type: http_get, urls: [ { path: health } ] }")
+        .error("10:46", "`services[0].check.urls[0].path` must start with `/`");
+    url_without_a_path = topology()
+        .insert(10, "    check: { type: http_get, urls: [ { status_code: 200 } ] }")
+        .error("10:38", "`services[0].check.urls[0].path` is missing");
     // ----- the director's own health (track scripts, interfaces, notify) -----
     track_script_weight_in_a_nat_sync_group = topology()
         .insert(6, "  track_scripts: [ { name: up, script: /etc/keepalived/up.sh, weight: -60 } ]")

@@ -38,7 +38,7 @@ services:
   - name: "@service@"
     vip: 10.77.0.100
     port: 80
-    check: { type: http_get, path: "@path@" }
+    check: { type: ssl_get, path: "@path@", virtualhost: "@vhost@", enable_sni: true }
     quorum_up: "@qup@"
     quorum_down: "@qdown@"
     sorry_server: { address: 127.0.0.1 }
@@ -72,6 +72,7 @@ const FIELDS: &[(&str, &str)] = &[
     ("internal", "eth1"),
     ("service", "http"),
     ("path", "/healthz"),
+    ("vhost", "www.example.com"),
     ("rsif", "eth0"),
     ("qup", "/etc/keepalived/quorum-up.sh"),
     ("qdown", "/etc/keepalived/quorum-down.sh"),
