@@ -129,6 +129,11 @@ pub struct CheckSpec {
     pub enable_sni: Option<Sp<bool>>,
     /// Several URLs, instead of `path` / `status_code` / `digest`.
     pub urls: Vec<UrlSpec>,
+    /// `misc`: keepalived's MISC_CHECK runs this script (with the real server's address and
+    /// port as arguments), `timeout` seconds at most; `dynamic`: its exit code sets the weight.
+    pub script: Option<Sp<String>>,
+    pub timeout: Option<Sp<u64>>,
+    pub dynamic: Option<Sp<bool>>,
 }
 
 #[derive(Debug, Clone)]
@@ -208,7 +213,7 @@ choice_enum!(Scheduler {
     Rr => "rr", Wrr => "wrr", Lc => "lc", Wlc => "wlc", Lblc => "lblc", Lblcr => "lblcr",
     Dh => "dh", Sh => "sh", Sed => "sed", Nq => "nq", Mh => "mh", Fo => "fo", Ovf => "ovf",
 });
-choice_enum!(CheckKind { Tcp => "tcp", HttpGet => "http_get", SslGet => "ssl_get", None => "none" });
+choice_enum!(CheckKind { Tcp => "tcp", HttpGet => "http_get", SslGet => "ssl_get", Misc => "misc", None => "none" });
 
 const TOP_KEYS: &[&str] = &["cluster", "inventory", "directors", "vrrp", "services", "nat", "router"];
 const DIRECTOR_KEYS: &[&str] =
@@ -224,7 +229,7 @@ const SERVICE_KEYS: &[&str] = &[
     "sorry_server_inhibit", "sorry_server_lvs_method", "check", "real_servers",
 ];
 const CHECK_KEYS: &[&str] =
-    &["type", "connect_timeout", "retry", "delay_before_retry", "connect_port", "path", "status_code", "digest", "virtualhost", "enable_sni", "urls"];
+    &["type", "connect_timeout", "retry", "delay_before_retry", "connect_port", "path", "status_code", "digest", "virtualhost", "enable_sni", "urls", "script", "timeout", "dynamic"];
 const REAL_SERVER_KEYS: &[&str] = &["host", "weight", "port", "inhibit_on_failure"];
 const SORRY_SERVER_KEYS: &[&str] = &["host", "address", "port"];
 const NAT_KEYS: &[&str] = &["internal_interface", "gateway_vip", "gateway_prefix", "virtual_router_id"];
@@ -555,6 +560,9 @@ fn default_check(span: Span) -> CheckSpec {
         virtualhost: None,
         enable_sni: None,
         urls: Vec::new(),
+        script: None,
+        timeout: None,
+        dynamic: None,
     }
 }
 
@@ -573,6 +581,9 @@ fn check(m: &Map, d: &mut Diagnostics) -> CheckSpec {
         virtualhost: m.str("virtualhost", d),
         enable_sni: m.bool("enable_sni", d),
         urls: http_check::urls(m, d),
+        script: m.str("script", d),
+        timeout: m.uint("timeout", 1, 3600, d),
+        dynamic: m.bool("dynamic", d),
     }
 }
 

@@ -244,6 +244,17 @@ pub struct Check {
     pub virtualhost: Option<String>,
     /// SSL_GET: the virtualhost sent as SNI.
     pub enable_sni: bool,
+    pub misc: Option<MiscCheck>,
+}
+
+/// MISC_CHECK's script; `args_are_the_real_server`: it is called with exactly the real
+/// server's address and port (what lvsctl renders), so real servers compare equal.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct MiscCheck {
+    pub script: String,
+    pub args_are_the_real_server: bool,
+    pub timeout: Option<u64>,
+    pub dynamic: bool,
 }
 
 /// Reads statements into a `Conf`, reporting what it cannot express.
@@ -678,7 +689,7 @@ fn real_server(r: &mut Reader, s: &Stmt, vs: &VirtualServer, outer: CheckDefault
         match c.keyword.value.as_str() {
             "weight" => rs.weight = r.number(c, 0).unwrap_or(1),
             "inhibit_on_failure" => rs.inhibit_on_failure = r.flag(c),
-            "TCP_CHECK" | "HTTP_GET" | "SSL_GET" => {
+            "TCP_CHECK" | "HTTP_GET" | "SSL_GET" | "MISC_CHECK" => {
                 if !checks.is_empty() {
                     r.d.error(c.span().clone(), format!("a second health check on {within}: lvsctl writes one check per real server"));
                     continue;
@@ -690,7 +701,7 @@ fn real_server(r: &mut Reader, s: &Stmt, vs: &VirtualServer, outer: CheckDefault
     }
     let defaults = defaults.under(outer);
     match checks.first() {
-        Some(c) => rs.check = Some(check(r, c, port, defaults)),
+        Some(c) => rs.check = Some(check(r, c, (rs.ip, port), defaults)),
         None if defaults.any() => {
             r.d.warning(s.span().clone(), format!("{within} has check timings but no check (TCP_CHECK, HTTP_GET, ...): keepalived never checks it, and lvsctl writes `check: {{ type: none }}`"));
         }
@@ -699,18 +710,20 @@ fn real_server(r: &mut Reader, s: &Stmt, vs: &VirtualServer, outer: CheckDefault
     Some(rs)
 }
 
-fn check(r: &mut Reader, s: &Stmt, rs_port: u16, d: CheckDefaults) -> Check {
+fn check(r: &mut Reader, s: &Stmt, (rs_ip, rs_port): (Ipv4Addr, u16), d: CheckDefaults) -> Check {
     let kind = s.keyword.value.clone();
     let mut c = Check {
         kind: kind.clone(),
         at: NoEq(s.span().clone()),
         connect_port: rs_port,
         connect_timeout: d.connect_timeout.unwrap_or(5),
-        retry: d.retry.unwrap_or(1),
+        // keepalived's MISC_CHECK retries 0 times by default, the others once.
+        retry: d.retry.unwrap_or(if kind == "MISC_CHECK" { 0 } else { 1 }),
         delay_before_retry: d.delay_before_retry.unwrap_or(1),
         urls: Vec::new(),
         virtualhost: None,
         enable_sni: false,
+        misc: None,
     };
     for o in s.children() {
         match o.keyword.value.as_str() {
@@ -734,7 +747,19 @@ fn check(r: &mut Reader, s: &Stmt, rs_port: u16, d: CheckDefaults) -> Check {
                 u.status_code.get_or_insert_with(|| "200-299".into());
                 c.urls.push(u);
             }
-            "virtualhost" if kind != "TCP_CHECK" && r.args(o, 1) => c.virtualhost = o.arg(0).map(str::to_string),
+            "virtualhost" if kind != "TCP_CHECK" && kind != "MISC_CHECK" && r.args(o, 1) => c.virtualhost = o.arg(0).map(str::to_string),
+            "misc_path" if kind == "MISC_CHECK" => {
+                // Quoted, with arguments: `"SCRIPT ARG..."`. lvsctl passes the real server's
+                // address and port; a script with those arguments is the same check.
+                let line = o.args.iter().map(|a| a.value.as_str()).collect::<Vec<_>>().join(" ");
+                let words: Vec<&str> = line.trim_matches('"').split_whitespace().collect();
+                let own = [rs_ip.to_string(), rs_port.to_string()];
+                let m = c.misc.get_or_insert_with(MiscCheck::default);
+                m.script = words.first().map(|w| w.to_string()).unwrap_or_default();
+                m.args_are_the_real_server = words.len() == 3 && words[1] == own[0] && words[2] == own[1];
+            }
+            "misc_timeout" if kind == "MISC_CHECK" => c.misc.get_or_insert_with(MiscCheck::default).timeout = r.number(o, 0),
+            "misc_dynamic" if kind == "MISC_CHECK" => c.misc.get_or_insert_with(MiscCheck::default).dynamic = r.flag(o),
             "enable_sni" if kind == "SSL_GET" => c.enable_sni = r.flag(o),
             _ => r.unsupported(o, &kind),
         }

@@ -263,7 +263,7 @@ fn service_check(v: &VirtualServer, d: &mut Diagnostics) -> Option<String> {
     let uniform = v.real_servers.iter().all(|rs| match (&rs.check, &first.check) {
         (None, None) => true,
         (Some(a), Some(b)) => {
-            (a.kind.as_str(), a.connect_timeout, a.retry, a.delay_before_retry, &a.urls) == (b.kind.as_str(), b.connect_timeout, b.retry, b.delay_before_retry, &b.urls)
+            (a.kind.as_str(), a.connect_timeout, a.retry, a.delay_before_retry, &a.urls, &a.misc) == (b.kind.as_str(), b.connect_timeout, b.retry, b.delay_before_retry, &b.urls, &b.misc)
                 && (a.connect_port == b.connect_port || (same_port(a, rs.port) && same_port(b, first.port)))
         }
         _ => false,
@@ -274,8 +274,20 @@ fn service_check(v: &VirtualServer, d: &mut Diagnostics) -> Option<String> {
         return None;
     }
     let Some(c) = &first.check else { return Some("{ type: none }".into()) };
-    let mut parts = vec![format!("type: {}", c.kind.to_lowercase().replace("tcp_check", "tcp"))];
-    if c.kind != "TCP_CHECK" {
+    let mut parts = vec![format!("type: {}", c.kind.to_lowercase().replace("tcp_check", "tcp").replace("misc_check", "misc"))];
+    if let Some(m) = &c.misc {
+        if !m.args_are_the_real_server {
+            d.error(c.at.0.clone(), "MISC_CHECK: lvsctl calls the script with the real server's address and port only")
+                .hint("wrap other arguments in a script that takes ADDRESS PORT");
+        }
+        parts.push(format!("script: {}", q(&m.script)));
+        if let Some(t) = m.timeout {
+            parts.push(format!("timeout: {t}"));
+        }
+        if m.dynamic {
+            parts.push("dynamic: true".into());
+        }
+    } else if c.kind != "TCP_CHECK" {
         // keepalived accepts any 2xx without a status_code; lvsctl always writes one.
         let code = |u: &super::conf::Url| u.status_code.clone().unwrap_or_else(|| "200-299".into());
         match c.urls.as_slice() {
@@ -313,10 +325,13 @@ fn service_check(v: &VirtualServer, d: &mut Diagnostics) -> Option<String> {
             parts.push("enable_sni: true".into());
         }
     }
-    if !v.real_servers.iter().all(|rs| rs.check.as_ref().is_some_and(|k| same_port(k, rs.port))) {
+    // A MISC_CHECK's script connects itself: no connect_port or connect_timeout.
+    if c.misc.is_none() && !v.real_servers.iter().all(|rs| rs.check.as_ref().is_some_and(|k| same_port(k, rs.port))) {
         parts.push(format!("connect_port: {}", c.connect_port));
     }
-    parts.push(format!("connect_timeout: {}", c.connect_timeout));
+    if c.misc.is_none() {
+        parts.push(format!("connect_timeout: {}", c.connect_timeout));
+    }
     parts.push(format!("retry: {}", c.retry));
     parts.push(format!("delay_before_retry: {}", c.delay_before_retry));
     Some(format!("{{ {} }}", parts.join(", ")))

@@ -3,7 +3,7 @@
 //! `status_code`, `digest`) or several (`urls`), not both.
 
 use super::Builder;
-use crate::token::check_token;
+use crate::token::{check_script_path, check_token};
 use crate::topology::{CheckKind, Protocol};
 
 #[derive(Debug, Clone)]
@@ -19,6 +19,17 @@ pub struct Check {
     pub virtualhost: Option<String>,
     /// SSL_GET: send the virtualhost as SNI.
     pub enable_sni: bool,
+    /// MISC_CHECK.
+    pub misc: Option<Misc>,
+}
+
+/// keepalived's MISC_CHECK: `script REAL_SERVER_ADDRESS PORT`, passing when it exits 0 (with
+/// `dynamic`, an exit code of 2..255 also sets the weight to code - 2).
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct Misc {
+    pub script: String,
+    pub timeout: Option<u64>,
+    pub dynamic: bool,
 }
 
 #[derive(Debug, Clone, serde::Serialize)]
@@ -52,14 +63,45 @@ impl Builder<'_> {
                 }
             }
         }
+        let misc_keys = [
+            ("script", c.script.as_ref().map(|p| p.span.clone())),
+            ("timeout", c.timeout.as_ref().map(|p| p.span.clone())),
+            ("dynamic", c.dynamic.as_ref().map(|p| p.span.clone())),
+        ];
+        if kind != CheckKind::Misc {
+            for (key, span) in misc_keys {
+                if let Some(span) = span {
+                    self.d.warning(span, format!("`{path}.check.{key}` is for `misc` checks only"));
+                }
+            }
+        } else {
+            for (key, span) in [("connect_timeout", c.connect_timeout.as_ref().map(|p| p.span.clone())), ("connect_port", c.connect_port.as_ref().map(|p| p.span.clone()))] {
+                if let Some(span) = span {
+                    self.d.warning(span, format!("`{path}.check.{key}` is ignored by a `misc` check (its script connects itself; `timeout` bounds it)"));
+                }
+            }
+        }
+        let misc = match (kind, &c.script) {
+            (CheckKind::Misc, Some(script)) => check_script_path(script, &format!("{path}.check.script"), self.d).then(|| Misc {
+                script: script.value.clone(),
+                timeout: c.timeout.as_ref().map(|t| t.value),
+                dynamic: c.dynamic.as_ref().is_some_and(|d| d.value),
+            }),
+            (CheckKind::Misc, None) => {
+                self.d.error(c.kind.span.clone(), format!("a `misc` check needs `{path}.check.script`"))
+                    .hint("the path of an executable: keepalived runs it with the real server's address and port as arguments, exit 0 = healthy");
+                None
+            }
+            _ => None,
+        };
         if let (Some(sni), false) = (&c.enable_sni, kind == CheckKind::SslGet) {
             self.d.warning(sni.span.clone(), format!("`{path}.check.enable_sni` is for `ssl_get` checks only"));
         }
-        if s.protocol.value == Protocol::Udp && kind != CheckKind::None && c.connect_port.is_none() {
+        if s.protocol.value == Protocol::Udp && !matches!(kind, CheckKind::None | CheckKind::Misc) && c.connect_port.is_none() {
             self.d.warning(c.kind.span.clone(), format!(
                 "a `{}` check connects over TCP, but service `{}` is UDP", kind.as_str(),
                 s.name.as_ref().map_or("", |n| n.value.as_str())
-            )).hint("set `connect_port` to a TCP port the real server answers on, or `type: none`");
+            )).hint("set `connect_port` to a TCP port the real server answers on, or use a `misc` check (a script that queries the UDP service)");
         }
         let url_path = |p: &crate::yaml::Sp<String>, what: &str, d: &mut crate::diagnostic::Diagnostics| {
             if check_token(p, what, d) && !p.value.starts_with('/') {
@@ -105,6 +147,7 @@ impl Builder<'_> {
             urls,
             virtualhost: host(&c.virtualhost, &format!("{path}.check.virtualhost"), self.d),
             enable_sni: c.enable_sni.as_ref().is_some_and(|e| e.value) && kind == CheckKind::SslGet,
+            misc,
         }
     }
 }

@@ -35,7 +35,7 @@ use crate::token::check_identifier;
 use crate::topology::{Engine, Mode, Topology};
 use crate::yaml::Sp;
 
-pub use check::{Check, Url};
+pub use check::{Check, Misc, Url};
 pub use directors::Director;
 pub use nat::{Nat, NatGateway};
 pub use notification::Notification;

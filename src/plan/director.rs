@@ -71,6 +71,7 @@ struct CheckCtx<'a> {
     urls: &'a [crate::model::Url],
     virtualhost: Option<&'a str>,
     enable_sni: bool,
+    misc: Option<&'a crate::model::Misc>,
 }
 
 #[derive(Serialize)]
@@ -275,7 +276,7 @@ pub(super) fn plan(cluster: &Cluster, d: &Director, templates: &Templates, p: &m
                     v.connection_sync.as_ref().map(|c| LvsSyncCtx { interface: c.interface.as_deref().unwrap_or(&d.interface), instance: &v.instance, id: c.id })
                 }),
                 scripts: vrrp.is_some_and(|v| !v.track_scripts.is_empty() || !v.notify.is_empty())
-                    || cluster.services.iter().any(|s| s.quorum_up.is_some() || s.quorum_down.is_some()),
+                    || cluster.services.iter().any(|s| s.quorum_up.is_some() || s.quorum_down.is_some() || s.check.misc.is_some()),
                 track_scripts: vrrp.map_or(&[], |v| v.track_scripts.as_slice()),
                 sync_group,
                 instances,
@@ -347,6 +348,7 @@ fn virtual_server(s: &VirtualService) -> VirtualServerCtx<'_> {
             urls: &s.check.urls,
             virtualhost: s.check.virtualhost.as_deref(),
             enable_sni: s.check.enable_sni,
+            misc: s.check.misc.as_ref(),
         },
         real_servers: s
             .real_servers

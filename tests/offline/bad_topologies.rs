@@ -523,6 +523,13 @@ rows! {
     url_without_a_path = topology()
         .insert(10, "    check: { type: http_get, urls: [ { status_code: 200 } ] }")
         .error("10:38", "`services[0].check.urls[0].path` is missing");
+    misc_check_without_a_script = topology()
+        .insert(10, "    check: { type: misc, timeout: 3 }")
+        .error("10:20", "a `misc` check needs `services[0].check.script`")
+        .hint("the real server's address and port as arguments");
+    misc_check_script_with_arguments = topology()
+        .insert(10, "    check: { type: misc, script: /usr/bin/dig @localhost }")
+        .error("10:34", "`services[0].check.script` contains a blank");
     // ----- the director's own health (track scripts, interfaces, notify) -----
     track_script_weight_in_a_nat_sync_group = topology()
         .insert(6, "  track_scripts: [ { name: up, script: /etc/keepalived/up.sh, weight: -60 } ]")

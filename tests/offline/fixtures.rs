@@ -79,7 +79,7 @@ fn render(pb: &std::path::Path) -> (Scratch, Vec<std::path::PathBuf>) {
 /// missing path fails the test, so an example cannot name a script this cannot provide.
 const WITH_SCRIPTS: &str = r#"set -e
 conf=$1
-missing=$(awk '$1 == "script" || $1 ~ /^notify(_master|_backup|_fault)?$/ || $1 ~ /^quorum_(up|down)$/ { print $2 }' "$conf" | sort -u | while read -r p; do [ -e "$p" ] || echo "$p"; done)
+missing=$(awk '$1 == "script" || $1 == "misc_path" || $1 ~ /^notify(_master|_backup|_fault)?$/ || $1 ~ /^quorum_(up|down)$/ { p = $2; gsub(/"/, "", p); print p }' "$conf" | sort -u | while read -r p; do [ -e "$p" ] || echo "$p"; done)
 if [ -n "$missing" ]; then
   mount -t tmpfs -o mode=0755 lvsctl-test /etc/keepalived
   for p in $missing; do
