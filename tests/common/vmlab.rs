@@ -120,18 +120,36 @@ impl VmLab {
 
     /// lvsctl against the VM lab.
     /// lvsctl, interrupted (SIGINT: it rolls back what it started) if it has not returned
-    /// after 5 minutes and killed 30 s later: a hung apply fails its case with its output
-    /// instead of holding the whole suite (an apply once waited forever in the lab).
+    /// after 3 minutes (the longest apply in the lab takes about 75 s with a drain) and killed
+    /// 30 s later: a hung apply fails its case with its output, and what every VM was doing
+    /// then, instead of holding the whole suite (applies have hung in the lab: once on a
+    /// frozen VM disk, once at a together reload with the VMs gone before anyone looked).
     pub fn lvsctl(&self, args: &[&str]) -> Output {
         let program = super::lvsctl().get_program().to_owned();
         let mut t = Command::new("timeout");
         t.current_dir(repo()).env_remove("RUST_BACKTRACE").env("NO_COLOR", "1").env("CLICOLOR", "0");
-        t.args(["-s", "INT", "-k", "30", "300"]).arg(program).args(args);
+        t.args(["-s", "INT", "-k", "30", "180"]).arg(program).args(args);
         let o = t.output().expect("run lvsctl under timeout");
         if o.status.code() == Some(124) || o.status.code() == Some(137) {
-            eprintln!("vmlab: lvsctl {args:?} did not return within 300 s and was interrupted:\n{}{}", stdout(&o), stderr(&o));
+            eprintln!("vmlab: lvsctl {args:?} did not return within 180 s and was interrupted:\n{}{}", stdout(&o), stderr(&o));
+            self.dump_state();
         }
         o
+    }
+
+    /// What each VM is doing, for a hung command: its disk's in-flight requests, processes
+    /// in D state and lvsctl's remote shells, the kernel's last lines.
+    pub fn dump_state(&self) {
+        const PROBE: &str = "echo inflight $(cat /sys/block/ubda/inflight 2>/dev/null); \
+            ps -eo pid,ppid,stat,etimes,wchan:20,args | awk 'NR == 1 || $3 ~ /D/ || /sh -s|ipvsadm|iptables|systemctl|keepalived -t|sleep/'; \
+            dmesg | tail -n 5";
+        for h in ["lvs1", "lvs2", "web1", "web2", "gw"] {
+            let o = Command::new("timeout").args(["20", "bash"]).arg(script()).args(["ssh", h, PROBE]).output();
+            match o {
+                Ok(o) => eprintln!("vmlab state of {h}:\n{}{}", stdout(&o), stderr(&o)),
+                Err(e) => eprintln!("vmlab state of {h}: {e}"),
+            }
+        }
     }
 
     /// Requests from the client, waited for; the parsed JSON summary.
