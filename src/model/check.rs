@@ -42,6 +42,15 @@ pub struct Url {
 }
 
 impl Builder<'_> {
+    /// A warning at each key of `keys` the topology sets.
+    fn warn_present(&mut self, keys: &[(&str, Option<crate::diagnostic::Span>)], message: impl Fn(&str) -> String) {
+        for (key, span) in keys {
+            if let Some(span) = span {
+                self.d.warning(span.clone(), message(key));
+            }
+        }
+    }
+
     pub(super) fn check(&mut self, path: &str, s: &crate::topology::ServiceSpec) -> Check {
         let c = &s.check;
         let kind = c.kind.value;
@@ -57,11 +66,7 @@ impl Builder<'_> {
                 ("virtualhost", c.virtualhost.as_ref().map(|p| p.span.clone())),
                 ("urls", c.urls.first().map(|u| u.span.clone())),
             ];
-            for (key, present) in spans {
-                if let Some(span) = present {
-                    self.d.warning(span, format!("`{path}.check.{key}` is ignored by a `{}` check", kind.as_str()));
-                }
-            }
+            self.warn_present(&spans, |key| format!("`{path}.check.{key}` is ignored by a `{}` check", kind.as_str()));
         }
         let misc_keys = [
             ("script", c.script.as_ref().map(|p| p.span.clone())),
@@ -69,17 +74,10 @@ impl Builder<'_> {
             ("dynamic", c.dynamic.as_ref().map(|p| p.span.clone())),
         ];
         if kind != CheckKind::Misc {
-            for (key, span) in misc_keys {
-                if let Some(span) = span {
-                    self.d.warning(span, format!("`{path}.check.{key}` is for `misc` checks only"));
-                }
-            }
+            self.warn_present(&misc_keys, |key| format!("`{path}.check.{key}` is for `misc` checks only"));
         } else {
-            for (key, span) in [("connect_timeout", c.connect_timeout.as_ref().map(|p| p.span.clone())), ("connect_port", c.connect_port.as_ref().map(|p| p.span.clone()))] {
-                if let Some(span) = span {
-                    self.d.warning(span, format!("`{path}.check.{key}` is ignored by a `misc` check (its script connects itself; `timeout` bounds it)"));
-                }
-            }
+            let connect = [("connect_timeout", c.connect_timeout.as_ref().map(|p| p.span.clone())), ("connect_port", c.connect_port.as_ref().map(|p| p.span.clone()))];
+            self.warn_present(&connect, |key| format!("`{path}.check.{key}` is ignored by a `misc` check (its script connects itself; `timeout` bounds it)"));
         }
         let misc = match (kind, &c.script) {
             (CheckKind::Misc, Some(script)) => check_script_path(script, &format!("{path}.check.script"), self.d).then(|| Misc {
