@@ -12,6 +12,7 @@ use crate::diagnostic::{did_you_mean, Diagnostics, Span};
 use crate::yaml::{describe, parse_ipv4, Document, Map, Node, Sp};
 
 mod http_check;
+mod udp_dns_check;
 mod track;
 pub use http_check::UrlSpec;
 pub use track::TrackScriptSpec;
@@ -68,6 +69,13 @@ pub struct VrrpSpec {
     pub notify_master: Option<Sp<String>>,
     pub notify_backup: Option<Sp<String>>,
     pub notify_fault: Option<Sp<String>>,
+    /// Gratuitous ARP of a new MASTER: a second burst `garp_master_delay` s after the first,
+    /// `garp_master_repeat` ARPs per burst, and again every `garp_master_refresh` s
+    /// (`garp_master_refresh_repeat` each) while MASTER. keepalived's own key names.
+    pub garp_master_delay: Option<Sp<u64>>,
+    pub garp_master_repeat: Option<Sp<u64>>,
+    pub garp_master_refresh: Option<Sp<u64>>,
+    pub garp_master_refresh_repeat: Option<Sp<u64>>,
 }
 
 #[derive(Debug, Clone)]
@@ -134,6 +142,12 @@ pub struct CheckSpec {
     pub script: Option<Sp<String>>,
     pub timeout: Option<Sp<u64>>,
     pub dynamic: Option<Sp<bool>>,
+    /// `udp`: the datagram sent (hex) and the answer required (hex, "" = any answer).
+    pub payload: Option<Sp<String>>,
+    pub require_reply: Option<Sp<String>>,
+    /// `dns`: the query asked (type uppercase, name).
+    pub query_type: Option<Sp<String>>,
+    pub query_name: Option<Sp<String>>,
 }
 
 #[derive(Debug, Clone)]
@@ -144,6 +158,8 @@ pub struct RealServerSpec {
     pub port: Option<Sp<u64>>,
     /// Overrides the service's `inhibit_on_failure` for this real server.
     pub inhibit_on_failure: Option<Sp<bool>>,
+    /// This real server's own health check instead of the service's.
+    pub check: Option<CheckSpec>,
 }
 
 #[derive(Debug, Clone)]
@@ -213,7 +229,7 @@ choice_enum!(Scheduler {
     Rr => "rr", Wrr => "wrr", Lc => "lc", Wlc => "wlc", Lblc => "lblc", Lblcr => "lblcr",
     Dh => "dh", Sh => "sh", Sed => "sed", Nq => "nq", Mh => "mh", Fo => "fo", Ovf => "ovf",
 });
-choice_enum!(CheckKind { Tcp => "tcp", HttpGet => "http_get", SslGet => "ssl_get", Misc => "misc", None => "none" });
+choice_enum!(CheckKind { Tcp => "tcp", HttpGet => "http_get", SslGet => "ssl_get", Misc => "misc", Udp => "udp", Dns => "dns", None => "none" });
 
 const TOP_KEYS: &[&str] = &["cluster", "inventory", "directors", "vrrp", "services", "nat", "router"];
 const DIRECTOR_KEYS: &[&str] =
@@ -222,6 +238,7 @@ const VRRP_KEYS: &[&str] = &[
     "instance", "virtual_router_id", "advert_int", "auth_pass", "auth_pass_env", "priorities", "sync_group", "nopreempt",
     "preempt_delay", "unicast", "unicast_fault_no_peer", "connection_sync", "sync_interface", "sync_id",
     "track_scripts", "track_interfaces", "notify_master", "notify_backup", "notify_fault",
+    "garp_master_delay", "garp_master_repeat", "garp_master_refresh", "garp_master_refresh_repeat",
 ];
 const SERVICE_KEYS: &[&str] = &[
     "name", "vip", "port", "protocol", "mode", "scheduler", "persistence_timeout", "persistence_granularity", "ops", "delay_loop", "drain_timeout",
@@ -229,8 +246,9 @@ const SERVICE_KEYS: &[&str] = &[
     "sorry_server_inhibit", "sorry_server_lvs_method", "check", "real_servers",
 ];
 const CHECK_KEYS: &[&str] =
-    &["type", "connect_timeout", "retry", "delay_before_retry", "connect_port", "path", "status_code", "digest", "virtualhost", "enable_sni", "urls", "script", "timeout", "dynamic"];
-const REAL_SERVER_KEYS: &[&str] = &["host", "weight", "port", "inhibit_on_failure"];
+    &["type", "connect_timeout", "retry", "delay_before_retry", "connect_port", "path", "status_code", "digest", "virtualhost", "enable_sni", "urls", "script", "timeout", "dynamic",
+      "payload", "require_reply", "query_type", "query_name"];
+const REAL_SERVER_KEYS: &[&str] = &["host", "weight", "port", "inhibit_on_failure", "check"];
 const SORRY_SERVER_KEYS: &[&str] = &["host", "address", "port"];
 const NAT_KEYS: &[&str] = &["internal_interface", "gateway_vip", "gateway_prefix", "virtual_router_id"];
 const ROUTER_KEYS: &[&str] = &["host", "public_ip", "internal_network", "forwards", "conntrack_max"];
@@ -402,6 +420,10 @@ fn vrrp(m: &Map, d: &mut Diagnostics) -> VrrpSpec {
         track_interfaces: str_list(m, "track_interfaces", d),
         notify_master: m.str("notify_master", d),
         notify_backup: m.str("notify_backup", d),
+        garp_master_delay: m.uint("garp_master_delay", 0, 255, d),
+        garp_master_repeat: m.uint("garp_master_repeat", 1, 255, d),
+        garp_master_refresh: m.uint("garp_master_refresh", 0, 86400, d),
+        garp_master_refresh_repeat: m.uint("garp_master_refresh_repeat", 1, 255, d),
         notify_fault: m.str("notify_fault", d),
     }
 }
@@ -427,6 +449,7 @@ fn service(m: &Map, d: &mut Diagnostics) -> ServiceSpec {
                 weight: rm.uint("weight", 0, 65535, d),
                 port: rm.uint("port", 1, 65535, d),
                 inhibit_on_failure: flag(&rm, "inhibit_on_failure", d),
+                check: rm.get("check").and_then(|node| Map::new(m.file, rm.key_path("check"), node, d)).map(|c| self::check(&c, d)),
             });
         }
     }
@@ -563,6 +586,10 @@ fn default_check(span: Span) -> CheckSpec {
         script: None,
         timeout: None,
         dynamic: None,
+        payload: None,
+        require_reply: None,
+        query_type: None,
+        query_name: None,
     }
 }
 
@@ -584,6 +611,10 @@ fn check(m: &Map, d: &mut Diagnostics) -> CheckSpec {
         script: m.str("script", d),
         timeout: m.uint("timeout", 1, 3600, d),
         dynamic: m.bool("dynamic", d),
+        payload: udp_dns_check::payload(m, d),
+        require_reply: udp_dns_check::require_reply(m, d),
+        query_type: udp_dns_check::query_type(m, d),
+        query_name: udp_dns_check::query_name(m, d),
     }
 }
 

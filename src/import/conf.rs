@@ -112,6 +112,8 @@ pub struct Instance {
     pub advert_int: u64,
     pub nopreempt: bool,
     pub preempt_delay: Option<u64>,
+    /// `garp_master_delay`, `_repeat`, `_refresh`, `_refresh_repeat` as written.
+    pub garp: [Option<u64>; 4],
     pub smtp_alert: bool,
     pub auth_pass: Option<String>,
     pub unicast_src_ip: Option<Ipv4Addr>,
@@ -231,7 +233,7 @@ impl CheckDefaults {
 
 #[derive(Debug, Clone, PartialEq)]
 pub struct Check {
-    /// TCP_CHECK, HTTP_GET or SSL_GET.
+    /// TCP_CHECK, HTTP_GET, SSL_GET, MISC_CHECK, UDP_CHECK or DNS_CHECK.
     pub kind: String,
     pub at: Here,
     /// The real server's port when not set.
@@ -245,6 +247,12 @@ pub struct Check {
     /// SSL_GET: the virtualhost sent as SNI.
     pub enable_sni: bool,
     pub misc: Option<MiscCheck>,
+    /// UDP_CHECK: `payload` and `require_reply` (Some("") with no pattern), as written.
+    pub payload: Option<String>,
+    pub require_reply: Option<String>,
+    /// DNS_CHECK: `type` and `name` when written.
+    pub query_type: Option<String>,
+    pub query_name: Option<String>,
 }
 
 /// MISC_CHECK's script; `args_are_the_real_server`: it is called with exactly the real
@@ -490,6 +498,7 @@ fn instance(r: &mut Reader, s: &Stmt) -> Option<Instance> {
         advert_int: 1,
         nopreempt: false,
         preempt_delay: None,
+        garp: [None; 4],
         smtp_alert: false,
         auth_pass: None,
         unicast_src_ip: None,
@@ -534,6 +543,10 @@ fn instance(r: &mut Reader, s: &Stmt) -> Option<Instance> {
             "advert_int" => i.advert_int = r.number(c, 0).unwrap_or(1),
             "nopreempt" => i.nopreempt = true,
             "preempt_delay" => i.preempt_delay = r.number(c, 0),
+            "garp_master_delay" => i.garp[0] = r.number(c, 0),
+            "garp_master_repeat" => i.garp[1] = r.number(c, 0),
+            "garp_master_refresh" => i.garp[2] = r.number(c, 0),
+            "garp_master_refresh_repeat" => i.garp[3] = r.number(c, 0),
             "smtp_alert" => i.smtp_alert = r.flag(c),
             "unicast_src_ip" => i.unicast_src_ip = r.ip(c, 0),
             "unicast_peer" => {
@@ -689,7 +702,7 @@ fn real_server(r: &mut Reader, s: &Stmt, vs: &VirtualServer, outer: CheckDefault
         match c.keyword.value.as_str() {
             "weight" => rs.weight = r.number(c, 0).unwrap_or(1),
             "inhibit_on_failure" => rs.inhibit_on_failure = r.flag(c),
-            "TCP_CHECK" | "HTTP_GET" | "SSL_GET" | "MISC_CHECK" => {
+            "TCP_CHECK" | "HTTP_GET" | "SSL_GET" | "MISC_CHECK" | "UDP_CHECK" | "DNS_CHECK" => {
                 if !checks.is_empty() {
                     r.d.error(c.span().clone(), format!("a second health check on {within}: lvsctl writes one check per real server"));
                     continue;
@@ -701,7 +714,7 @@ fn real_server(r: &mut Reader, s: &Stmt, vs: &VirtualServer, outer: CheckDefault
     }
     let defaults = defaults.under(outer);
     match checks.first() {
-        Some(c) => rs.check = Some(check(r, c, (rs.ip, port), defaults)),
+        Some(c) => rs.check = Some(check(r, c, (rs.ip, port), defaults, vs.delay_loop)),
         None if defaults.any() => {
             r.d.warning(s.span().clone(), format!("{within} has check timings but no check (TCP_CHECK, HTTP_GET, ...): keepalived never checks it, and lvsctl writes `check: {{ type: none }}`"));
         }
@@ -710,21 +723,28 @@ fn real_server(r: &mut Reader, s: &Stmt, vs: &VirtualServer, outer: CheckDefault
     Some(rs)
 }
 
-fn check(r: &mut Reader, s: &Stmt, (rs_ip, rs_port): (Ipv4Addr, u16), d: CheckDefaults) -> Check {
+fn check(r: &mut Reader, s: &Stmt, (rs_ip, rs_port): (Ipv4Addr, u16), d: CheckDefaults, delay_loop: u64) -> Check {
     let kind = s.keyword.value.clone();
+    let dns = kind == "DNS_CHECK";
     let mut c = Check {
         kind: kind.clone(),
         at: NoEq(s.span().clone()),
         connect_port: rs_port,
         connect_timeout: d.connect_timeout.unwrap_or(5),
-        // keepalived's MISC_CHECK retries 0 times by default, the others once.
-        retry: d.retry.unwrap_or(if kind == "MISC_CHECK" { 0 } else { 1 }),
-        delay_before_retry: d.delay_before_retry.unwrap_or(1),
+        // keepalived's MISC_CHECK retries 0 times by default, DNS_CHECK 3 times, the others
+        // once; DNS_CHECK waits delay_loop before a retry, the others 1 s.
+        retry: d.retry.unwrap_or(match kind.as_str() { "MISC_CHECK" => 0, "DNS_CHECK" => 3, _ => 1 }),
+        delay_before_retry: d.delay_before_retry.unwrap_or(if dns { delay_loop } else { 1 }),
         urls: Vec::new(),
         virtualhost: None,
         enable_sni: false,
         misc: None,
+        payload: None,
+        require_reply: None,
+        query_type: None,
+        query_name: None,
     };
+    let words = |o: &Stmt| o.args.iter().map(|a| a.value.as_str()).collect::<Vec<_>>().join(" ");
     for o in s.children() {
         match o.keyword.value.as_str() {
             "connect_port" => c.connect_port = r.number(o, 0).unwrap_or(rs_port),
@@ -761,6 +781,10 @@ fn check(r: &mut Reader, s: &Stmt, (rs_ip, rs_port): (Ipv4Addr, u16), d: CheckDe
             "misc_timeout" if kind == "MISC_CHECK" => c.misc.get_or_insert_with(MiscCheck::default).timeout = r.number(o, 0),
             "misc_dynamic" if kind == "MISC_CHECK" => c.misc.get_or_insert_with(MiscCheck::default).dynamic = r.flag(o),
             "enable_sni" if kind == "SSL_GET" => c.enable_sni = r.flag(o),
+            "payload" if kind == "UDP_CHECK" && !o.args.is_empty() => c.payload = Some(words(o)),
+            "require_reply" if kind == "UDP_CHECK" => c.require_reply = Some(words(o)),
+            "type" if dns && r.args(o, 1) => c.query_type = o.arg(0).map(str::to_ascii_uppercase),
+            "name" if dns && r.args(o, 1) => c.query_name = o.arg(0).map(str::to_string),
             _ => r.unsupported(o, &kind),
         }
     }

@@ -150,6 +150,11 @@ fn vrrp(y: &mut String, v: &Instance, gw: Option<&Instance>, directors: &[(&Stri
     if let Some(p) = v.preempt_delay {
         let _ = writeln!(y, "  preempt_delay: {p}");
     }
+    for (key, value) in ["garp_master_delay", "garp_master_repeat", "garp_master_refresh", "garp_master_refresh_repeat"].iter().zip(v.garp) {
+        if let Some(n) = value {
+            let _ = writeln!(y, "  {key}: {n}");
+        }
+    }
     if let Some(sync) = &master.lvs_sync {
         if sync.instance != v.name {
             d.error(sync.at.0.clone(), format!("lvs_sync_daemon follows vrrp_instance {}; lvsctl ties connection sync to the VIP instance {}", sync.instance, v.name));
@@ -256,25 +261,53 @@ fn service_name(v: &VirtualServer, taken: &mut BTreeMap<String, usize>) -> Strin
     if *n == 1 { base } else { format!("{base}_{n}") }
 }
 
-/// The one check of a virtual server's real servers, as the topology's `check`.
-fn service_check(v: &VirtualServer, d: &mut Diagnostics) -> Option<String> {
-    let first = v.real_servers.first()?;
-    let same_port = |c: &Check, port: u16| c.connect_port == port;
-    let uniform = v.real_servers.iter().all(|rs| match (&rs.check, &first.check) {
+/// A virtual server's checks as the topology's: the service's `check` (its first real server's)
+/// and, for each real server checked otherwise, its own `check` (None: the service's).
+fn service_checks(v: &VirtualServer, d: &mut Diagnostics) -> (Option<String>, Vec<Option<String>>) {
+    let Some(first) = v.real_servers.first() else { return (None, Vec::new()) };
+    let base = first.check.as_ref();
+    // The service's check names a connect_port only when the first real server's check
+    // does not use its own port; a real server whose check matches it once rendered (the
+    // port included) needs no check of its own.
+    let base_port = base.filter(|c| c.connect_port != first.port).map(|c| c.connect_port);
+    let renders_as_base = |rs: &super::conf::RealServer| match (&rs.check, base) {
         (None, None) => true,
         (Some(a), Some(b)) => {
-            (a.kind.as_str(), a.connect_timeout, a.retry, a.delay_before_retry, &a.urls, &a.misc) == (b.kind.as_str(), b.connect_timeout, b.retry, b.delay_before_retry, &b.urls, &b.misc)
-                && (a.connect_port == b.connect_port || (same_port(a, rs.port) && same_port(b, first.port)))
+            let (mut a, mut b) = (a.clone(), b.clone());
+            let port = base_port.unwrap_or(rs.port);
+            let same_port = a.connect_port == port;
+            (a.connect_port, b.connect_port) = (0, 0);
+            same_port && a == b
         }
         _ => false,
-    });
-    if !uniform {
-        d.error(v.at.0.clone(), format!("virtual_server {} {}: its real servers are checked differently; lvsctl writes one check per service", v.vip, v.port))
-            .hint("per-real-server checks are planned");
-        return None;
-    }
-    let Some(c) = &first.check else { return Some("{ type: none }".into()) };
-    let mut parts = vec![format!("type: {}", c.kind.to_lowercase().replace("tcp_check", "tcp").replace("misc_check", "misc"))];
+    };
+    let own: Vec<Option<String>> = v
+        .real_servers
+        .iter()
+        .map(|rs| match (&rs.check, renders_as_base(rs)) {
+            (_, true) => None,
+            (None, false) => Some("{ type: none }".into()),
+            (Some(c), false) => Some(check_yaml(c, (c.connect_port != rs.port).then_some(c.connect_port), d)),
+        })
+        .collect();
+    let service = match base {
+        None => "{ type: none }".into(),
+        Some(c) => check_yaml(c, base_port, d),
+    };
+    (Some(service), own)
+}
+
+/// One check as a flow map; `connect_port` when it is not the real server's own port.
+fn check_yaml(c: &Check, connect_port: Option<u16>, d: &mut Diagnostics) -> String {
+    let kind = match c.kind.as_str() {
+        "TCP_CHECK" => "tcp",
+        "MISC_CHECK" => "misc",
+        "UDP_CHECK" => "udp",
+        "DNS_CHECK" => "dns",
+        "SSL_GET" => "ssl_get",
+        _ => "http_get",
+    };
+    let mut parts = vec![format!("type: {kind}")];
     if let Some(m) = &c.misc {
         if !m.args_are_the_real_server {
             d.error(c.at.0.clone(), "MISC_CHECK: lvsctl calls the script with the real server's address and port only")
@@ -287,7 +320,23 @@ fn service_check(v: &VirtualServer, d: &mut Diagnostics) -> Option<String> {
         if m.dynamic {
             parts.push("dynamic: true".into());
         }
-    } else if c.kind != "TCP_CHECK" {
+    } else if kind == "udp" {
+        if let Some(p) = &c.payload {
+            parts.push(format!("payload: {}", q(p)));
+        }
+        match c.require_reply.as_deref() {
+            Some("") => parts.push("require_reply: true".into()),
+            Some(r) => parts.push(format!("require_reply: {}", q(r))),
+            None => {}
+        }
+    } else if kind == "dns" {
+        if let Some(t) = &c.query_type {
+            parts.push(format!("query_type: {}", q(t)));
+        }
+        if let Some(n) = &c.query_name {
+            parts.push(format!("query_name: {}", q(n)));
+        }
+    } else if kind != "tcp" {
         // keepalived accepts any 2xx without a status_code; lvsctl always writes one.
         let code = |u: &super::conf::Url| u.status_code.clone().unwrap_or_else(|| "200-299".into());
         match c.urls.as_slice() {
@@ -326,15 +375,15 @@ fn service_check(v: &VirtualServer, d: &mut Diagnostics) -> Option<String> {
         }
     }
     // A MISC_CHECK's script connects itself: no connect_port or connect_timeout.
-    if c.misc.is_none() && !v.real_servers.iter().all(|rs| rs.check.as_ref().is_some_and(|k| same_port(k, rs.port))) {
-        parts.push(format!("connect_port: {}", c.connect_port));
-    }
     if c.misc.is_none() {
+        if let Some(p) = connect_port {
+            parts.push(format!("connect_port: {p}"));
+        }
         parts.push(format!("connect_timeout: {}", c.connect_timeout));
     }
     parts.push(format!("retry: {}", c.retry));
     parts.push(format!("delay_before_retry: {}", c.delay_before_retry));
-    Some(format!("{{ {} }}", parts.join(", ")))
+    format!("{{ {} }}", parts.join(", "))
 }
 
 fn services(y: &mut String, master: &Conf, vip_instance: Option<&Instance>, inv: &Inventory, d: &mut Diagnostics) {
@@ -390,11 +439,12 @@ fn services(y: &mut String, master: &Conf, vip_instance: Option<&Instance>, inv:
                 let _ = writeln!(y, "    sorry_server_lvs_method: {}", s.method.to_lowercase());
             }
         }
-        if let Some(c) = service_check(v, d) {
+        let (check, own_checks) = service_checks(v, d);
+        if let Some(c) = check {
             let _ = writeln!(y, "    check: {c}");
         }
         let _ = writeln!(y, "    real_servers:");
-        for rs in &v.real_servers {
+        for (rs, own_check) in v.real_servers.iter().zip(own_checks) {
             let Some(host) = host_at(inv, rs.ip) else {
                 d.error(rs.at.0.clone(), format!("real server {} is in no inventory host's address", rs.ip))
                     .hint(format!("add the host to {} with `ansible_host: {}` (or `address: {}`)", inv.path.display(), rs.ip, rs.ip));
@@ -407,6 +457,9 @@ fn services(y: &mut String, master: &Conf, vip_instance: Option<&Instance>, inv:
             parts.push(format!("weight: {}", rs.weight));
             if rs.inhibit_on_failure != v.inhibit_on_failure {
                 parts.push(format!("inhibit_on_failure: {}", rs.inhibit_on_failure));
+            }
+            if let Some(c) = own_check {
+                parts.push(format!("check: {c}"));
             }
             let _ = writeln!(y, "      - {{ {} }}", parts.join(", "));
         }

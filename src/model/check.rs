@@ -1,6 +1,7 @@
-//! A virtual service's health check, with keepalived's defaults filled in and the keys that
-//! a check type ignores reported as warnings. An HTTP(S) check has one URL (`path`,
-//! `status_code`, `digest`) or several (`urls`), not both.
+//! A virtual service's health check (or one real server's own, which replaces it for that
+//! server), with keepalived's defaults filled in and the keys that a check type ignores
+//! reported as warnings. An HTTP(S) check has one URL (`path`, `status_code`, `digest`) or
+//! several (`urls`), not both.
 
 use super::Builder;
 use crate::token::{check_script_path, check_token};
@@ -21,6 +22,28 @@ pub struct Check {
     pub enable_sni: bool,
     /// MISC_CHECK.
     pub misc: Option<Misc>,
+    /// UDP_CHECK.
+    pub udp: Option<Udp>,
+    /// DNS_CHECK.
+    pub dns: Option<Dns>,
+}
+
+/// keepalived's UDP_CHECK: a datagram to the real server; without `require_reply` only an
+/// ICMP port-unreachable fails it (silence passes), with it an answer must come (and match
+/// the hex pattern when one is given).
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct Udp {
+    pub payload: Option<String>,
+    /// None: no answer needed; Some(""): any answer; Some(hex): an answer matching it.
+    pub require_reply: Option<String>,
+}
+
+/// keepalived's DNS_CHECK: the real server must answer this query (over UDP); None:
+/// keepalived's default (an SOA query for the root).
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct Dns {
+    pub query_type: Option<String>,
+    pub query_name: Option<String>,
 }
 
 /// keepalived's MISC_CHECK: `script REAL_SERVER_ADDRESS PORT`, passing when it exits 0 (with
@@ -51,8 +74,8 @@ impl Builder<'_> {
         }
     }
 
-    pub(super) fn check(&mut self, path: &str, s: &crate::topology::ServiceSpec) -> Check {
-        let c = &s.check;
+    /// The check at `path` (`services[i].check` or a real server's own `...real_servers[j].check`).
+    pub(super) fn check(&mut self, path: &str, c: &crate::topology::CheckSpec, s: &crate::topology::ServiceSpec) -> Check {
         let kind = c.kind.value;
         let http = matches!(kind, CheckKind::HttpGet | CheckKind::SslGet);
         if kind == CheckKind::None {
@@ -92,10 +115,11 @@ impl Builder<'_> {
             }
             _ => None,
         };
+        let (udp, dns) = self.udp_dns(path, c, s);
         if let (Some(sni), false) = (&c.enable_sni, kind == CheckKind::SslGet) {
             self.d.warning(sni.span.clone(), format!("`{path}.check.enable_sni` is for `ssl_get` checks only"));
         }
-        if s.protocol.value == Protocol::Udp && !matches!(kind, CheckKind::None | CheckKind::Misc) && c.connect_port.is_none() {
+        if s.protocol.value == Protocol::Udp && !matches!(kind, CheckKind::None | CheckKind::Misc | CheckKind::Udp | CheckKind::Dns) && c.connect_port.is_none() {
             self.d.warning(c.kind.span.clone(), format!(
                 "a `{}` check connects over TCP, but service `{}` is UDP", kind.as_str(),
                 s.name.as_ref().map_or("", |n| n.value.as_str())
@@ -146,6 +170,37 @@ impl Builder<'_> {
             virtualhost: host(&c.virtualhost, &format!("{path}.check.virtualhost"), self.d),
             enable_sni: c.enable_sni.as_ref().is_some_and(|e| e.value) && kind == CheckKind::SslGet,
             misc,
+            udp,
+            dns,
+        }
+    }
+
+    /// The `udp` and `dns` parts of a check; their keys on another check type are warned about.
+    fn udp_dns(&mut self, path: &str, c: &crate::topology::CheckSpec, s: &crate::topology::ServiceSpec) -> (Option<Udp>, Option<Dns>) {
+        let kind = c.kind.value;
+        if kind != CheckKind::Udp {
+            let keys = [("payload", c.payload.as_ref().map(|p| p.span.clone())), ("require_reply", c.require_reply.as_ref().map(|p| p.span.clone()))];
+            self.warn_present(&keys, |key| format!("`{path}.check.{key}` is for `udp` checks only"));
+        }
+        if kind != CheckKind::Dns {
+            let keys = [("query_type", c.query_type.as_ref().map(|p| p.span.clone())), ("query_name", c.query_name.as_ref().map(|p| p.span.clone()))];
+            self.warn_present(&keys, |key| format!("`{path}.check.{key}` is for `dns` checks only"));
+        }
+        match kind {
+            CheckKind::Udp => {
+                if s.protocol.value == Protocol::Tcp && c.connect_port.is_none() {
+                    self.d.warning(c.kind.span.clone(), format!(
+                        "a `udp` check sends datagrams, but service `{}` is TCP: it probes UDP port {} of each real server",
+                        s.name.as_ref().map_or("", |n| n.value.as_str()), s.port.as_ref().map_or(0, |p| p.value)
+                    )).hint("use a `tcp` check for a TCP service, or set `connect_port` to the UDP port to probe");
+                }
+                (Some(Udp { payload: c.payload.as_ref().map(|p| p.value.clone()), require_reply: c.require_reply.as_ref().map(|r| r.value.clone()) }), None)
+            }
+            CheckKind::Dns => (None, Some(Dns {
+                query_type: c.query_type.as_ref().map(|t| t.value.clone()),
+                query_name: c.query_name.as_ref().map(|n| n.value.clone()),
+            })),
+            _ => (None, None),
         }
     }
 }

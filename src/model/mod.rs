@@ -35,7 +35,7 @@ use crate::token::check_identifier;
 use crate::topology::{Engine, Mode, Topology};
 use crate::yaml::Sp;
 
-pub use check::{Check, Misc, Url};
+pub use check::{Check, Dns, Misc, Udp, Url};
 pub use directors::Director;
 pub use nat::{Nat, NatGateway};
 pub use notification::Notification;
@@ -43,7 +43,7 @@ pub use router::{Forward, Router};
 pub use services::{RealServer, VirtualService, DEFAULT_DRAIN_TIMEOUT};
 pub use sorry_server::SorryServer;
 pub use track::{Notify, TrackScript};
-pub use vrrp::{Vrrp, VrrpState};
+pub use vrrp::{Garp, Vrrp, VrrpState};
 
 #[derive(Debug, Clone)]
 pub struct Cluster {

@@ -54,6 +54,8 @@ pub struct RealServer {
     pub weight: u64,
     /// Overrides the service's `inhibit_on_failure` when set.
     pub inhibit_on_failure: Option<bool>,
+    /// Its own health check, instead of the service's.
+    pub check: Option<super::Check>,
 }
 
 impl Builder<'_> {
@@ -88,7 +90,7 @@ impl Builder<'_> {
                     vip.value, port.value, s.protocol.value.as_str()
                 ));
             }
-            let check = self.check(&path, s);
+            let check = self.check(&path, &s.check, s);
             if matches!(s.scheduler.value, Scheduler::Mh | Scheduler::Fo | Scheduler::Ovf) {
                 self.d.warning(s.scheduler.span.clone(), format!(
                     "scheduler `{}` needs a recent kernel and keepalived 2.x on the directors", s.scheduler.value.as_str()
@@ -100,7 +102,7 @@ impl Builder<'_> {
             }
             let mut real_servers = Vec::new();
             let mut seen: BTreeMap<(String, u64), Span> = BTreeMap::new();
-            for rs in &s.real_servers {
+            for (j, rs) in s.real_servers.iter().enumerate() {
                 let Some(host_name) = &rs.host else { continue };
                 let rs_port = rs.port.as_ref().map_or(port.value, |p| p.value);
                 if let Some(first) = seen.insert((host_name.value.clone(), rs_port), host_name.span.clone()) {
@@ -138,6 +140,7 @@ impl Builder<'_> {
                     port: rs_port as u16,
                     weight,
                     inhibit_on_failure: rs.inhibit_on_failure.as_ref().map(|i| i.value),
+                    check: rs.check.as_ref().map(|c| self.check(&format!("{path}.real_servers[{j}]"), c, s)),
                 });
             }
             let options = self.service_options(&path, &name, s, &real_servers);

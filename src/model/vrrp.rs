@@ -38,6 +38,19 @@ pub struct Vrrp {
     pub track_scripts: Vec<super::TrackScript>,
     pub track_interfaces: Vec<String>,
     pub notify: super::Notify,
+    /// Gratuitous ARP settings a new MASTER uses; None each: keepalived's default.
+    pub garp: Garp,
+}
+
+/// keepalived's gratuitous-ARP knobs for a VRRP instance (every instance of the pair gets the
+/// same). The defaults (a second burst of 5 after 5 s, no refresh) suit most switches; a
+/// refresh helps where upstream ARP caches outlive a quiet MASTER.
+#[derive(Debug, Clone, Default, serde::Serialize)]
+pub struct Garp {
+    pub master_delay: Option<u64>,
+    pub master_repeat: Option<u64>,
+    pub master_refresh: Option<u64>,
+    pub master_refresh_repeat: Option<u64>,
 }
 
 /// The kernel's IPVS sync daemon, which keepalived runs as master on the VRRP MASTER and as
@@ -128,7 +141,17 @@ impl Builder<'_> {
             track_scripts: Vec::new(),
             track_interfaces: Vec::new(),
             notify: Default::default(),
+            garp: Garp {
+                master_delay: spec.garp_master_delay.as_ref().map(|v| v.value),
+                master_repeat: spec.garp_master_repeat.as_ref().map(|v| v.value),
+                master_refresh: spec.garp_master_refresh.as_ref().map(|v| v.value),
+                master_refresh_repeat: spec.garp_master_refresh_repeat.as_ref().map(|v| v.value),
+            },
         };
+        if let (Some(r), None | Some(Sp { value: 0, .. })) = (&spec.garp_master_refresh_repeat, &spec.garp_master_refresh) {
+            d.warning(r.span.clone(), "`vrrp.garp_master_refresh_repeat` is ignored without a `vrrp.garp_master_refresh` interval")
+                .hint("set `garp_master_refresh: SECONDS` to re-announce the VIPs while MASTER");
+        }
         if let (Some(f), false) = (&spec.unicast_fault_no_peer, vrrp.unicast) {
             d.warning(f.span.clone(), "`vrrp.unicast_fault_no_peer` is ignored without `vrrp.unicast: true`");
         }

@@ -45,6 +45,7 @@ struct Instance<'a> {
     unicast_src_ip: Option<String>,
     unicast_peers: Vec<String>,
     unicast_fault_no_peer: bool,
+    garp: &'a crate::model::Garp,
     /// Names of the `vrrp_script`s it tracks (the VIP instance only).
     track_scripts: Vec<&'a str>,
     /// Notify scripts, here when there is no sync group (else on the group).
@@ -72,14 +73,36 @@ struct CheckCtx<'a> {
     virtualhost: Option<&'a str>,
     enable_sni: bool,
     misc: Option<&'a crate::model::Misc>,
+    udp: Option<&'a crate::model::Udp>,
+    dns: Option<&'a crate::model::Dns>,
+}
+
+impl<'a> CheckCtx<'a> {
+    fn new(c: &'a crate::model::Check) -> Self {
+        CheckCtx {
+            kind: c.kind.as_str(),
+            connect_port: c.connect_port,
+            connect_timeout: c.connect_timeout,
+            retry: c.retry,
+            delay_before_retry: c.delay_before_retry,
+            urls: &c.urls,
+            virtualhost: c.virtualhost.as_deref(),
+            enable_sni: c.enable_sni,
+            misc: c.misc.as_ref(),
+            udp: c.udp.as_ref(),
+            dns: c.dns.as_ref(),
+        }
+    }
 }
 
 #[derive(Serialize)]
-struct RealServerCtx {
+struct RealServerCtx<'a> {
     address: String,
     port: u16,
     weight: u64,
     inhibit_on_failure: Option<bool>,
+    /// Its own check, or the service's.
+    check: CheckCtx<'a>,
 }
 
 #[derive(Serialize)]
@@ -112,8 +135,7 @@ struct VirtualServerCtx<'a> {
     quorum_up: Option<&'a str>,
     quorum_down: Option<&'a str>,
     sorry_server: Option<SorryServerCtx>,
-    check: CheckCtx<'a>,
-    real_servers: Vec<RealServerCtx>,
+    real_servers: Vec<RealServerCtx<'a>>,
 }
 
 #[derive(Serialize)]
@@ -223,6 +245,7 @@ pub(super) fn plan(cluster: &Cluster, d: &Director, templates: &Templates, p: &m
                     unicast_src_ip: if unicast { d.address.map(|a| a.to_string()) } else { None },
                     unicast_peers: if unicast { peers.clone() } else { Vec::new() },
                     unicast_fault_no_peer: unicast && v.unicast_fault_no_peer,
+                    garp: &v.garp,
                     track_scripts,
                     notify: None,
                     addresses,
@@ -339,21 +362,16 @@ fn virtual_server(s: &VirtualService) -> VirtualServerCtx<'_> {
             kind: lvs_method(ss.mode),
             inhibit: ss.inhibit,
         }),
-        check: CheckCtx {
-            kind: s.check.kind.as_str(),
-            connect_port: s.check.connect_port,
-            connect_timeout: s.check.connect_timeout,
-            retry: s.check.retry,
-            delay_before_retry: s.check.delay_before_retry,
-            urls: &s.check.urls,
-            virtualhost: s.check.virtualhost.as_deref(),
-            enable_sni: s.check.enable_sni,
-            misc: s.check.misc.as_ref(),
-        },
         real_servers: s
             .real_servers
             .iter()
-            .map(|r| RealServerCtx { address: r.address.to_string(), port: r.port, weight: r.weight, inhibit_on_failure: r.inhibit_on_failure })
+            .map(|r| RealServerCtx {
+                address: r.address.to_string(),
+                port: r.port,
+                weight: r.weight,
+                inhibit_on_failure: r.inhibit_on_failure,
+                check: CheckCtx::new(r.check.as_ref().unwrap_or(&s.check)),
+            })
             .collect(),
     }
 }

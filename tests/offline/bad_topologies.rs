@@ -530,6 +530,29 @@ rows! {
     misc_check_script_with_arguments = topology()
         .insert(10, "    check: { type: misc, script: /usr/bin/dig @localhost }")
         .error("10:34", "`services[0].check.script` contains a blank");
+    udp_payload_that_is_no_hex = topology()
+        .insert(10, "    check: { type: udp, payload: hello }")
+        .error("10:34", "`services[0].check.payload` must be bytes in hex")
+        .hint("two per byte");
+    udp_reply_pattern_as_a_list = topology()
+        .insert(10, "    check: { type: udp, require_reply: [1, 2] }")
+        .error("10:40", "`services[0].check.require_reply` must be true, false or the expected answer in hex");
+    dns_query_type_unknown = topology()
+        .insert(10, "    check: { type: dns, query_type: PTR }")
+        .error("10:37", "`services[0].check.query_type`: unknown DNS query type `PTR`")
+        .hint("one of: A, NS, CNAME, SOA, MX, TXT, AAAA");
+    dns_query_name_with_an_empty_label = topology()
+        .insert(10, "    check: { type: dns, query_name: www..example.com }")
+        .error("10:37", "`services[0].check.query_name`: `www..example.com` is not a DNS name keepalived accepts");
+    real_server_check_of_an_unknown_type = topology()
+        .set(10, "    real_servers: [ { host: web1, check: { type: icmp } }, { host: web2 } ]")
+        .error("10:50", "`services[0].real_servers[0].check.type`: unknown value `icmp`");
+    real_server_misc_check_without_a_script = topology()
+        .set(10, "    real_servers: [ { host: web1 }, { host: web2, check: { type: misc, timeout: 2 } } ]")
+        .error("10:66", "a `misc` check needs `services[0].real_servers[1].check.script`");
+    garp_master_repeat_of_zero = topology()
+        .insert(6, "  garp_master_repeat: 0")
+        .error("6:23", "`vrrp.garp_master_repeat` is 0, outside 1..255");
     // ----- the director's own health (track scripts, interfaces, notify) -----
     track_script_weight_in_a_nat_sync_group = topology()
         .insert(6, "  track_scripts: [ { name: up, script: /etc/keepalived/up.sh, weight: -60 } ]")

@@ -47,7 +47,8 @@ services:
     vip: 10.77.0.101
     port: 80
     mode: nat
-    real_servers: [ { host: web1, port: 8080 } ]
+    check: { type: dns, query_name: "@qname@" }
+    real_servers: [ { host: web1, port: 8080, check: { type: http_get, path: "@rspath@" } } ]
 router: { host: gw, public_ip: 10.77.9.2, internal_network: 10.77.0.0/24, forwards: [ { port: 80, service: "@service@" } ] }
 "#;
 
@@ -80,6 +81,8 @@ const FIELDS: &[(&str, &str)] = &[
     ("tscript", "/etc/keepalived/check-upstream.sh"),
     ("tif", "eth2"),
     ("notify", "/etc/keepalived/notify-master.sh"),
+    ("qname", "www.example.com"),
+    ("rspath", "/ready"),
 ];
 
 const ALPHABET: &[&str] = &[
