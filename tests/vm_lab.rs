@@ -33,6 +33,8 @@
 //! Figures go to stderr as `vmlab-figure ...` lines (`cargo test --test vm_lab -- --nocapture`).
 
 mod common;
+#[path = "vm_lab/vocabulary.rs"]
+mod vocabulary;
 
 use std::time::Duration;
 
@@ -1054,7 +1056,7 @@ case!(tun_keepalived, Case {
         "-a -u 10.77.0.53:53 -r 10.77.0.22:53 -i -w 1 --tun-type ipip",
     ],
     split: Split::Sticky,
-    check: Some(Check { unit: "vmlab-web@53", removal_s: bound(6, 3, 3, 3) }),
+    check: Some(Check { unit: "vmlab-udp-echo", removal_s: bound(6, 3, 3, 3) }),
     advert_int: 1,
     reweigh: false,
 });
