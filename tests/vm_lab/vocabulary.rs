@@ -1,8 +1,8 @@
-//! keepalived's virtual-server vocabulary with client traffic through real IPVS: a sorry
-//! server, a quorum, inhibit_on_failure (issue 11's behaviour rows). One director (these are
-//! virtual-server behaviours, the same on a pair), two services on one VIP, both checked on
-//! port 8080 of the real servers, so that stopping a real server's 8080 fails its checks
-//! while the services themselves (80: web, 7: line echo) go on answering.
+//! keepalived's vocabulary with client traffic through real IPVS (issue 11's behaviour rows):
+//! a sorry server, a quorum, inhibit_on_failure, and a director's failing track script. A DR
+//! pair, two services on one VIP, both checked on port 8080 of the real servers, so that
+//! stopping a real server's 8080 fails its checks while the services themselves (80: web,
+//! 7: line echo) go on answering. The virtual-server steps are watched on the MASTER (lvs1).
 //!
 //! - `web` (80): quorum 3 with web1 weight 2 and web2 weight 1, and a sorry server: the
 //!   director's own page (127.0.0.1, a busybox httpd the test starts on lvs1). keepalived takes
@@ -17,8 +17,17 @@ use super::common::vmlab::{self, wait_until, VmLab, SOURCES};
 use super::common::{self, stderr, stdout};
 
 const TOPOLOGY: &str = "cluster: vocab
-directors: { hosts: [lvs1], interface: eth0 }
-vrrp: { instance: VI_1, virtual_router_id: 51, auth_pass: vocab }
+directors: { hosts: [lvs1, lvs2], interface: eth0 }
+vrrp:
+  instance: VI_1
+  virtual_router_id: 51
+  auth_pass: vocab
+  priorities: { lvs1: 150, lvs2: 100 }
+  track_scripts: [ { name: upstream, script: /etc/keepalived/scripts/check-upstream.sh, interval: 1, fall: 2, rise: 2 } ]
+  notify_master: /etc/keepalived/scripts/notify-master.sh
+  notify_fault: /etc/keepalived/scripts/notify-fault.sh
+  garp_master_delay: 1
+  garp_master_repeat: 3
 services:
   - name: web
     vip: 10.77.0.100
@@ -61,16 +70,23 @@ fn echo_conns(lab: &VmLab, host: &str) -> usize {
 }
 
 #[test]
-fn sorry_server_quorum_and_inhibit_on_failure_under_traffic() {
-    if !vmlab::vm_lab_or_skip("sorry_server_quorum_and_inhibit_on_failure_under_traffic") {
+fn sorry_server_quorum_inhibit_and_track_script_under_traffic() {
+    if !vmlab::vm_lab_or_skip("sorry_server_quorum_inhibit_and_track_script_under_traffic") {
         return;
     }
     let lab = VmLab::fresh();
     let dir = common::Scratch::new("vm-vocabulary");
     let pb = dir.path().join("vocabulary.yml");
     std::fs::write(&pb, TOPOLOGY).unwrap();
-    // The sorry page, served by the director itself.
+    // The sorry page, served by the MASTER director itself; the track and notify scripts on
+    // both (root's, 0755: keepalived's script security and `keepalived -t` refuse others).
     lab.sh("lvs1", "mkdir -p /run/sorry && echo sorry >/run/sorry/index.html && systemd-run --unit vmlab-sorry /bin/busybox httpd -f -p 80 -h /run/sorry");
+    for d in ["lvs1", "lvs2"] {
+        lab.sh(d, "mkdir -p /etc/keepalived/scripts && cd /etc/keepalived/scripts && \
+            printf '#!/bin/sh\\n[ ! -e /run/vmlab-fail-upstream ]\\n' >check-upstream.sh && \
+            printf '#!/bin/sh\\necho MASTER >>/run/vmlab-notify.log\\n' >notify-master.sh && \
+            printf '#!/bin/sh\\necho FAULT >>/run/vmlab-notify.log\\n' >notify-fault.sh && chmod 0755 check-upstream.sh notify-*.sh");
+    }
     let o = lab.lvsctl(&["apply", pb.to_str().unwrap(), "-i", super::INV, "--yes"]);
     assert!(o.status.success(), "apply:\n{}{}", stdout(&o), stderr(&o));
     let settle = |what: &str, want: &dyn Fn(&[String], &[String]) -> bool| {
@@ -83,7 +99,11 @@ fn sorry_server_quorum_and_inhibit_on_failure_under_traffic() {
         eprintln!("vmlab vocabulary: {what}: web {web:?}, echo {echo:?}");
     };
 
-    // 1. Everything healthy: the real servers serve, 2:1; no sorry server.
+    // 1. Everything healthy: the real servers serve, 2:1; no sorry server. (The pair settles
+    // first: lvs2, applied first, held the VIP until lvs1 came up and took it back.)
+    let settled = wait_until(Duration::from_secs(20), || lab.holds("lvs1", "10.77.0.100") && !lab.holds("lvs2", "10.77.0.100"));
+    assert!(settled.is_some(), "lvs1 does not hold the VIP alone after apply");
+    std::thread::sleep(Duration::from_secs(3));
     settle("all healthy", &|web, echo| web.len() == 2 && web.iter().all(|l| !l.contains("127.0.0.1")) && echo.len() == 2);
     let by = answers(&lab, "all healthy");
     let (w1, w2) = (by["web1"].as_u64().unwrap_or(0), by["web2"].as_u64().unwrap_or(0));
@@ -142,4 +162,37 @@ fn sorry_server_quorum_and_inhibit_on_failure_under_traffic() {
     let h = &res.summary["held"];
     eprintln!("vmlab vocabulary: long-lived echo connections: {h}; web requests {}", res.summary);
     assert!(h["opened"] == 4 && h["broken"].as_array().unwrap().is_empty(), "a long-lived connection broke: {h}");
+
+    track_script_moves_the_vip(&lab);
+}
+
+/// The MASTER's track script starts failing (interval 1, fall 2): it goes to FAULT, the
+/// BACKUP takes the VIP (gratuitous ARPs tell the router) and serves; notify scripts are
+/// called; passing again (rise 2) the MASTER takes the VIP back.
+fn track_script_moves_the_vip(lab: &VmLab) {
+    let sources = SOURCES[..4].join(",");
+    let lp = lab.start_loop(&["--target", "10.77.0.100:80", "--rate", "20", "--concurrency", "2", "--sources", &sources]);
+    std::thread::sleep(Duration::from_secs(2));
+    let t = vmlab::now_ms();
+    lab.sh("lvs1", "touch /run/vmlab-fail-upstream");
+    let moved = wait_until(Duration::from_secs(15), || lab.holds("lvs2", "10.77.0.100") && !lab.holds("lvs1", "10.77.0.100"));
+    assert!(moved.is_some(), "lvs1's track script failed but the VIP did not move to lvs2 in 15 s");
+    let moved_s = (vmlab::now_ms() - t) / 1000.0;
+    let by = answers(lab, "lvs1 in FAULT (track script failing), lvs2 MASTER");
+    assert!(by.get("web1").is_some() && by.get("sorry").is_none(), "served by lvs2: {by}");
+    let log = |d: &str| lab.sh(d, "cat /run/vmlab-notify.log 2>/dev/null");
+    assert!(log("lvs1").contains("FAULT"), "notify_fault not called on lvs1: {}", log("lvs1"));
+    assert!(log("lvs2").contains("MASTER"), "notify_master not called on lvs2: {}", log("lvs2"));
+    lab.sh("lvs1", "rm -f /run/vmlab-fail-upstream");
+    let back = wait_until(Duration::from_secs(15), || lab.holds("lvs1", "10.77.0.100") && !lab.holds("lvs2", "10.77.0.100"));
+    assert!(back.is_some(), "lvs1's track script passes again but it did not take the VIP back in 15 s");
+    std::thread::sleep(Duration::from_secs(2));
+    let res = lp.stop();
+    eprintln!("vmlab vocabulary: track script: the VIP on lvs2 {moved_s:.1} s after lvs1's script started failing; requests through both moves: {}", res.summary);
+    eprintln!("vmlab-figure vocabulary track_script_vip_moved_s {moved_s:.2}");
+    eprintln!("vmlab-figure vocabulary track_script_failed {}", res.failed());
+    eprintln!("vmlab-figure vocabulary track_script_outage_s {:.2}", res.outage_s());
+    // Each move is a VRRP handover (the new MASTER's gratuitous ARPs redirect the router): a
+    // gap of about a second, never longer than a few.
+    assert!(res.outage_s() < 5.0, "requests failed for {:.1} s around the moves: {}", res.outage_s(), res.summary);
 }
