@@ -27,6 +27,7 @@ pub fn live_options(ssh: &SshArgs) -> Result<LiveOptions> {
             connect_timeout: std::time::Duration::from_secs(ssh.connect_timeout.max(1)),
             accept_new_host_keys: ssh.accept_new_host_keys,
             become_password: become_password(ssh)?,
+            stall_timeout: std::time::Duration::from_secs(ssh.stall_timeout.max(1)),
             ..Default::default()
         },
     })

@@ -70,11 +70,26 @@ pub struct Options {
     pub become_password: Option<Secret>,
     /// The run's connections to jump hosts, shared by every host behind them.
     pub jumps: Jumps,
+    /// How long a remote command may send nothing before lvsctl gives up on it: a command
+    /// that hangs on the host (a stuck disk, a wedged daemon) must not hold the run forever.
+    /// Every lvsctl remote step reports within seconds (a drain reports each second, the
+    /// barrier lvsctl itself ends after 120 s).
+    pub stall_timeout: Duration,
 }
+
+/// The default of `Options::stall_timeout` (`--stall-timeout`).
+pub const DEFAULT_STALL_TIMEOUT: Duration = Duration::from_secs(600);
 
 impl Default for Options {
     fn default() -> Self {
-        Options { connect_timeout: Duration::from_secs(10), accept_new_host_keys: false, attempts: 4, become_password: None, jumps: Jumps::default() }
+        Options {
+            connect_timeout: Duration::from_secs(10),
+            accept_new_host_keys: false,
+            attempts: 4,
+            become_password: None,
+            jumps: Jumps::default(),
+            stall_timeout: DEFAULT_STALL_TIMEOUT,
+        }
     }
 }
 
@@ -132,6 +147,8 @@ pub enum SshError {
     Connect { address: String, port: u16, message: String },
     #[error("connection to {address}:{port} timed out after {seconds}s")]
     Timeout { address: String, port: u16, seconds: u64 },
+    #[error("{host} sent nothing for {seconds} s: lvsctl stopped waiting for it (a command hangs there; see --stall-timeout)")]
+    Stalled { host: String, seconds: u64 },
     #[error("HOST KEY CHANGED for {host}: it presented {presented}, but known_hosts has {}; refusing to connect (someone may be intercepting the connection, or the host was reinstalled: check, then remove the old line)", known_list(known))]
     HostKeyChanged { host: String, presented: String, known: Vec<KnownKey> },
     #[error("host key of {host} ({fingerprint}) is REVOKED in {}:{line}; refusing to connect", file.display())]
@@ -219,6 +236,7 @@ pub struct Session {
     become_password: Option<Secret>,
     handle: client::Handle<Client>,
     execs: AtomicUsize,
+    stall_timeout: Duration,
     /// True when this connection recorded a new host key.
     pub recorded_host_key: bool,
     /// Problems in the known_hosts files (ignored @cert-authority lines, malformed lines).
@@ -271,6 +289,7 @@ impl Session {
                         become_password: target.become_password.clone().or_else(|| opts.become_password.clone()),
                         handle,
                         execs: AtomicUsize::new(0),
+                        stall_timeout: opts.stall_timeout,
                         recorded_host_key: recorded,
                         known_hosts_warnings: known_hosts_warnings.clone(),
                     };
@@ -330,6 +349,10 @@ impl Session {
             tried.push("no key: set ansible_ssh_private_key_file or start ssh-agent".into());
         }
         Err(SshError::Auth { user, host: self.target.name.clone(), tried: tried.join(", ") })
+    }
+
+    fn stalled(&self) -> SshError {
+        SshError::Stalled { host: self.target.name.clone(), seconds: self.stall_timeout.as_secs() }
     }
 
     fn protocol(&self, e: impl std::fmt::Display) -> SshError {
@@ -449,7 +472,8 @@ impl Session {
                     sent = true;
                     r.map_err(|e| self.protocol(e))?;
                 }
-                msg = read.wait() => match msg {
+                // Silence for stall_timeout: the remote command hangs (see Options).
+                msg = tokio::time::timeout(self.stall_timeout, read.wait()) => match msg.map_err(|_| self.stalled())? {
                     None => break,
                     Some(ChannelMsg::Data { data }) => {
                         on_stdout(&data);

@@ -384,6 +384,54 @@ fn ctrl_c_during_apply_finishes_hosts_in_flight_releases_locks_and_exits_130() {
 }
 
 #[test]
+fn a_host_whose_transaction_hangs_is_given_up_after_the_stall_timeout() {
+    if !root_or_skip("a_host_whose_transaction_hangs_is_given_up_after_the_stall_timeout") {
+        return;
+    }
+    let lab = Lab::fresh();
+    // The BACKUP's transaction is frozen (SIGSTOP: as a command stuck on a dead disk would
+    // hold it) right after it took its lock: lvsctl hears nothing more from lvs2.
+    let mut child = lvsctl().args(["apply", MAIN, "--yes", "--stall-timeout", "3"]).stdout(Stdio::piped()).stderr(Stdio::piped()).spawn().unwrap();
+    let started = Instant::now();
+    let child_err = child.stderr.take().unwrap();
+    let mut lines = std::io::BufReader::new(child_err).lines();
+    let mut frozen = String::new();
+    for line in lines.by_ref() {
+        if line.unwrap().starts_with("lvs2: lock") {
+            let o = std::process::Command::new("sh")
+                .args(["-c", "for p in $(pgrep -f '^sh -s$'); do [ \"$(ip netns identify $p)\" = lvslab-lvs2 ] && kill -STOP $p && echo $p; done"])
+                .output()
+                .unwrap();
+            frozen = stdout(&o).trim().to_string();
+            break;
+        }
+    }
+    assert!(!frozen.is_empty(), "lvs2's transaction shell was not found to freeze");
+    let rest: Vec<String> = lines.map_while(Result::ok).collect();
+    let out = child.wait_with_output().unwrap();
+    let took = started.elapsed();
+    let thaw = || std::process::Command::new("kill").args(["-CONT"]).args(frozen.split_whitespace()).status();
+    let text = String::from_utf8_lossy(&out.stdout).into_owned();
+    let all = format!("{text}{}", rest.join("\n"));
+    thaw().unwrap();
+    eprintln!("apply with lvs2 frozen returned after {took:?}, exit {:?}:\n{all}", out.status.code());
+    assert!(took < Duration::from_secs(60), "lvsctl waited {took:?} for a host that sends nothing (stall timeout 3 s)");
+    assert_ne!(out.status.code(), Some(0), "apply succeeded with lvs2 frozen:\n{all}");
+    assert!(all.contains("lvs2 sent nothing for 3 s"), "the stall is not named:\n{all}");
+    // The MASTER is not touched after its BACKUP failed.
+    assert!(!result_row(&text, "lvs1").contains("applied"), "{text}");
+    // Thawed, lvs2's transaction ends by itself and releases its lock; the next run converges.
+    let gone = (0..100).any(|_| {
+        std::thread::sleep(Duration::from_millis(100));
+        lab.ssh("lvs2", "test -e /var/lib/lvsctl/lock").status.code() == Some(1)
+    });
+    assert!(gone, "lvs2's lock still held 10 s after its transaction was thawed");
+    assert_eq!(apply(&[MAIN]).status.code(), Some(0));
+    let o = run(&["plan", MAIN, "--detailed-exitcode"]);
+    assert_eq!(o.status.code(), Some(0), "plan after the re-run:\n{}{}", stdout(&o), stderr(&o));
+}
+
+#[test]
 fn directories_apply_creates_are_0755_and_state_is_0700() {
     if !root_or_skip("directories_apply_creates_are_0755_and_state_is_0700") {
         return;

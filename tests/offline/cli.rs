@@ -249,7 +249,7 @@ fn warnings_do_not_fail_validation_but_are_shown_with_location() {
     let o = run(&["validate", dir.path().join("t.yml").to_str().unwrap()]);
     assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
     assert!(
-        stderr(&o).contains("t.yml:24:15: warning: when `upstream` fails, `lvs1` drops to priority 120, not below the BACKUP's 100: the VIPs stay on it"),
+        stderr(&o).contains("t.yml:25:15: warning: when `upstream` fails, `lvs1` drops to priority 120, not below the BACKUP's 100: the VIPs stay on it"),
         "{}",
         stderr(&o)
     );
