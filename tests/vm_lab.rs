@@ -605,6 +605,12 @@ fn failover(lab: &VmLab, c: &Case) {
     under_load(lab, c, "kill9_keepalived", || lab.sh(master, "pkill -9 -x keepalived; true"), || lab.holds(backup, c.vip), takeover);
     // Failback: keepalived started again on the MASTER takes the VIP back (preemption).
     under_load(lab, c, "failback_after_kill9", || lab.sh(master, "systemctl start keepalived"), master_back, takeover);
+    if c.playbook == "tun-keepalived.yml" {
+        // The power cut's takeover is VRRP's, the same as the DR and NAT pairs' (measured
+        // there); TUN's own part (the real servers' tunl0) is untouched by it. Left out here to
+        // keep the suite within its 40 minutes.
+        return;
+    }
     // Power cut of the MASTER VM. VRRP: the BACKUP waits 3 x advert_int + skew. The DR pairs
     // also carry long-lived connections through it (connection sync).
     let sync = held_through_failover(c);
