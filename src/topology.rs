@@ -158,8 +158,9 @@ pub struct RealServerSpec {
     pub port: Option<Sp<u64>>,
     /// Overrides the service's `inhibit_on_failure` for this real server.
     pub inhibit_on_failure: Option<Sp<bool>>,
-    /// This real server's own health check instead of the service's.
-    pub check: Option<CheckSpec>,
+    /// This real server's own health check instead of the service's (boxed: a CheckSpec is
+    /// large, and 10,000 real servers without one must not pay for it inline).
+    pub check: Option<Box<CheckSpec>>,
 }
 
 #[derive(Debug, Clone)]
@@ -449,7 +450,7 @@ fn service(m: &Map, d: &mut Diagnostics) -> ServiceSpec {
                 weight: rm.uint("weight", 0, 65535, d),
                 port: rm.uint("port", 1, 65535, d),
                 inhibit_on_failure: flag(&rm, "inhibit_on_failure", d),
-                check: rm.get("check").and_then(|node| Map::new(m.file, rm.key_path("check"), node, d)).map(|c| self::check(&c, d)),
+                check: rm.get("check").and_then(|node| Map::new(m.file, rm.key_path("check"), node, d)).map(|c| Box::new(self::check(&c, d))),
             });
         }
     }

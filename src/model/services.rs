@@ -54,8 +54,8 @@ pub struct RealServer {
     pub weight: u64,
     /// Overrides the service's `inhibit_on_failure` when set.
     pub inhibit_on_failure: Option<bool>,
-    /// Its own health check, instead of the service's.
-    pub check: Option<super::Check>,
+    /// Its own health check, instead of the service's (boxed: most real servers have none).
+    pub check: Option<Box<super::Check>>,
 }
 
 impl Builder<'_> {
@@ -140,7 +140,7 @@ impl Builder<'_> {
                     port: rs_port as u16,
                     weight,
                     inhibit_on_failure: rs.inhibit_on_failure.as_ref().map(|i| i.value),
-                    check: rs.check.as_ref().map(|c| self.check(&format!("{path}.real_servers[{j}]"), c, s)),
+                    check: rs.check.as_ref().map(|c| Box::new(self.check(&format!("{path}.real_servers[{j}]"), c, s))),
                 });
             }
             let options = self.service_options(&path, &name, s, &real_servers);
