@@ -191,7 +191,7 @@ pub struct SshArgs {
     pub connect_timeout: u64,
     /// Seconds a host may send nothing during a remote step before lvsctl gives up on it (a
     /// command hanging there); its transaction goes on and ends by itself.
-    #[arg(long, value_name = "SECONDS", default_value_t = 600)]
+    #[arg(long, value_name = "SECONDS", default_value_t = crate::ssh::DEFAULT_STALL_TIMEOUT.as_secs())]
     pub stall_timeout: u64,
     /// Ask for the sudo password once, on the terminal, for hosts that become root and whose
     /// inventory sets no `ansible_become_password` (without a terminal: LVSCTL_BECOME_PASSWORD).

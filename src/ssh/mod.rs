@@ -4,4 +4,4 @@
 pub mod known_hosts;
 pub mod session;
 
-pub use session::{ExecOutput, Options, Session, SshError, Target};
+pub use session::{ExecOutput, Options, Session, SshError, Target, DEFAULT_STALL_TIMEOUT};
