@@ -61,6 +61,12 @@ fn script() -> PathBuf {
 impl VmLab {
     /// Take the lab (waiting for other lab tests) and reset it: every VM on a fresh disk.
     pub fn fresh() -> VmLab {
+        VmLab::fresh_with(&[])
+    }
+
+    /// `fresh`, with only `hosts` started (all when empty): the others wait, stopped, on
+    /// fresh disks. VM boots are CPU-bound on the runner; a test spares those it has no use for.
+    pub fn fresh_with(hosts: &[&str]) -> VmLab {
         let lock = std::fs::OpenOptions::new()
             .create(true)
             .truncate(false)
@@ -69,7 +75,7 @@ impl VmLab {
             .unwrap();
         lock.lock().expect("lock the lab");
         let t = Instant::now();
-        let o = Command::new("bash").arg(script()).arg("reset").output().expect("run vmlab.sh");
+        let o = Command::new("bash").arg(script()).arg("reset").args(hosts).output().expect("run vmlab.sh");
         assert!(o.status.success(), "vmlab.sh reset failed:\n{}{}", stdout(&o), stderr(&o));
         eprintln!("vmlab: fresh lab in {:.1} s", t.elapsed().as_secs_f64());
         VmLab { _lock: lock }
