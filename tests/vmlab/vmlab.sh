@@ -8,6 +8,13 @@
 #   boot HOST       start a stopped or crashed VM again with its disk, wait for ssh
 #   stop HOST       clean poweroff (ctrl-alt-del through UML's management console)
 #   ssh HOST [CMD]  OpenSSH into a VM with the lab key (multiplexed)
+#   run CMD...      a command on the runner's side of the lab (for slot 0, the runner itself)
+#
+# VMLAB_SLOT=N (0-9, default 0) picks one of several labs that run side by side (the suite runs
+# two: tests/run.sh). Slot 0 is the lab described below. Slot N has namespaces vmlabN-sw and
+# vmlabN-client, state in .vmlabN/, and its runner side (vmlab0, 10.77.0.1) in a namespace of
+# its own, vmlabN-run, so the same addresses live in each lab: reach its VMs through
+# `VMLAB_SLOT=N vmlab.sh ssh|run ...` (lvsctl too: `VMLAB_SLOT=1 vmlab.sh run lvsctl plan ...`).
 #
 # Why VMs: the runner's kernel has no IPVS, so the netns lab (tests/lab/lab.sh) runs keepalived
 # VRRP-only and no virtual server is ever programmed. Here every host is a User-Mode Linux VM: a
@@ -53,11 +60,14 @@ SELF=$(readlink -f "${BASH_SOURCE[0]}")
 HERE=$(dirname "$SELF")
 REPO=$(cd "$HERE/../.." && pwd)
 LAB_DIR=${LAB_DIR:-$REPO/.lab}
-VM_DIR=${VMLAB_DIR:-$REPO/.vmlab}
+SLOT=${VMLAB_SLOT:-0}
+[[ $SLOT =~ ^[0-9]$ ]] || { echo "vmlab: error: VMLAB_SLOT must be 0..9 (got '$SLOT')" >&2; exit 1; }
+if ((SLOT == 0)); then P=vmlab; RUN_NS=; else P=vmlab$SLOT; RUN_NS=$P-run; fi
+VM_DIR=${VMLAB_DIR:-$REPO/.$P}
 UML=${UML:-/usr/bin/linux.uml}
 MEM=${VMLAB_MEM:-256M}
-SW_NS=vmlab-sw
-CLIENT_NS=vmlab-client
+SW_NS=$P-sw
+CLIENT_NS=$P-client
 RUNNER_LINK=vmlab0
 REAL_SERVERS=${VMLAB_REAL_SERVERS:-2}
 BOOT_TIMEOUT=${VMLAB_BOOT_TIMEOUT:-120}
@@ -66,6 +76,8 @@ SSH_OPTS=(-F /dev/null -o BatchMode=yes -o IdentitiesOnly=yes -o StrictHostKeyCh
           -o ConnectTimeout=5 -o LogLevel=ERROR -o ServerAliveInterval=5 -o ServerAliveCountMax=3
           -o ControlMaster=auto -o "ControlPath=$VM_DIR/ssh/%h" -o ControlPersist=120)
 
+# The runner's side of the lab: the root namespace for slot 0, vmlabN-run for slot N.
+on_runner() { if [[ -n $RUN_NS ]]; then ip netns exec "$RUN_NS" "$@"; else "$@"; fi; }
 log() { printf 'vmlab: %s\n' "$*" >&2; }
 die() { printf 'vmlab: error: %s\n' "$*" >&2; exit 1; }
 now() { local t=${EPOCHREALTIME/[.,]/}; echo "${t:0:-3}"; }   # milliseconds
@@ -131,16 +143,22 @@ net_up() {
     ip -n "$SW_NS" link add "$br" type bridge stp_state 0 mcast_snooping 0
     ip -n "$SW_NS" link set "$br" up
   done
-  # The runner's leg on the LAN.
-  ip link add "$RUNNER_LINK" address 02:1a:77:ff:00:01 type veth peer name p-runner netns "$SW_NS"
+  # The runner's leg on the LAN (slot N: in a namespace of its own, see the top).
+  local rip=(ip)
+  if [[ -n $RUN_NS ]]; then
+    ip netns add "$RUN_NS"
+    rip=(ip -n "$RUN_NS")
+    "${rip[@]}" link set lo up
+  fi
+  "${rip[@]}" link add "$RUNNER_LINK" address 02:1a:77:ff:00:01 type veth peer name p-runner netns "$SW_NS"
   ip -n "$SW_NS" link set p-runner master br0 up
-  ip addr add 10.77.0.1/24 dev "$RUNNER_LINK"
+  "${rip[@]}" addr add 10.77.0.1/24 dev "$RUNNER_LINK"
   # No segmentation offload towards the VMs: the runner's TCP would hand the veth 64 KiB
   # super-frames, which a VM's raw-socket NIC cannot take whole; TCP then crawled through
   # losses and retransmits at ~20 KB/s (1 MB over ssh: 49 s; a 60 KB lvsctl transaction
   # script: 5-7 s before its first line). With MTU-sized segments: 1 MB in 0.8 s.
-  ip link set "$RUNNER_LINK" gso_max_size 1500
-  ip link set "$RUNNER_LINK" up
+  "${rip[@]}" link set "$RUNNER_LINK" gso_max_size 1500
+  "${rip[@]}" link set "$RUNNER_LINK" up
   # The client: outside the cluster, on the router's public side.
   ip netns add "$CLIENT_NS"
   ip -n "$CLIENT_NS" link set lo up
@@ -230,7 +248,7 @@ vm_pid() {   # host: pid of the running VM (its process group), empty if none
   # Zombies count as dead (this container's pid 1 reaps late); the umid guards against pid reuse.
   st=$(awk '/^State:/ { print $2 }' "/proc/$p/status" 2>/dev/null || true)
   [[ $st != Z ]] || return 0
-  tr '\0' ' ' <"/proc/$p/cmdline" | grep -q "umid=vmlab-$1 " && echo "$p"
+  tr '\0' ' ' <"/proc/$p/cmdline" | grep -q "umid=$P-$1 " && echo "$p"
   return 0
 }
 
@@ -242,11 +260,11 @@ start_vm() {   # host
     k=$((k + 1))
   done
   mkdir -p "$VM_DIR/uml"
-  rm -rf "$VM_DIR/uml/vmlab-$h"
+  rm -rf "$VM_DIR/uml/$P-$h"
   # hostfs keeps one host fd per cached guest inode (~450 after a systemd boot).
   ulimit -n 65536 2>/dev/null || true
   setsid nsenter --net="/run/netns/$SW_NS" -- "$UML" \
-    "umid=vmlab-$h" "uml_dir=$VM_DIR/uml" "mem=$MEM" \
+    "umid=$P-$h" "uml_dir=$VM_DIR/uml" "mem=$MEM" \
     root=/dev/root rootfstype=hostfs rootflags=/ ro \
     "init=$HERE/guest/init.sh" "vmlab.seed=$d/seed" \
     "ubd0=$d/disk.img" "${args[@]}" \
@@ -275,12 +293,12 @@ kill_vm() {   # host: power cut
     for ((i = 0; i < 200; i++)); do group_alive "$p" || break; sleep 0.05; done
   fi
   ssh_close "$h"
-  rm -rf "$VM_DIR/uml/vmlab-$h"
+  rm -rf "$VM_DIR/uml/$P-$h"
   rm -f "$VM_DIR/vms/$h/pid"
 }
 
 stop_vm() {   # host: clean poweroff (ctrl-alt-del -> poweroff.target), power cut after 60 s
-  local h=$1 sock=$VM_DIR/uml/vmlab-$1/mconsole i
+  local h=$1 sock=$VM_DIR/uml/$P-$1/mconsole i
   [[ -n $(vm_pid "$h") ]] || return 0
   [[ -S $sock ]] && timeout 5 uml_mconsole "$sock" cad >/dev/null 2>&1 || true
   for ((i = 0; i < 600; i++)); do [[ -z $(vm_pid "$h") ]] && break; sleep 0.1; done
@@ -288,12 +306,12 @@ stop_vm() {   # host: clean poweroff (ctrl-alt-del -> poweroff.target), power cu
   kill_vm "$h"
 }
 
-ssh_close() { [[ -S $VM_DIR/ssh/$(host_ip "$1") ]] && ssh "${SSH_OPTS[@]}" -O exit "root@$(host_ip "$1")" >/dev/null 2>&1 || true; }
+ssh_close() { [[ -S $VM_DIR/ssh/$(host_ip "$1") ]] && on_runner ssh "${SSH_OPTS[@]}" -O exit "root@$(host_ip "$1")" >/dev/null 2>&1 || true; }
 
 vm_ssh() {   # host cmd...
   local h=$1; shift
   mkdir -p "$VM_DIR/ssh"
-  ssh "${SSH_OPTS[@]}" "root@$(host_ip "$h")" "$@"
+  on_runner ssh "${SSH_OPTS[@]}" "root@$(host_ip "$h")" "$@"
 }
 
 # Wait until every named VM answers `ssh true` (and is not still booting to a stale boot id).
@@ -307,8 +325,8 @@ wait_ssh() {   # hosts...
         tail -n 15 "$VM_DIR/vms/$h/console.log" >&2 || true
         die "$h is not running (console above: $VM_DIR/vms/$h/console.log)"
       fi
-      if timeout 10 bash -c "exec 3<>/dev/tcp/$(host_ip "$h")/22 && head -c 4 <&3 | grep -q SSH" 2>/dev/null \
-         && timeout 20 ssh "${SSH_OPTS[@]}" -o ControlMaster=no -o ControlPath=none "root@$(host_ip "$h")" true 2>/dev/null; then
+      if on_runner timeout 10 bash -c "exec 3<>/dev/tcp/$(host_ip "$h")/22 && head -c 4 <&3 | grep -q SSH" 2>/dev/null \
+         && on_runner timeout 20 ssh "${SSH_OPTS[@]}" -o ControlMaster=no -o ControlPath=none "root@$(host_ip "$h")" true 2>/dev/null; then
         log "$h answers ssh after $(( ($(now) - t0) / 1000 )) s"
       else
         left+=("$h")
@@ -343,13 +361,15 @@ boot_id() { vm_ssh "$1" cat /proc/sys/kernel/random/boot_id 2>/dev/null || true;
 cmd_up() {
   preflight
   plan_hosts
-  if ip link show lvslab0 >/dev/null 2>&1; then
+  if ((SLOT == 0)) && ip link show lvslab0 >/dev/null 2>&1; then
     log "the netns lab is up on the same addresses: stopping it"
     bash "$REPO/tests/lab/lab.sh" down
   fi
   [[ ! -e /run/netns/$SW_NS ]] || die "the VM lab is already up (vmlab.sh down first, or reset)"
   local t0 h; t0=$(now)
-  LAB_REAL_SERVERS=$REAL_SERVERS bash "$REPO/tests/lab/lab.sh" keys
+  # One writer of the shared keys and known_hosts at a time (labs of two slots start together).
+  mkdir -p "$LAB_DIR"
+  LAB_REAL_SERVERS=$REAL_SERVERS flock "$LAB_DIR/keys.lock" bash "$REPO/tests/lab/lab.sh" keys
   mkdir -p "$VM_DIR/vms" "$VM_DIR/ssh"
   net_up
   for h in "${HOSTS[@]}"; do vm_nics_up "$h"; create_vm "$h"; done
@@ -377,12 +397,12 @@ cmd_down() {
   fi
   # Stray VMs whose state dir is gone (an interrupted run): found by their umid.
   local p
-  for p in $(pgrep -f 'umid=vmlab-' || true); do
+  for p in $(pgrep -f "umid=$P-" || true); do
     tr '\0' ' ' <"/proc/$p/cmdline" 2>/dev/null | grep -q "^$UML " && kill -9 -- "-$p" 2>/dev/null || true
   done
   ip netns del "$CLIENT_NS" 2>/dev/null || true
   ip netns del "$SW_NS" 2>/dev/null || true
-  ip link del "$RUNNER_LINK" 2>/dev/null || true
+  if [[ -n $RUN_NS ]]; then ip netns del "$RUN_NS" 2>/dev/null || true; else ip link del "$RUNNER_LINK" 2>/dev/null || true; fi
   rm -rf "$VM_DIR"
   log "down: stopped $n VMs in $(( ($(now) - t0) / 1000 )) s (keys kept in $LAB_DIR)"
 }
@@ -395,7 +415,7 @@ cmd_status() {
   for h in "${HOSTS[@]}"; do
     p=$(vm_pid "$h")
     up=no
-    [[ -n $p ]] && timeout 20 ssh "${SSH_OPTS[@]}" "root@$(host_ip "$h")" true 2>/dev/null && up=yes
+    [[ -n $p ]] && on_runner timeout 20 ssh "${SSH_OPTS[@]}" "root@$(host_ip "$h")" true 2>/dev/null && up=yes
     printf '%-6s %-12s %-8s %s\n' "$h" "$(host_ip "$h")" "${p:--}" "$up"
   done
   echo "client: netns $CLIENT_NS, 10.77.9.100-107 (default via gw 10.77.9.2)"
@@ -406,10 +426,24 @@ cmd_reboot() {   # host: clean reboot from inside, wait for a new boot id
   before=$(boot_id "$h")
   vm_ssh "$h" 'systemctl reboot' >/dev/null 2>&1 || true
   ssh_close "$h"
-  local i
-  for ((i = 0; i < BOOT_TIMEOUT; i++)); do
+  local con=$VM_DIR/vms/$h/console.log size=-1 since cycled=
+  since=$(now)
+  while (( $(now) - t0 < BOOT_TIMEOUT * 1000 )); do
     sleep 1
-    after=$(timeout 15 ssh "${SSH_OPTS[@]}" -o ControlMaster=no -o ControlPath=none "root@$(host_ip "$h")" \
+    # Trap 15: the guest shut down completely and UML's restart then hung, printing nothing
+    # more; 30 s of that and the VM is power-cycled (its disk was synced and unmounted: the
+    # boot is the one the reboot would have made), once, said on stderr.
+    if [[ -z $cycled ]] && tail -c 300 "$con" 2>/dev/null | grep -q 'reboot: Restarting system'; then
+      local sz; sz=$(stat -c %s "$con")
+      [[ $sz == "$size" ]] || { size=$sz; since=$(now); }
+      if (( $(now) - since >= 30000 )); then
+        log "$h: UML hung in its restart after a clean guest shutdown (trap 15): power-cycling it"
+        kill_vm "$h"
+        start_vm "$h"
+        cycled=1
+      fi
+    fi
+    after=$(on_runner timeout 15 ssh "${SSH_OPTS[@]}" -o ControlMaster=no -o ControlPath=none "root@$(host_ip "$h")" \
             cat /proc/sys/kernel/random/boot_id 2>/dev/null || true)
     [[ -n $after && $after != "$before" ]] && break
   done
@@ -423,7 +457,7 @@ cmd_reboot() {   # host: clean reboot from inside, wait for a new boot id
 }
 
 usage() {
-  sed -n '2,11p' "$SELF" | sed 's/^# \{0,1\}//'
+  sed -n '2,18p' "$SELF" | sed 's/^# \{0,1\}//'
   exit "${1:-2}"
 }
 
@@ -440,6 +474,7 @@ case ${1:-} in
   boot) need_host "${2:-}"; boot_vm "$2" ;;
   stop) need_host "${2:-}"; stop_vm "$2" ;;
   ssh) need_host "${2:-}"; h=$2; shift 2; vm_ssh "$h" "$@" ;;
+  run) shift; (($#)) || usage; on_runner "$@" ;;
   -h|--help|help) usage 0 ;;
   *) usage ;;
 esac
