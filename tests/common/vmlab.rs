@@ -1,7 +1,13 @@
-//! The VM lab (tests/vmlab/vmlab.sh) from the tests: take it (exclusively, across test
-//! processes, with the netns lab's lock: both labs use the same addresses), reset it to fresh
-//! VMs, run commands in them, send client traffic from outside the cluster (the `vmlab-client`
-//! namespace, through tests/vmlab/traffic.py) and wait for conditions with deadlines.
+//! The VM lab (tests/vmlab/vmlab.sh) from the tests: take one (exclusively, across test
+//! processes), reset it to fresh VMs, run commands in them, send client traffic from outside
+//! the cluster (the lab's client namespace, through tests/vmlab/traffic.py) and wait for
+//! conditions with deadlines.
+//!
+//! Several labs can run side by side (`VMLAB_SLOTS`, default 1; tests/run.sh runs two): a test
+//! takes the first free slot. Slot 0's runner side is the runner itself, so it shares the netns
+//! lab's lock (both use the same addresses there); slot N's runner side is the namespace
+//! vmlabN-run, where lvsctl, ssh and arping run for it. A case spends about half its time
+//! waiting on keepalived's and VRRP's clocks, which is what two labs on two cores share.
 
 use std::path::PathBuf;
 use std::process::{Child, Command, Output, Stdio};
@@ -9,7 +15,6 @@ use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use super::{repo, stderr, stdout};
 
-pub const CLIENT_NS: &str = "vmlab-client";
 /// The client's source addresses (persistence and source hashing see eight clients).
 pub const SOURCES: [&str; 8] =
     ["10.77.9.100", "10.77.9.101", "10.77.9.102", "10.77.9.103", "10.77.9.104", "10.77.9.105", "10.77.9.106", "10.77.9.107"];
@@ -52,6 +57,33 @@ pub fn vm_lab_or_skip(test: &str) -> bool {
 
 pub struct VmLab {
     _lock: std::fs::File,
+    slot: u8,
+}
+
+/// The lock file of a lab slot: slot 0 shares the netns lab's (the same addresses in the
+/// runner's own namespace).
+fn slot_lock(slot: u8) -> PathBuf {
+    std::env::temp_dir().join(if slot == 0 { "lvsctl-lab.lock".to_string() } else { format!("lvsctl-vmlab{slot}.lock") })
+}
+
+/// Take the first free lab slot, waiting while all are taken.
+fn take_slot() -> (std::fs::File, u8) {
+    let slots: u8 = std::env::var("VMLAB_SLOTS").ok().and_then(|s| s.parse().ok()).unwrap_or(1).clamp(1, 9);
+    let open = |slot| std::fs::OpenOptions::new().create(true).truncate(false).write(true).open(slot_lock(slot)).unwrap();
+    if slots == 1 {
+        let lock = open(0);
+        lock.lock().expect("lock the lab");
+        return (lock, 0);
+    }
+    loop {
+        for slot in 0..slots {
+            let lock = open(slot);
+            if lock.try_lock().is_ok() {
+                return (lock, slot);
+            }
+        }
+        std::thread::sleep(Duration::from_millis(500));
+    }
 }
 
 fn script() -> PathBuf {
@@ -67,30 +99,50 @@ impl VmLab {
     /// `fresh`, with only `hosts` started (all when empty): the others wait, stopped, on
     /// fresh disks. VM boots are CPU-bound on the runner; a test spares those it has no use for.
     pub fn fresh_with(hosts: &[&str]) -> VmLab {
-        let lock = std::fs::OpenOptions::new()
-            .create(true)
-            .truncate(false)
-            .write(true)
-            .open(std::env::temp_dir().join("lvsctl-lab.lock"))
-            .unwrap();
-        lock.lock().expect("lock the lab");
+        let (lock, slot) = take_slot();
+        let lab = VmLab { _lock: lock, slot };
         let t = Instant::now();
-        let o = Command::new("bash").arg(script()).arg("reset").args(hosts).output().expect("run vmlab.sh");
+        let o = lab.script().arg("reset").args(hosts).output().expect("run vmlab.sh");
         assert!(o.status.success(), "vmlab.sh reset failed:\n{}{}", stdout(&o), stderr(&o));
-        eprintln!("vmlab: fresh lab in {:.1} s", t.elapsed().as_secs_f64());
-        VmLab { _lock: lock }
+        eprintln!("vmlab: fresh lab (slot {slot}) in {:.1} s", t.elapsed().as_secs_f64());
+        lab
+    }
+
+    /// vmlab.sh for this lab's slot.
+    fn script(&self) -> Command {
+        let mut c = Command::new("bash");
+        c.arg(script()).env("VMLAB_SLOT", self.slot.to_string());
+        c
+    }
+
+    /// `program` on the lab's runner side (slot 0: the runner itself), where the VMs'
+    /// addresses are reachable.
+    pub fn on_runner(&self, program: impl AsRef<std::ffi::OsStr>) -> Command {
+        if self.slot == 0 {
+            return Command::new(program);
+        }
+        let mut c = Command::new("ip");
+        c.args(["netns", "exec", &format!("vmlab{}-run", self.slot)]).arg(program);
+        c
+    }
+
+    /// lvsctl on the lab's runner side, in the repository, without colours.
+    pub fn lvsctl_cmd(&self) -> Command {
+        let mut c = self.on_runner(super::lvsctl().get_program());
+        c.current_dir(repo()).env_remove("RUST_BACKTRACE").env("NO_COLOR", "1").env("CLICOLOR", "0");
+        c
     }
 
     /// vmlab.sh with arguments (reboot, crash, boot, stop), asserting success.
     pub fn lab(&self, args: &[&str]) -> String {
-        let o = Command::new("bash").arg(script()).args(args).output().expect("run vmlab.sh");
+        let o = self.script().args(args).output().expect("run vmlab.sh");
         assert!(o.status.success(), "vmlab.sh {args:?} failed:\n{}{}", stdout(&o), stderr(&o));
         stderr(&o)
     }
 
     /// A shell command in a VM (OpenSSH, multiplexed through vmlab.sh's control sockets).
     pub fn ssh(&self, host: &str, cmd: &str) -> Output {
-        Command::new("bash").arg(script()).args(["ssh", host, cmd]).output().expect("ssh")
+        self.script().args(["ssh", host, cmd]).output().expect("ssh")
     }
 
     pub fn sh(&self, host: &str, cmd: &str) -> String {
@@ -131,10 +183,10 @@ impl VmLab {
     /// then, instead of holding the whole suite (applies have hung in the lab: once on a
     /// frozen VM disk, once at a together reload with the VMs gone before anyone looked).
     pub fn lvsctl(&self, args: &[&str]) -> Output {
-        let program = super::lvsctl().get_program().to_owned();
+        let inner = self.lvsctl_cmd();
         let mut t = Command::new("timeout");
         t.current_dir(repo()).env_remove("RUST_BACKTRACE").env("NO_COLOR", "1").env("CLICOLOR", "0");
-        t.args(["-s", "INT", "-k", "30", "180"]).arg(program).args(args);
+        t.args(["-s", "INT", "-k", "30", "180"]).arg(inner.get_program()).args(inner.get_args()).args(args);
         let o = t.output().expect("run lvsctl under timeout");
         if o.status.code() == Some(124) || o.status.code() == Some(137) {
             eprintln!("vmlab: lvsctl {args:?} did not return within 180 s and was interrupted:\n{}{}", stdout(&o), stderr(&o));
@@ -150,7 +202,7 @@ impl VmLab {
             ps -eo pid,ppid,stat,etimes,wchan:20,args | awk 'NR == 1 || $3 ~ /D/ || /sh -s|ipvsadm|iptables|systemctl|keepalived -t|sleep/'; \
             dmesg | tail -n 5";
         for h in ["lvs1", "lvs2", "web1", "web2", "gw"] {
-            let o = Command::new("timeout").args(["20", "bash"]).arg(script()).args(["ssh", h, PROBE]).output();
+            let o = Command::new("timeout").args(["20", "bash"]).arg(script()).env("VMLAB_SLOT", self.slot.to_string()).args(["ssh", h, PROBE]).output();
             match o {
                 Ok(o) => eprintln!("vmlab state of {h}:\n{}{}", stdout(&o), stderr(&o)),
                 Err(e) => eprintln!("vmlab state of {h}: {e}"),
@@ -160,7 +212,7 @@ impl VmLab {
 
     /// Requests from the client, waited for; the parsed JSON summary.
     pub fn traffic(&self, args: &[&str]) -> serde_json::Value {
-        let o = traffic_cmd(args).output().expect("traffic.py");
+        let o = self.traffic_cmd(args).output().expect("traffic.py");
         assert!(o.status.success(), "traffic.py {args:?} failed: {}", stderr(&o));
         serde_json::from_str(stdout(&o).trim()).unwrap_or_else(|e| panic!("traffic.py output {e}: {}", stdout(&o)))
     }
@@ -171,16 +223,18 @@ impl VmLab {
         let mut full: Vec<String> = args.iter().map(|s| s.to_string()).collect();
         full.extend(["--duration".into(), "600".into(), "--log".into(), log.display().to_string()]);
         let refs: Vec<&str> = full.iter().map(String::as_str).collect();
-        let child = traffic_cmd(&refs).stdout(Stdio::piped()).stderr(Stdio::piped()).spawn().expect("spawn traffic.py");
+        let child = self.traffic_cmd(&refs).stdout(Stdio::piped()).stderr(Stdio::piped()).spawn().expect("spawn traffic.py");
         std::thread::sleep(Duration::from_millis(300));
         Loop { child: Some(child), log, started_ms: now_ms() }
     }
-}
 
-fn traffic_cmd(args: &[&str]) -> Command {
-    let mut c = Command::new("ip");
-    c.args(["netns", "exec", CLIENT_NS, "python3"]).arg(repo().join("tests/vmlab/traffic.py")).args(args);
-    c
+    /// tests/vmlab/traffic.py in the lab's client namespace.
+    fn traffic_cmd(&self, args: &[&str]) -> Command {
+        let ns = if self.slot == 0 { "vmlab-client".to_string() } else { format!("vmlab{}-client", self.slot) };
+        let mut c = Command::new("ip");
+        c.args(["netns", "exec", &ns, "python3"]).arg(repo().join("tests/vmlab/traffic.py")).args(args);
+        c
+    }
 }
 
 /// A background request loop of the client.
