@@ -270,6 +270,11 @@ start_vm() {   # host
     "ubd0=$d/disk.img" "${args[@]}" \
     con0=fd:0,fd:1 con=null ssl=null </dev/null >>"$d/console.log" 2>&1 &
   echo $! >"$d/pid"
+  # Until the forked shell has exec'd, its command line is this script's, so `vm_pid` would
+  # call the VM not running (seen once: `up` on a cold runner died 0.5 s in, "lvs1 is not
+  # running", while lvs1 booted). Up to 5 s; a VM that died by then is its caller's to report.
+  local i
+  for ((i = 0; i < 50; i++)); do [[ -n $(vm_pid "$h") ]] && break; sleep 0.1; done
 }
 
 # Whether any process of a process group still runs (zombies do not count: they hold no files).
