@@ -5,9 +5,10 @@
 # Tests that need root (network namespaces, real keepalived -t, iptables-restore) skip with
 # a loud message when run as a normal user; under CI (CI set) they fail instead of skipping.
 #
-# Two phases: everything but the VM lab first (fast, parallel), then tests/vm_lab.rs alone
-# (User-Mode Linux VMs with real IPVS, CPU-bound on a small machine; each case takes the lab
-# exclusively). Extra arguments go to one single run instead (e.g. `bash tests/run.sh --test offline cli::`).
+# Two phases: everything but the VM lab first (fast, parallel), then tests/vm_lab.rs on its
+# own (User-Mode Linux VMs with real IPVS, CPU-bound on a small machine: two labs side by side,
+# each case taking one exclusively). Extra arguments go to one single run instead (e.g.
+# `bash tests/run.sh --test offline cli::`).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
