@@ -107,9 +107,15 @@ pub enum Change {
     RouteRemove {
         route: Route,
     },
-    /// Load lvsctl's nat chains from `file` (with --noflush: other chains stay).
+    /// Load lvsctl's chains from `file` (with --noflush: other chains stay). A chain is named
+    /// `LVSCTL-PREROUTING` in the nat table, `mangle:LVSCTL-FWMARK` in another.
     NatRules {
         file: String,
+        chains: Vec<String>,
+    },
+    /// Unhook and delete chains of lvsctl's that the topology no longer has (the last
+    /// firewall-mark service removed, the router dropped).
+    ChainsRemove {
         chains: Vec<String>,
     },
     Service {
@@ -304,6 +310,10 @@ pub fn compute(plan: &HostPlan, facts: &Facts, secrets: &Secrets) -> HostChanges
         if !facts.routes.contains(r) {
             changes.push(Change::RouteAdd { route: r.clone() });
         }
+    }
+    let dropped: Vec<String> = facts.manifest.nat_chains.iter().filter(|c| !plan.nat_chains.contains(c) && facts.nat_chains.contains(c)).cloned().collect();
+    if !dropped.is_empty() {
+        changes.push(Change::ChainsRemove { chains: dropped });
     }
     if let Some(rules) = plan.files.iter().find(|f| f.kind == FileKind::NatRules) {
         let rules_changed = changed_files.contains(&rules.path);

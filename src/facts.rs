@@ -165,7 +165,7 @@ impl Facts {
                     facts.manifest.boot_units.push(name.to_string());
                 }
                 Some(FileKind::NatRules) => {
-                    facts.nat_chains = f.content.lines().filter_map(|l| l.strip_prefix(':')).filter_map(|l| l.split_whitespace().next()).map(String::from).collect();
+                    facts.nat_chains = crate::plan::fwmark::declared_chains(&f.content);
                     facts.manifest.nat_chains = facts.nat_chains.clone();
                 }
                 Some(FileKind::Route) => {

@@ -166,9 +166,12 @@ pub fn addr_port(ip: IpAddr, port: u16) -> String {
 pub struct ExpectedService {
     /// The topology's name of the service (`http`).
     pub name: String,
+    /// `Fwm` for a firewall-mark service.
     pub protocol: Protocol,
     pub vip: Ipv4Addr,
     pub port: u16,
+    /// A firewall-mark service is the kernel's by its mark alone (no address, no port).
+    pub fwmark: Option<u32>,
     pub scheduler: String,
     pub persistence_timeout: Option<u64>,
     pub forward: Forward,
@@ -188,7 +191,18 @@ pub struct ExpectedService {
 
 impl ExpectedService {
     pub fn label(&self) -> String {
-        format!("{} {}:{} {}", self.protocol.as_str(), self.vip, self.port, self.scheduler)
+        match self.fwmark {
+            Some(mark) => format!("FWM {mark} {}", self.scheduler),
+            None => format!("{} {}:{} {}", self.protocol.as_str(), self.vip, self.port, self.scheduler),
+        }
+    }
+
+    /// Whether `s` in the kernel is this service: by mark, or by protocol, address and port.
+    pub fn is(&self, s: &Service) -> bool {
+        match self.fwmark {
+            Some(mark) => s.fwmark == Some(mark) && !s.flags.iter().any(|f| f == "IPv6"),
+            None => s.fwmark.is_none() && s.protocol == self.protocol && s.vip == Some(IpAddr::V4(self.vip)) && s.port == Some(self.port),
+        }
     }
 }
 
@@ -221,12 +235,14 @@ pub fn expected(cluster: &Cluster) -> Vec<ExpectedService> {
         .iter()
         .map(|s| ExpectedService {
             name: s.name.clone(),
-            protocol: match s.protocol {
-                crate::topology::Protocol::Tcp => Protocol::Tcp,
-                crate::topology::Protocol::Udp => Protocol::Udp,
+            protocol: match (s.fwmark, s.protocol) {
+                (Some(_), _) => Protocol::Fwm,
+                (None, crate::topology::Protocol::Tcp) => Protocol::Tcp,
+                (None, crate::topology::Protocol::Udp) => Protocol::Udp,
             },
             vip: s.vip,
             port: s.port,
+            fwmark: s.fwmark,
             scheduler: s.scheduler.as_str().to_string(),
             persistence_timeout: s.persistence_timeout,
             forward: Forward::of(s.mode),
@@ -322,7 +338,7 @@ pub fn compare(expected: &[ExpectedService], live: &Table) -> Comparison {
             host: rs.map(|r| r.host.clone()),
             detail,
         };
-        let found = live.services.iter().position(|s| s.fwmark.is_none() && s.protocol == want.protocol && s.vip == Some(IpAddr::V4(want.vip)) && s.port == Some(want.port));
+        let found = live.services.iter().position(|s| want.is(s));
         let Some(i) = found else {
             c.differs.push(finding(None, "not in the kernel's table".into()));
             continue;
@@ -468,9 +484,9 @@ pub(crate) mod testing {
             .iter()
             .map(|e| Service {
                 protocol: e.protocol,
-                vip: Some(IpAddr::V4(e.vip)),
-                port: Some(e.port),
-                fwmark: None,
+                vip: e.fwmark.is_none().then_some(IpAddr::V4(e.vip)),
+                port: e.fwmark.is_none().then_some(e.port),
+                fwmark: e.fwmark,
                 scheduler: e.scheduler.clone(),
                 persistent: e.persistence_timeout.is_some(),
                 persistence_timeout: e.persistence_timeout,
@@ -546,6 +562,31 @@ mod tests {
         assert_eq!(c, Comparison { real_servers_present: 5, real_servers_expected: 5, ..Comparison::default() });
     }
 
+    /// A firewall-mark service is the kernel's `FWM 1` (no address, no port), its real
+    /// servers at port 0; a service of the VIP's port 80 in the kernel is another service.
+    #[test]
+    fn the_expected_table_of_the_fwmark_playbook() {
+        let got = expected(&cluster("dr-keepalived-fwmark.yml"));
+        let labels: Vec<String> = got.iter().map(|s| s.label()).collect();
+        assert_eq!(labels, ["FWM 1 rr"]);
+        assert_eq!((got[0].protocol, got[0].fwmark, got[0].persistence_timeout), (Protocol::Fwm, Some(1), Some(300)));
+        assert_eq!(got[0].real_servers, [rs("web1", "10.77.0.21", 0, 1), rs("web2", "10.77.0.22", 0, 1)]);
+        let planned = testing::as_planned(&got);
+        assert_eq!(planned.services[0].label(), "FWM 1 rr");
+        let c = compare(&got, &planned);
+        assert_eq!(c, Comparison { real_servers_present: 2, real_servers_expected: 2, ..Comparison::default() });
+        // The same real servers under a TCP service of the VIP's first port: not this service.
+        let mut by_port = planned.services[0].clone();
+        (by_port.protocol, by_port.vip, by_port.port, by_port.fwmark) = (Protocol::Tcp, Some("10.77.0.100".parse().unwrap()), Some(80), None);
+        let c = compare(&got, &table(vec![by_port]));
+        assert_eq!(lines(&c.differs), ["FWM 1 rr: not in the kernel's table"]);
+        assert_eq!(c.unexpected.len(), 1, "{:?}", c.unexpected);
+        // Another mark is another service too.
+        let mut other = planned.services[0].clone();
+        other.fwmark = Some(2);
+        assert_eq!(lines(&compare(&got, &table(vec![other])).differs), ["FWM 1 rr: not in the kernel's table"]);
+    }
+
     #[test]
     fn inhibited_real_servers_and_sorry_servers_are_health_checking_at_work() {
         let want = expected(&cluster("dr-keepalived-sorry-quorum.yml"));
@@ -599,6 +640,7 @@ mod tests {
             protocol: Protocol::Tcp,
             vip: "10.77.0.100".parse().unwrap(),
             port: 80,
+            fwmark: None,
             scheduler: "wlc".into(),
             persistence_timeout: Some(60),
             forward: Forward::Route,

@@ -19,6 +19,7 @@ pub const EMBEDDED: &[(&str, &str)] = &[
     ("ifcfg.j2", include_str!("../templates/ifcfg.j2")),
     ("ipvsadm.rules.j2", include_str!("../templates/ipvsadm.rules.j2")),
     ("router-nat.rules.j2", include_str!("../templates/router-nat.rules.j2")),
+    ("director-fwmark.rules.j2", include_str!("../templates/director-fwmark.rules.j2")),
     ("route.j2", include_str!("../templates/route.j2")),
     ("boot.sh.j2", include_str!("../templates/boot.sh.j2")),
     ("lvsctl.service.j2", include_str!("../templates/lvsctl.service.j2")),

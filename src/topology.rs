@@ -84,6 +84,13 @@ pub struct ServiceSpec {
     pub name: Option<Sp<String>>,
     pub vip: Option<Sp<Ipv4Addr>>,
     pub port: Option<Sp<u64>>,
+    /// A firewall-mark service: IPVS matches packets by this mark (which lvsctl's mangle rules
+    /// on the directors set for `ports` of the VIP), so one client's connections to every one
+    /// of those ports are one service, scheduled (and kept, with persistence) together.
+    pub fwmark: Option<Sp<u64>>,
+    /// The VIP's ports a firewall-mark service covers (with `fwmark`; instead of `port`).
+    pub ports: Vec<Sp<u64>>,
+    pub ports_span: Option<Span>,
     pub protocol: Sp<Protocol>,
     pub mode: Sp<Mode>,
     pub scheduler: Sp<Scheduler>,
@@ -242,7 +249,7 @@ const VRRP_KEYS: &[&str] = &[
     "garp_master_delay", "garp_master_repeat", "garp_master_refresh", "garp_master_refresh_repeat",
 ];
 const SERVICE_KEYS: &[&str] = &[
-    "name", "vip", "port", "protocol", "mode", "scheduler", "persistence_timeout", "persistence_granularity", "ops", "delay_loop", "drain_timeout",
+    "name", "vip", "port", "fwmark", "ports", "protocol", "mode", "scheduler", "persistence_timeout", "persistence_granularity", "ops", "delay_loop", "drain_timeout",
     "alpha", "omega", "inhibit_on_failure", "quorum", "hysteresis", "quorum_up", "quorum_down", "sorry_server",
     "sorry_server_inhibit", "sorry_server_lvs_method", "check", "real_servers",
 ];
@@ -431,7 +438,8 @@ fn vrrp(m: &Map, d: &mut Diagnostics) -> VrrpSpec {
 
 fn service(m: &Map, d: &mut Diagnostics) -> ServiceSpec {
     deny_unknown(m, SERVICE_KEYS, d);
-    m.require(&["name", "vip", "port", "real_servers"], d);
+    // A firewall-mark service names its ports in `ports` (checked by the model).
+    m.require(if m.get("ports").is_some() { &["name", "vip", "real_servers"] } else { &["name", "vip", "port", "real_servers"] }, d);
     let check = match m.get("check") {
         Some(node) => match Map::new(m.file, m.key_path("check"), node, d) {
             Some(c) => check(&c, d),
@@ -459,6 +467,10 @@ fn service(m: &Map, d: &mut Diagnostics) -> ServiceSpec {
         name: m.str("name", d),
         vip: m.ipv4("vip", d),
         port: m.uint("port", 1, 65535, d),
+        // The kernel's mark is 32 bits; 0 is "no mark".
+        fwmark: m.uint("fwmark", 1, u32::MAX as u64, d),
+        ports: ports(m, d),
+        ports_span: m.get("ports").map(|n| n.span(m.file)),
         protocol: choice(m, "protocol", Protocol::ALL, Protocol::Tcp, d),
         mode: choice(m, "mode", Mode::ALL, Mode::Dr, d),
         scheduler: choice(m, "scheduler", Scheduler::ALL, Scheduler::Wlc, d),
@@ -482,6 +494,21 @@ fn service(m: &Map, d: &mut Diagnostics) -> ServiceSpec {
         real_servers,
         real_servers_span: m.get("real_servers").map(|n| n.span(m.file)).unwrap_or_else(|| m.span()),
     }
+}
+
+/// `ports: [80, 443]`: each a port number.
+fn ports(m: &Map, d: &mut Diagnostics) -> Vec<Sp<u64>> {
+    let mut out = Vec::new();
+    for (i, node) in m.list("ports", d).into_iter().enumerate() {
+        let span = node.span(m.file);
+        match &node.value {
+            crate::yaml::Value::Int(p) if (1..=65535).contains(p) => out.push(Sp { value: *p as u64, span }),
+            _ => {
+                d.error(span, format!("`{}[{i}]` must be a port from 1 to 65535, found {}", m.key_path("ports"), crate::yaml::describe(node)));
+            }
+        }
+    }
+    out
 }
 
 /// A boolean that keepalived writes as a bare keyword (`alpha`, `ops`, ...): `alpha:` with no

@@ -156,6 +156,7 @@ pub fn transaction(h: &HostChanges, o: &TxnOptions) -> String {
             Change::RouteRemove { route: r } => s.line(format!("route_del {} {} {}", sq(&r.destination), r.via, sq(&r.dev))),
             Change::RouteAdd { route: r } => s.line(format!("route_replace {} {} {}", sq(&r.destination), r.via, sq(&r.dev))),
             Change::NatRules { file, chains } => s.line(format!("nat_load {} {}", sq(file), chains.iter().map(|c| sq(c)).collect::<Vec<_>>().join(" "))),
+            Change::ChainsRemove { chains } => s.line(format!("chains_remove {}", chains.iter().map(|c| sq(c)).collect::<Vec<_>>().join(" "))),
             // A drifted IPVS table is rebuilt by its service's action (see changes.rs).
             Change::Service { name, action, rules_file } | Change::IpvsTable { service: name, action, rules_file, .. } => {
                 let rules = rules_file.as_deref().map(|r| format!(" {}", sq(r))).unwrap_or_default();

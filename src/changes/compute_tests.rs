@@ -116,6 +116,7 @@ fn after(plan: &HostPlan, facts: &Facts, h: &HostChanges) -> Facts {
             }
             Change::RouteRemove { route } => f.routes.retain(|r| r != route),
             Change::NatRules { chains, .. } => f.nat_chains = chains.clone(),
+            Change::ChainsRemove { chains } => f.nat_chains.retain(|c| !chains.contains(c)),
             Change::Boot { unit, enable } => {
                 f.enabled.insert(unit.clone(), *enable);
             }
@@ -154,6 +155,7 @@ fn describe(c: &Change) -> String {
         Change::RouteAdd { route: r } => format!("route add {} via {} dev {}", r.destination, r.via, r.dev),
         Change::RouteRemove { route: r } => format!("route remove {} via {} dev {}", r.destination, r.via, r.dev),
         Change::NatRules { file, chains } => format!("nat load {file} {}", chains.join(" ")),
+        Change::ChainsRemove { chains } => format!("chains remove {}", chains.join(" ")),
         Change::Service { name, action, .. } => format!("service {name} {}", action.as_str()),
         Change::IpvsTable { service, action, differences, .. } => format!("ipvs {service} {}: {}", action.as_str(), differences.join("; ")),
         Change::Boot { unit, enable } => format!("boot {} {unit}", if *enable { "enable" } else { "disable" }),
@@ -379,6 +381,70 @@ fn cases() -> Vec<Case> {
                 t.services.extend([gone, foreign]);
             },
             want: &["update /etc/keepalived/keepalived.conf", "drain 10.77.0.21:8080 of TCP 10.77.0.101:8080 (30 s)", "service keepalived reload"],
+        },
+        Case {
+            name: "a real server a firewall-mark service dropped: drained by the mark (`ipvsadm -e -f 1`), at port 0",
+            playbook: "dr-keepalived-fwmark.yml",
+            host: "lvs1",
+            from: Host::Converged,
+            edit: |f| {
+                file(f, director::KEEPALIVED_CONF).content.push_str("! web3 was here\n");
+                let mut web3 = real_server("10.77.0.23", 1);
+                web3.port = 0;
+                kernel(f).services[0].real_servers.push(web3);
+            },
+            want: &["update /etc/keepalived/keepalived.conf", "drain 10.77.0.23:0 of FWM 1 (30 s)", "service keepalived reload"],
+        },
+        // ---- lvsctl's iptables chains ----
+        Case {
+            name: "a fresh director of a firewall-mark service: its mangle chain loaded and restored at boot",
+            playbook: "dr-keepalived-fwmark.yml",
+            host: "lvs1",
+            from: Host::Fresh,
+            edit: as_is,
+            want: &[
+                "create /etc/keepalived/keepalived.conf",
+                "create /etc/lvsctl/boot.sh",
+                "create /etc/lvsctl/director-fwmark.rules",
+                "create /etc/sysctl.d/90-lvsctl.conf",
+                "create /etc/systemd/system/lvsctl-boot.service",
+                "create /etc/systemd/system/lvsctl-nat.service",
+                "sysctl net.ipv4.conf.all.send_redirects (none) -> 0",
+                "sysctl net.ipv4.conf.default.send_redirects (none) -> 0",
+                "sysctl net.ipv4.conf.eth0.send_redirects (none) -> 0",
+                "nat load /etc/lvsctl/director-fwmark.rules mangle:LVSCTL-FWMARK",
+                "service keepalived start",
+                "boot enable keepalived",
+                "boot enable lvsctl-boot.service",
+                "boot enable lvsctl-nat.service",
+            ],
+        },
+        Case {
+            name: "the mark chain gone from the kernel (a flush by hand): loaded again",
+            playbook: "dr-keepalived-fwmark.yml",
+            host: "lvs1",
+            from: Host::Converged,
+            edit: |f| f.nat_chains.clear(),
+            want: &["nat load /etc/lvsctl/director-fwmark.rules mangle:LVSCTL-FWMARK"],
+        },
+        Case {
+            name: "the last firewall-mark service removed: lvsctl's mark chain unhooked and deleted",
+            playbook: "dr-keepalived-router.yml",
+            host: "lvs1",
+            from: Host::Converged,
+            edit: |f| {
+                f.manifest.nat_chains.push("mangle:LVSCTL-FWMARK".into());
+                f.nat_chains.push("mangle:LVSCTL-FWMARK".into());
+            },
+            want: &["chains remove mangle:LVSCTL-FWMARK"],
+        },
+        Case {
+            name: "a chain lvsctl made that is gone already: nothing to remove",
+            playbook: "dr-keepalived-router.yml",
+            host: "lvs1",
+            from: Host::Converged,
+            edit: |f| f.manifest.nat_chains.push("mangle:LVSCTL-FWMARK".into()),
+            want: &[],
         },
         Case {
             name: "keepalived stopped and its file edited: started, no reload besides",

@@ -17,11 +17,11 @@ use crate::model::DEFAULT_DRAIN_TIMEOUT;
 /// One real server to drain, as ipvsadm names it.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
 pub struct DrainTarget {
-    /// `TCP 10.77.0.100:80`: the service as `ipvsadm -Ln` prints it.
+    /// `TCP 10.77.0.100:80`, `FWM 1`: the service as `ipvsadm -Ln` prints it.
     pub service: String,
-    /// ipvsadm's option for the service: `-t` or `-u`.
+    /// ipvsadm's option for the service: `-t`, `-u`, or `-f` (a firewall mark).
     pub protocol_flag: String,
-    /// `10.77.0.100:80`.
+    /// `10.77.0.100:80`, or the mark of a firewall-mark service.
     pub vip: String,
     /// `10.77.0.22:80`.
     pub real_server: String,
@@ -37,18 +37,25 @@ pub struct DrainTarget {
 pub fn targets(plan: &HostPlan, facts: &Facts) -> (Vec<DrainTarget>, u64) {
     let IpvsFact::Table(table) = &facts.ipvs else { return (Vec::new(), 0) };
     let ours_before = |s: &Service| {
-        let (Some(vip), Some(port)) = (s.vip, s.port) else { return false };
+        let lines: Vec<String> = match (s.fwmark, s.vip, s.port) {
+            (Some(mark), _, _) => vec![format!("virtual_server fwmark {mark} "), format!("-A -f {mark} ")],
+            (None, Some(vip), Some(port)) => vec![format!("virtual_server {vip} {port} "), format!(" {}:{port} ", vip)],
+            _ => return false,
+        };
         plan.files.iter().filter(|f| matches!(f.kind, FileKind::KeepalivedConf | FileKind::IpvsadmRules)).any(|f| {
-            facts.files.get(&f.path).is_some_and(|old| {
-                old.content.contains(&format!("virtual_server {vip} {port} ")) || old.content.contains(&format!(" {}:{port} ", vip))
-            })
+            facts.files.get(&f.path).is_some_and(|old| lines.iter().any(|l| old.content.contains(l.as_str())))
         })
     };
     let mut out = Vec::new();
     let mut timeout = 0;
     for s in &table.services {
-        let (Some(vip), Some(port), Some(flag)) = (s.vip, s.port, protocol_flag(s.protocol)) else { continue };
-        let expected = plan.ipvs.iter().find(|e| e.protocol == s.protocol && std::net::IpAddr::V4(e.vip) == vip && e.port == port);
+        // ipvsadm's names of the service: `-t 10.77.0.100:80`, `-f 1`.
+        let (flag, vip) = match (s.fwmark, s.vip, s.port, protocol_flag(s.protocol)) {
+            (Some(mark), _, _, _) if !s.flags.iter().any(|f| f == "IPv6") => ("-f", mark.to_string()),
+            (None, Some(vip), Some(port), Some(flag)) => (flag, addr_port(vip, port)),
+            _ => continue,
+        };
+        let expected = plan.ipvs.iter().find(|e| e.is(s));
         if expected.is_none() && !ours_before(s) {
             continue;
         }
@@ -67,9 +74,9 @@ pub fn targets(plan: &HostPlan, facts: &Facts) -> (Vec<DrainTarget>, u64) {
             }
             timeout = timeout.max(t);
             out.push(DrainTarget {
-                service: format!("{} {}", s.protocol.as_str(), addr_port(vip, port)),
+                service: format!("{} {vip}", s.protocol.as_str()),
                 protocol_flag: flag.into(),
-                vip: addr_port(vip, port),
+                vip: vip.clone(),
                 real_server: addr_port(rs.address, rs.port),
                 forward: forward.into(),
                 weight: rs.weight,

@@ -40,6 +40,11 @@ impl Builder<'_> {
         let spec = self.topo.router.as_ref()?;
         // Missing or invalid keys were reported by the topology stage.
         let host = self.host(spec.host.as_ref()?, "router")?.name;
+        let is_director = self.topo.directors.iter().any(|d| d.hosts.iter().any(|h| h.value == host));
+        if let (true, Some(s)) = (is_director, services.iter().find(|s| s.fwmark.is_some())) {
+            self.d.error(spec.host.as_ref()?.span.clone(), format!("the router `{host}` is also a director, and service `{}` is a firewall-mark service", s.name))
+                .hint("lvsctl keeps the router's nat chains and a director's mark chain in separate rules files: give the router its own host");
+        }
         let public_ip = spec.public_ip.clone()?;
         let internal_network = spec.internal_network.clone()?;
         if spec.forwards.is_empty() {
@@ -59,6 +64,18 @@ impl Builder<'_> {
                 }
                 continue;
             };
+            // A firewall-mark service's public port goes to the same port of the VIP (one of
+            // its `ports`), or to its only port.
+            let target = if svc.fwmark.is_none() || svc.ports.len() == 1 {
+                svc.port
+            } else if svc.ports.contains(&(port.value as u16)) {
+                port.value as u16
+            } else {
+                let list = svc.ports.iter().map(u16::to_string).collect::<Vec<_>>().join(", ");
+                self.d.error(port.span.clone(), format!("`router.forwards[{i}]`: public port {} is not one of firewall-mark service `{}`'s ports ({list})", port.value, svc.name))
+                    .hint(format!("the router forwards each port of a firewall-mark service to the same port of its VIP: forward each of {list} with its own entry"));
+                continue;
+            };
             if let Some(first) = ports.insert((port.value as u16, svc.protocol), port.span.clone()) {
                 self.d.error(port.span.clone(), format!("public port {} is forwarded twice (first at {first})", port.value));
             }
@@ -68,7 +85,7 @@ impl Builder<'_> {
                     svc.vip, svc.name, internal_network.value
                 ));
             }
-            forwards.push(Forward { public_port: port.value as u16, service: svc.name.clone(), protocol: svc.protocol, vip: svc.vip, port: svc.port });
+            forwards.push(Forward { public_port: port.value as u16, service: svc.name.clone(), protocol: svc.protocol, vip: svc.vip, port: target });
         }
         let conntrack_max = spec.conntrack_max.as_ref().map_or(DEFAULT_CONNTRACK_MAX, |c| c.value);
         Some(Router { host, public_ip: public_ip.value, internal_network: internal_network.value, forwards, conntrack_max })

@@ -7,6 +7,7 @@ use std::net::Ipv4Addr;
 
 use super::{Builder, Check, Director, SorryServer};
 use crate::diagnostic::Span;
+use crate::yaml::Sp;
 use crate::token::check_identifier;
 use crate::topology::{Engine, Mode, Protocol, Scheduler};
 
@@ -19,7 +20,14 @@ pub const DEFAULT_DRAIN_TIMEOUT: u64 = 30;
 pub struct VirtualService {
     pub name: String,
     pub vip: Ipv4Addr,
+    /// The service's port; a firewall-mark service's first port (its checks' default).
     pub port: u16,
+    /// A firewall-mark service: IPVS matches this mark, which the directors' mangle rules
+    /// give packets to any of `ports` of the VIP; its real servers' port is 0 (each packet
+    /// keeps its own).
+    pub fwmark: Option<u32>,
+    /// The ports the service covers: `[port]` unless it is a firewall-mark service.
+    pub ports: Vec<u16>,
     pub protocol: Protocol,
     pub mode: Mode,
     pub scheduler: Scheduler,
@@ -69,6 +77,7 @@ impl Builder<'_> {
         let director_names: BTreeSet<&str> = directors.iter().flatten().map(|d| d.host.as_str()).collect();
         let mut names: BTreeMap<String, Span> = BTreeMap::new();
         let mut endpoints: BTreeMap<(Ipv4Addr, u64, Protocol), String> = BTreeMap::new();
+        let mut marks: BTreeMap<u64, (String, Span)> = BTreeMap::new();
         let mut out = Vec::new();
         for (i, s) in topo.services.iter().enumerate() {
             let path = format!("services[{i}]");
@@ -83,12 +92,23 @@ impl Builder<'_> {
                 None => String::new(), // reported as missing by the topology stage
             };
             // Missing or invalid vip/port were reported by the topology stage.
-            let (Some(vip), Some(port)) = (s.vip.clone(), s.port.clone()) else { continue };
-            if let Some(other) = endpoints.insert((vip.value, port.value, s.protocol.value), name.clone()) {
-                self.d.error(vip.span.clone(), format!(
-                    "duplicate virtual service {}:{}/{}: `{other}` already serves it",
-                    vip.value, port.value, s.protocol.value.as_str()
-                ));
+            let Some(vip) = s.vip.clone() else { continue };
+            let Some((port, ports)) = self.service_ports(&path, s) else { continue };
+            for p in &ports {
+                if let Some(other) = endpoints.insert((vip.value, p.value, s.protocol.value), name.clone()) {
+                    let at = if s.fwmark.is_some() { p.span.clone() } else { vip.span.clone() };
+                    self.d.error(at, format!(
+                        "duplicate virtual service {}:{}/{}: `{other}` already serves it",
+                        vip.value, p.value, s.protocol.value.as_str()
+                    )).hint(if s.fwmark.is_some() { "the directors mark every packet to a firewall-mark service's ports, so no other service can have one of them" } else { "one VIP, port and protocol is one service" });
+                }
+            }
+            let fwmark = s.fwmark.as_ref().map(|m| m.value as u32);
+            if let Some(m) = &s.fwmark {
+                if let Some((other, first)) = marks.insert(m.value, (name.clone(), m.span.clone())) {
+                    self.d.error(m.span.clone(), format!("firewall mark {} is also service `{other}`'s (at {first})", m.value))
+                        .hint("IPVS has one service per mark: give each firewall-mark service its own");
+                }
             }
             let check = self.check(&path, &s.check, s);
             if matches!(s.scheduler.value, Scheduler::Mh | Scheduler::Fo | Scheduler::Ovf) {
@@ -104,13 +124,17 @@ impl Builder<'_> {
             let mut seen: BTreeMap<(String, u64), Span> = BTreeMap::new();
             for (j, rs) in s.real_servers.iter().enumerate() {
                 let Some(host_name) = &rs.host else { continue };
-                let rs_port = rs.port.as_ref().map_or(port.value, |p| p.value);
+                // A firewall-mark service's real servers are at port 0: each packet keeps its port.
+                let rs_port = if fwmark.is_some() { 0 } else { rs.port.as_ref().map_or(port.value, |p| p.value) };
                 if let Some(first) = seen.insert((host_name.value.clone(), rs_port), host_name.span.clone()) {
                     self.d.error(host_name.span.clone(), format!(
                         "duplicate real server `{}` port {rs_port} in service `{name}` (first at {first})", host_name.value
                     )).hint("keepalived refuses a virtual server that lists the same real server twice");
                 }
-                if let Some(p) = &rs.port {
+                if let (Some(p), Some(m)) = (&rs.port, &s.fwmark) {
+                    self.d.error(p.span.clone(), format!("real server `{}` has a `port` in firewall-mark service `{name}` (mark {})", host_name.value, m.value))
+                        .hint("IPVS sends each marked packet to the real server on the port it was sent to (the service's `ports`): remove `port`");
+                } else if let Some(p) = &rs.port {
                     if p.value != port.value && s.mode.value != Mode::Nat {
                         self.d.error(p.span.clone(), format!(
                             "real server port {} differs from the service port {} in {} mode",
@@ -148,6 +172,8 @@ impl Builder<'_> {
                 name,
                 vip: vip.value,
                 port: port.value as u16,
+                fwmark,
+                ports: ports.iter().map(|p| p.value as u16).collect(),
                 protocol: s.protocol.value,
                 mode: s.mode.value,
                 scheduler: s.scheduler.value,
@@ -176,4 +202,46 @@ impl Builder<'_> {
         }
         out
     }
+
+    /// A service's port and the ports it covers: `port` alone, or a firewall mark's `ports`
+    /// (its first is the checks' default port). None when the topology stage reported it.
+    fn service_ports(&mut self, path: &str, s: &crate::topology::ServiceSpec) -> Option<(Sp<u64>, Vec<Sp<u64>>)> {
+        match (&s.fwmark, &s.port, s.ports_span.as_ref()) {
+            (_, Some(port), Some(_)) => {
+                self.d.error(port.span.clone(), format!("`{path}` has both `port` and `ports`"))
+                    .hint("a firewall-mark service lists every port it covers in `ports`: remove `port`");
+                None
+            }
+            (None, _, Some(span)) => {
+                self.d.error(span.clone(), format!("`{path}.ports` needs `fwmark`"))
+                    .hint("IPVS serves several ports as one service only by a firewall mark: add `fwmark: N` (1-4294967295, a mark your other firewall rules do not use), or write one service per `port`");
+                None
+            }
+            (_, Some(port), None) => Some((port.clone(), vec![port.clone()])),
+            (Some(_), None, Some(span)) => {
+                if s.ports.is_empty() {
+                    self.d.error(span.clone(), format!("`{path}.ports` is empty"))
+                        .hint("list the VIP's ports the mark covers, e.g. `ports: [80, 443]`");
+                    return None;
+                }
+                if s.ports.len() > MAX_FWMARK_PORTS {
+                    self.d.error(span.clone(), format!("`{path}.ports` lists {} ports; at most {MAX_FWMARK_PORTS}", s.ports.len()))
+                        .hint("iptables' multiport match takes 15 ports: split them over two firewall-mark services");
+                    return None;
+                }
+                let mut seen: BTreeMap<u64, Span> = BTreeMap::new();
+                for p in &s.ports {
+                    if let Some(first) = seen.insert(p.value, p.span.clone()) {
+                        self.d.error(p.span.clone(), format!("port {} is listed twice in `{path}.ports` (first at {first})", p.value));
+                        return None;
+                    }
+                }
+                Some((s.ports[0].clone(), s.ports.clone()))
+            }
+            (_, None, None) => None, // `port` missing: reported by the topology stage
+        }
+    }
 }
+
+/// iptables' `multiport` match, which the directors' mark rule uses, takes at most 15 ports.
+const MAX_FWMARK_PORTS: usize = 15;

@@ -35,7 +35,8 @@ impl Builder<'_> {
             return None;
         };
         let what = format!("{path}.sorry_server");
-        let service_port = s.port.as_ref().map_or(0, |p| p.value);
+        // A firewall-mark service's servers are at port 0 (each packet keeps its own port).
+        let service_port = if s.fwmark.is_some() { 0 } else { s.port.as_ref().map_or(0, |p| p.value) };
         let mode = s.sorry_server_lvs_method.as_ref().map_or(s.mode.value, |m| m.value);
         let directors: Vec<&str> = self.topo.directors.iter().flat_map(|d| d.hosts.iter().map(|h| h.value.as_str())).collect();
         let (host, address) = match (&spec.host, &spec.address) {
@@ -87,6 +88,11 @@ impl Builder<'_> {
             }
         };
         let port = spec.port.as_ref().map_or(service_port, |p| p.value);
+        if let (Some(p), Some(_)) = (&spec.port, &s.fwmark) {
+            self.d.error(p.span.clone(), format!("`{what}.port`: the sorry server of a firewall-mark service has no port"))
+                .hint("IPVS sends each marked packet on the port it was sent to (the service's `ports`): remove `port`");
+            return None;
+        }
         if let Some(p) = spec.port.as_ref().filter(|p| p.value != service_port && mode != Mode::Nat) {
             self.d.error(p.span.clone(), format!(
                 "sorry server port {} differs from the service port {service_port} in {} mode",

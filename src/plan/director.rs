@@ -119,6 +119,8 @@ struct VirtualServerCtx<'a> {
     name: &'a str,
     vip: String,
     port: u16,
+    fwmark: Option<u32>,
+    ports: &'a [u16],
     scheduler: &'a str,
     kind: &'static str,
     protocol: &'static str,
@@ -217,6 +219,8 @@ pub(super) fn plan(cluster: &Cluster, d: &Director, templates: &Templates, p: &m
             p.addresses.push(a);
         }
     }
+
+    super::fwmark::plan(cluster, templates, p)?;
 
     // Real servers drained with `lvsctl drain`: their marks, beside the configuration that
     // gives them weight 0 (the same transaction writes both).
@@ -332,6 +336,8 @@ fn virtual_server(s: &VirtualService) -> VirtualServerCtx<'_> {
         name: &s.name,
         vip: s.vip.to_string(),
         port: s.port,
+        fwmark: s.fwmark,
+        ports: &s.ports,
         scheduler: s.scheduler.as_str(),
         kind: lvs_method(s.mode),
         protocol: match s.protocol {

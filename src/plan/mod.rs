@@ -8,6 +8,7 @@
 //! snapshot-tested.
 
 pub mod director;
+pub mod fwmark;
 pub mod persistence;
 pub mod real_server;
 pub mod router;
@@ -59,7 +60,8 @@ pub enum FileKind {
     KeepalivedConf,
     /// The ipvsadm engine's rules, loaded by `ipvsadm-restore`.
     IpvsadmRules,
-    /// The router's nat chains: `iptables-restore --test`, every jumped-to chain declared.
+    /// lvsctl's iptables chains (the router's nat chains, a director's mangle chain of firewall
+    /// marks): `iptables-restore --test`, every jumped-to chain declared.
     NatRules,
     /// /etc/sysctl.d/90-lvsctl.conf.
     Sysctl,
@@ -95,7 +97,7 @@ impl FileKind {
         let name = path.rsplit('/').next().unwrap_or(path);
         Some(match path {
             director::KEEPALIVED_CONF => FileKind::KeepalivedConf,
-            router::RULES_FILE => FileKind::NatRules,
+            router::RULES_FILE | fwmark::RULES_FILE => FileKind::NatRules,
             SYSCTL_FILE => FileKind::Sysctl,
             MODULES_FILE => FileKind::ModulesLoad,
             persistence::DEBIAN_IPVSADM_RULES | persistence::REDHAT_IPVSADM_RULES => FileKind::IpvsadmRules,
@@ -175,7 +177,8 @@ pub struct HostPlan {
     pub sysctls: Vec<Sysctl>,
     pub addresses: Vec<Address>,
     pub routes: Vec<Route>,
-    /// iptables nat chains lvsctl owns on this host.
+    /// iptables chains lvsctl owns on this host: `LVSCTL-PREROUTING` (a bare name is the nat
+    /// table's, as records before firewall marks say), `mangle:LVSCTL-FWMARK`.
     pub nat_chains: Vec<String>,
     pub services: Vec<Service>,
     /// Directors: the IPVS table keepalived (or the ipvsadm rules) must program into the

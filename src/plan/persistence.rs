@@ -293,7 +293,7 @@ pub fn finish(p: &mut HostPlan, how: &Persistence, templates: &Templates) -> Res
         let mut after = vec!["local-fs.target", BOOT_UNIT];
         after.extend(FIREWALL_LOADERS);
         let u = render(UnitCtx {
-            description: "lvsctl: the router's nat chains, after (and with) the firewall loader",
+            description: "lvsctl: its iptables chains (router NAT, director firewall marks), after (and with) the firewall loader",
             phase: "nat",
             default_dependencies: false,
             after,

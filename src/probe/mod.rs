@@ -10,9 +10,9 @@
 //! What the script must not do: write anything on the host. No temporary files, no `sysctl -w`,
 //! no iptables other than `iptables-save`, no service commands: it only reads files, /proc and
 //! the output of `ip`, `iptables-save`, `ipvsadm -Ln` and `keepalived --version`. (With the
-//! legacy iptables backend, `iptables-save -t nat` may make the kernel load `iptable_nat`; nft
-//! does not. ipvsadm runs `modprobe ip_vs` when it cannot reach IPVS, so it only runs where
-//! /proc/net/ip_vs shows IPVS is already there.) It runs under dash and busybox sh: no
+//! legacy iptables backend, `iptables-save -t nat` and `-t mangle` may make the kernel load
+//! `iptable_nat` and `iptable_mangle`; nft does not. ipvsadm runs `modprobe ip_vs` when it
+//! cannot reach IPVS, so it only runs where /proc/net/ip_vs shows IPVS is already there.) It runs under dash and busybox sh: no
 //! bashisms, and no subshell per file or sysctl (sysctls are read from /proc/sys with the
 //! `read` builtin).
 //!
@@ -53,6 +53,7 @@
 //!                                       device, e.g. tunl0 never brought up, receives nothing)
 //! @@lvsctl route LINE                   a line of `ip -4 route show default`
 //! @@lvsctl nat LINE                     a line of `iptables-save -t nat` that mentions LVSCTL
+//! @@lvsctl mangle LINE                  the same of `iptables-save -t mangle` (firewall marks)
 //!
 //! services.rs
 //! @@lvsctl keepalived installed

@@ -34,6 +34,7 @@ pub(super) fn missing_ip(missing: &BTreeSet<&str>, warnings: &mut Vec<String>) {
 #[derive(Default)]
 pub(super) struct Network<'r> {
     nat: Vec<&'r str>,
+    mangle: Vec<&'r str>,
 }
 
 impl<'r> Network<'r> {
@@ -43,6 +44,7 @@ impl<'r> Network<'r> {
             "addr" => facts.addresses.push(parse_addr(r.args).ok_or_else(|| malformed(r, "not a line of `ip -o -4 addr show`"))?),
             "route" => facts.routes.extend(parse_route(r.args)),
             "nat" => self.nat.push(r.args),
+            "mangle" => self.mangle.push(r.args),
             _ => return Ok(false),
         }
         Ok(true)
@@ -54,9 +56,11 @@ impl<'r> Network<'r> {
         if missing.contains("iptables-save") && !facts.manifest.nat_chains.is_empty() {
             warnings.push("`iptables-save` is not on the host's PATH: lvsctl's nat chains there are unknown (install iptables)".into());
         }
-        let (chains, nat_warnings) = nat_chains(&self.nat);
-        facts.nat_chains = chains;
-        warnings.extend(nat_warnings);
+        for (table, lines) in [("nat", &self.nat), ("mangle", &self.mangle)] {
+            let (chains, table_warnings) = lvsctl_chains(table, lines);
+            facts.nat_chains.extend(chains);
+            warnings.extend(table_warnings);
+        }
     }
 }
 
@@ -93,17 +97,18 @@ fn parse_route(line: &str) -> Option<Route> {
     Some(Route { destination: "default".into(), via, dev: dev.split('@').next().unwrap_or(dev).to_string() })
 }
 
-/// lvsctl's chains from `iptables-save -t nat` lines: a chain counts as in place when it is
+/// lvsctl's chains from `iptables-save -t TABLE` lines: a chain counts as in place when it is
 /// declared and a rule jumps to it; one nothing jumps to is inactive, so it is left out (the
 /// plan then loads the rules again) and said in a warning, as is a jump made more than once.
-/// Comments (`# Warning: iptables-legacy tables present, ...`) are skipped.
-fn nat_chains(lines: &[&str]) -> (Vec<String>, Vec<String>) {
+/// Comments (`# Warning: iptables-legacy tables present, ...`) are skipped. Named as the plan
+/// names them: bare in the nat table, `mangle:LVSCTL-FWMARK` in another.
+fn lvsctl_chains(table: &str, lines: &[&str]) -> (Vec<String>, Vec<String>) {
     let mut declared: Vec<String> = Vec::new();
     let mut jumps: BTreeMap<(String, String), usize> = BTreeMap::new();
     let mut warnings = Vec::new();
     for line in lines.iter().map(|l| l.trim()) {
         if line.starts_with("LVSCTL-PROBE") {
-            warnings.push("`iptables-save -t nat` failed on the host: lvsctl's nat chains are unknown".to_string());
+            warnings.push(format!("`iptables-save -t {table}` failed on the host: lvsctl's {table} chains are unknown"));
         } else if let Some(decl) = line.strip_prefix(':') {
             let name = decl.split_whitespace().next().unwrap_or("");
             if name.starts_with("LVSCTL-") && !declared.iter().any(|d| d == name) {
@@ -122,15 +127,15 @@ fn nat_chains(lines: &[&str]) -> (Vec<String>, Vec<String>) {
     for chain in declared {
         let into: Vec<(&String, usize)> = jumps.iter().filter(|((_, to), _)| *to == chain).map(|((from, _), n)| (from, *n)).collect();
         if into.is_empty() {
-            warnings.push(format!("nat chain {chain} exists but no rule jumps to it: lvsctl's NAT there is inactive"));
+            warnings.push(format!("{table} chain {chain} exists but no rule jumps to it: lvsctl's {} there is inactive", if table == "nat" { "NAT" } else { "firewall marking" }));
             continue;
         }
         for (from, n) in into {
             if n > 1 {
-                warnings.push(format!("nat chain {from} jumps to {chain} {n} times (rules loaded more than once without removing the old jump)"));
+                warnings.push(format!("{table} chain {from} jumps to {chain} {n} times (rules loaded more than once without removing the old jump)"));
             }
         }
-        chains.push(chain);
+        chains.push(if table == "nat" { chain } else { format!("{table}:{chain}") });
     }
     (chains, warnings)
 }
@@ -187,7 +192,7 @@ mod tests {
             COMMIT\n\
             # Completed on Sat Nov 21 08:50:57 2026\n";
         let lines: Vec<&str> = save.lines().collect();
-        let (chains, warnings) = nat_chains(&lines);
+        let (chains, warnings) = lvsctl_chains("nat", &lines);
         assert_eq!(chains, vec!["LVSCTL-PREROUTING"]);
         assert_eq!(
             warnings,
@@ -196,7 +201,7 @@ mod tests {
                 "nat chain LVSCTL-POSTROUTING exists but no rule jumps to it: lvsctl's NAT there is inactive",
             ]
         );
-        let (chains, warnings) = nat_chains(&["LVSCTL-PROBE iptables-save failed"]);
+        let (chains, warnings) = lvsctl_chains("nat", &["LVSCTL-PROBE iptables-save failed"]);
         assert!(chains.is_empty());
         assert_eq!(warnings, vec!["`iptables-save -t nat` failed on the host: lvsctl's nat chains are unknown"]);
     }

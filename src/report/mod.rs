@@ -58,7 +58,7 @@ pub fn colored_diff(diff: &str, indent: &str) -> String {
 fn sigil(c: &Change) -> console::StyledObject<&'static str> {
     match c {
         Change::File(FileChange { action: FileAction::Create, .. }) | Change::AddressAdd { .. } | Change::RouteAdd { .. } | Change::Boot { enable: true, .. } => style("+").green(),
-        Change::File(FileChange { action: FileAction::Delete, .. }) | Change::AddressRemove { .. } | Change::RouteRemove { .. } | Change::Boot { enable: false, .. } => style("-").red(),
+        Change::File(FileChange { action: FileAction::Delete, .. }) | Change::AddressRemove { .. } | Change::RouteRemove { .. } | Change::Boot { enable: false, .. } | Change::ChainsRemove { .. } => style("-").red(),
         _ => style("~").yellow(),
     }
 }
@@ -67,6 +67,13 @@ fn sigil(c: &Change) -> console::StyledObject<&'static str> {
 pub fn file_diff(f: &FileChange, secrets: &Secrets) -> String {
     let text = |c: &Option<crate::changes::Content>| c.as_ref().map_or("", |c| c.text.as_str()).to_string();
     unified(&f.path, &text(&f.before), &text(&f.after), f.action == FileAction::Create, f.action == FileAction::Delete, secrets)
+}
+
+/// The tables of lvsctl's chains (`nat`, `mangle:LVSCTL-FWMARK` -> `nat, mangle`).
+fn tables(chains: &[String]) -> String {
+    let mut t: Vec<&str> = chains.iter().map(|c| c.split_once(':').map_or("nat", |(t, _)| t)).collect();
+    t.dedup();
+    t.join(", ")
 }
 
 pub fn change_line(c: &Change, secrets: &Secrets) -> String {
@@ -92,7 +99,8 @@ pub fn change_line(c: &Change, secrets: &Secrets) -> String {
         Change::RouteAdd { route } | Change::RouteRemove { route } => {
             format!("{} route {} via {} dev {}", sigil(c), route.destination, route.via, route.dev)
         }
-        Change::NatRules { chains, .. } => format!("{} iptables nat: load chains {}", sigil(c), chains.join(", ")),
+        Change::NatRules { chains, .. } => format!("{} iptables {}: load chains {}", sigil(c), tables(chains), chains.join(", ")),
+        Change::ChainsRemove { chains } => format!("{} iptables {}: remove chains {}", sigil(c), tables(chains), chains.join(", ")),
         Change::Service { name, action, .. } => format!("{} service {name} {}", sigil(c), action.as_str()),
         Change::Drain { targets, timeout_s } => {
             let what: Vec<String> = targets.iter().map(|t| format!("{} of {}", t.real_server, t.service)).collect();
@@ -131,6 +139,7 @@ pub enum ChangeView<'a> {
     RouteAdd { route: &'a Route },
     RouteRemove { route: &'a Route },
     NatRules { chains: &'a [String] },
+    ChainsRemove { chains: &'a [String] },
     Service { name: &'a str, action: ServiceAction },
     Boot { unit: &'a str, enable: bool },
     IpvsTable { service: &'a str, action: ServiceAction, differences: &'a [String] },
@@ -148,6 +157,7 @@ pub fn change_views(h: &HostChanges) -> Vec<ChangeView<'_>> {
             Change::RouteAdd { route } => ChangeView::RouteAdd { route },
             Change::RouteRemove { route } => ChangeView::RouteRemove { route },
             Change::NatRules { chains, .. } => ChangeView::NatRules { chains },
+            Change::ChainsRemove { chains } => ChangeView::ChainsRemove { chains },
             Change::Service { name, action, .. } => ChangeView::Service { name, action: *action },
             Change::Boot { unit, enable } => ChangeView::Boot { unit, enable: *enable },
             Change::IpvsTable { service, action, differences, .. } => ChangeView::IpvsTable { service, action: *action, differences },

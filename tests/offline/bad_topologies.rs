@@ -394,6 +394,60 @@ rows! {
     port: 80
     real_servers: [ { host: web1 }, { host: web2 } ]"#)
         .error("12:10", "duplicate virtual service 10.77.0.100:80/tcp: `http` already serves it");
+    // ----- firewall-mark services -----
+    ports_without_a_fwmark = topology()
+        .set(9, "    ports: [80, 443]")
+        .error("9:12", "`services[0].ports` needs `fwmark`")
+        .hint("IPVS serves several ports as one service only by a firewall mark");
+    port_and_ports_together = topology()
+        .insert(10, "    fwmark: 1\n    ports: [80, 443]")
+        .error("9:11", "`services[0]` has both `port` and `ports`")
+        .hint("lists every port it covers in `ports`: remove `port`");
+    fwmark_zero = topology()
+        .set(9, "    fwmark: 0\n    ports: [80, 443]")
+        .error("9:13", "`services[0].fwmark` is 0, outside 1..4294967295");
+    a_port_listed_twice_in_ports = topology()
+        .set(9, "    fwmark: 1\n    ports: [80, 80]")
+        .error("10:17", "port 80 is listed twice in `services[0].ports` (first at t.yml:10:13)");
+    fwmark_port_that_another_service_serves = topology()
+        .insert(11, r#"  - name: web
+    vip: 10.77.0.100
+    fwmark: 1
+    ports: [443, 80]
+    real_servers: [ { host: web1 } ]"#)
+        .error("14:18", "duplicate virtual service 10.77.0.100:80/tcp: `http` already serves it")
+        .hint("the directors mark every packet to a firewall-mark service's ports");
+    one_fwmark_for_two_services = topology()
+        .insert(11, r#"  - name: a
+    vip: 10.77.0.101
+    fwmark: 7
+    ports: [443]
+    real_servers: [ { host: web1 } ]
+  - name: b
+    vip: 10.77.0.102
+    fwmark: 7
+    ports: [443]
+    real_servers: [ { host: web1 } ]"#)
+        .error("18:13", "firewall mark 7 is also service `a`'s (at t.yml:13:13)")
+        .hint("IPVS has one service per mark");
+    real_server_port_in_a_fwmark_service = topology()
+        .set(9, "    fwmark: 1\n    ports: [80, 443]")
+        .set(11, "    real_servers: [ { host: web1, port: 80 }, { host: web2 } ]")
+        .error("11:41", "real server `web1` has a `port` in firewall-mark service `http` (mark 1)")
+        .hint("remove `port`");
+    sorry_server_port_in_a_fwmark_service = topology()
+        .set(9, "    fwmark: 1\n    ports: [80, 443]\n    sorry_server: { address: 127.0.0.1, port: 8080 }")
+        .error("11:47", "`services[0].sorry_server.port`: the sorry server of a firewall-mark service has no port");
+    router_forward_of_a_port_the_fwmark_service_lacks = topology()
+        .set(9, "    fwmark: 1\n    ports: [80, 443]")
+        .set(12, "router: { host: gw, public_ip: 10.77.9.2, internal_network: 10.77.0.0/24, forwards: [ { port: 8443, service: http } ] }")
+        .error("12:95", "`router.forwards[0]`: public port 8443 is not one of firewall-mark service `http`'s ports (80, 443)")
+        .hint("forward each of 80, 443 with its own entry");
+    router_that_is_a_director_of_a_fwmark_service = topology()
+        .set(9, "    fwmark: 1\n    ports: [80, 443]")
+        .set(12, "router: { host: lvs1, public_ip: 10.77.9.2, internal_network: 10.77.0.0/24, forwards: [ { port: 80, service: http } ] }")
+        .error("12:17", "the router `lvs1` is also a director, and service `http` is a firewall-mark service")
+        .hint("give the router its own host");
     duplicate_real_server_in_one_service = topology()
         .set(10, "    real_servers: [ { host: web1 }, { host: web1 } ]")
         .error("10:45", "duplicate real server `web1` port 80 in service `http` (first at t.yml:10:29)")

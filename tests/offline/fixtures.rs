@@ -171,6 +171,38 @@ fn router_rules_pass_iptables_restore_test() {
     assert!(checked >= 1, "no router rules were checked");
 }
 
+/// A director's firewall marks load into a real mangle table beside the host's own rule, with
+/// one jump to lvsctl's chain and the mark rule as written.
+#[test]
+fn director_mark_rules_load_and_mark_packets() {
+    if !root_or_skip("director_mark_rules_load_and_mark_packets") {
+        return;
+    }
+    let mut checked = 0;
+    for pb in playbooks() {
+        let (_dir, files) = render(&pb);
+        for rules in files.iter().filter(|f| f.ends_with("etc/lvsctl/director-fwmark.rules")) {
+            let ns = Netns::new("fwm", &["eth0"]);
+            let r = rules.to_str().unwrap();
+            assert!(ns.exec(&["iptables", "-t", "mangle", "-A", "PREROUTING", "-p", "icmp", "-j", "ACCEPT"]).status.success());
+            let o = ns.exec(&["iptables-restore", "--test", r]);
+            assert!(o.status.success(), "iptables-restore --test rejected {r}:\n{}", stderr(&o));
+            let o = ns.exec(&["iptables-restore", "--noflush", r]);
+            assert!(o.status.success(), "iptables-restore failed: {}", stderr(&o));
+            let saved = stdout(&ns.exec(&["iptables-save", "-t", "mangle"]));
+            assert!(saved.contains("-A PREROUTING -p icmp -j ACCEPT"), "the host's own rule is gone:\n{saved}");
+            assert_eq!(saved.matches("-A PREROUTING -j LVSCTL-FWMARK").count(), 1, "{saved}");
+            assert!(saved.contains("--dports 80,8080") && saved.contains("-j MARK --set-xmark 0x1/0xffffffff"), "{saved}");
+            // The kernel holds the rule as the file says it (`iptables -C`). That the marked
+            // packets reach the IPVS service is the VM lab's part (the dr-keepalived-fwmark row).
+            let o = ns.exec(&["iptables", "-t", "mangle", "-C", "LVSCTL-FWMARK", "-d", "10.77.0.100/32", "-p", "tcp", "-m", "multiport", "--dports", "80,8080", "-m", "comment", "--comment", "lvsctl:web", "-j", "MARK", "--set-mark", "1"]);
+            assert!(o.status.success(), "the mark rule is not as written: {}", stderr(&o));
+            checked += 1;
+        }
+    }
+    assert!(checked >= 2, "no director mark rules were checked");
+}
+
 #[test]
 fn sysctl_files_load_in_a_namespace() {
     // Every net.* key we write exists in a real kernel (per network namespace): `sysctl -p`

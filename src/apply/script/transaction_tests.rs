@@ -744,12 +744,14 @@ impl Host {
                 f.routes.push(Route { destination: "default".into(), via: via.parse().unwrap(), dev: dev.into() });
             }
         }
-        let nat = self.state("nat");
-        for line in nat.lines() {
-            if let Some(chain) = line.strip_prefix(":LVSCTL-").and_then(|l| l.split(' ').next()) {
-                let chain = format!("LVSCTL-{chain}");
-                if nat.lines().any(|l| l.ends_with(&format!(" -j {chain}"))) {
-                    f.nat_chains.push(chain);
+        for table in ["nat", "mangle"] {
+            let rules = self.state(table);
+            for line in rules.lines() {
+                if let Some(chain) = line.strip_prefix(":LVSCTL-").and_then(|l| l.split(' ').next()) {
+                    let chain = format!("LVSCTL-{chain}");
+                    if rules.lines().any(|l| l.ends_with(&format!(" -j {chain}"))) {
+                        f.nat_chains.push(if table == "nat" { chain } else { format!("{table}:{chain}") });
+                    }
                 }
             }
         }
@@ -785,7 +787,7 @@ impl Host {
                 }
             }
         }
-        for name in ["addrs", "routes", "nat", "ipvs"] {
+        for name in ["addrs", "routes", "nat", "mangle", "ipvs"] {
             out.insert(format!("runtime: {name}"), self.state(name));
         }
         let running = !self.state("keepalived.pids").trim().is_empty();

@@ -1,4 +1,4 @@
-# lvsctl facts probe, network: addresses, default routes and lvsctl's nat rules
+# lvsctl facts probe, network: addresses, default routes and lvsctl's nat and mangle rules
 # (src/probe/network.rs calls and reads this).
 # shellcheck shell=sh
 
@@ -17,5 +17,7 @@ network() {
   fi
   if command -v iptables-save >/dev/null 2>&1; then
     { iptables-save -t nat 2>/dev/null || echo 'LVSCTL-PROBE iptables-save failed'; } | grep -F LVSCTL | lines_as nat
+    # The mangle table: a director's firewall marks (plan/fwmark.rs).
+    { iptables-save -t mangle 2>/dev/null || echo 'LVSCTL-PROBE iptables-save failed'; } | grep -F LVSCTL | lines_as mangle
   fi
 }

@@ -18,7 +18,7 @@ drain() {
 drain_active() {
   ipvsadm -Ln 2>/dev/null | awk -v want="$DRAINED" '
     BEGIN { n = split(want, w, ";"); for (i = 1; i <= n; i++) if (w[i] != "") k[w[i]] = 1 }
-    $1 == "TCP" || $1 == "UDP" { svc = $1 " " $2; next }
+    $1 == "TCP" || $1 == "UDP" || $1 == "FWM" { svc = $1 " " $2; next }
     $1 == "->" && ((svc " " $2) in k) { sum += $5 }
     END { print sum + 0 }'
 }

@@ -204,7 +204,7 @@ validate_nat() {
 chains_declared() {
   # shellcheck disable=SC2013 # chain names: words
   for c in $(grep -o -- '-j [A-Za-z0-9_-]*' "$1" | cut -d' ' -f2 | sort -u); do
-    case $c in DNAT|SNAT|MASQUERADE|ACCEPT|RETURN|DROP|REJECT|REDIRECT|LOG) continue ;; esac
+    case $c in DNAT|SNAT|MASQUERADE|ACCEPT|RETURN|DROP|REJECT|REDIRECT|LOG|MARK) continue ;; esac
     grep -q "^:$c " "$1" || fail "rules jump to chain $c, which the file does not declare"
   done
 }
@@ -222,9 +222,17 @@ addr_add() { # ip/prefix dev [label]
 addr_del() { run activate ip addr del "$1" dev "$2"; }
 route_replace() { printf '%s\n' "$1" >>"$G/routes.changed"; run activate ip route replace "$1" via "$2" dev "$3"; }
 route_del() { printf '%s\n' "$1" >>"$G/routes.changed"; run activate ip route del "$1" via "$2" dev "$3"; }
+# lvsctl's chains are named as the plan names them: LVSCTL-PREROUTING in the nat table,
+# mangle:LVSCTL-FWMARK in another (a director's firewall marks).
+chain_table() { case $1 in *:*) echo "${1%%:*}" ;; *) echo nat ;; esac; }
+chain_name() { echo "${1#*:}"; }
+# table_saved TABLE: the table as it was before this transaction first touched it, for a
+# rollback (nat's is saved when the transaction begins).
+table_saved() { [ -f "$G/$1.before" ] || iptables-save -t "$1" >"$G/$1.before" 2>/dev/null || :; }
 unhook_chain() {
-  for parent in PREROUTING POSTROUTING OUTPUT INPUT; do
-    while iptables -t nat -D "$parent" -j "$1" 2>/dev/null; do :; done
+  ut=$(chain_table "$1"); uc=$(chain_name "$1")
+  for parent in PREROUTING POSTROUTING OUTPUT INPUT FORWARD; do
+    while iptables -t "$ut" -D "$parent" -j "$uc" 2>/dev/null; do :; done
   done
 }
 # nat_load FILE CHAIN...: lvsctl's chains replaced by one iptables-restore, one atomic commit of
@@ -233,19 +241,32 @@ unhook_chain() {
 # connections reach the router itself for ~0.2 s, refused (found in the VM lab under load).
 nat_load() { # file chain...
   f=$1; shift
-  printf '%s\n' "$*" >"$G/nat.loaded"
+  printf '%s\n' "$*" >>"$G/nat.loaded"
   : >"$G/nat.hooked"
-  for c in "$@"; do
+  for spec in "$@"; do
+    lt=$(chain_table "$spec"); c=$(chain_name "$spec")
+    table_saved "$lt"
     for parent in PREROUTING POSTROUTING OUTPUT INPUT; do
-      n=$(iptables -t nat -S "$parent" 2>/dev/null | grep -c -x -- "-A $parent -j $c")
+      n=$(iptables -t "$lt" -S "$parent" 2>/dev/null | grep -c -x -- "-A $parent -j $c")
       [ "${n:-0}" -gt 0 ] || continue
       printf '%s\n' "-A $parent -j $c" >>"$G/nat.hooked"
-      while [ "$n" -gt 1 ]; do iptables -t nat -D "$parent" -j "$c" 2>/dev/null; n=$((n - 1)); done
+      while [ "$n" -gt 1 ]; do iptables -t "$lt" -D "$parent" -j "$c" 2>/dev/null; n=$((n - 1)); done
     done
   done
   # (busybox grep -f with an empty file matches every line)
   if [ -s "$G/nat.hooked" ]; then grep -v -x -F -f "$G/nat.hooked" "$ROOT$f" >"$G/nat.rules"; else cat "$ROOT$f" >"$G/nat.rules"; fi
   run activate iptables-restore --noflush "$G/nat.rules"
+}
+# chains_remove CHAIN...: chains of lvsctl's the topology dropped, unhooked and deleted (the
+# rollback puts them back from the table as it was).
+chains_remove() {
+  printf '%s\n' "$*" >>"$G/nat.loaded"
+  for spec in "$@"; do
+    table_saved "$(chain_table "$spec")"
+    unhook_chain "$spec"
+    run activate iptables -t "$(chain_table "$spec")" -F "$(chain_name "$spec")"
+    run activate iptables -t "$(chain_table "$spec")" -X "$(chain_name "$spec")"
+  done
 }
 service_do() { # name action [rules file]
   # Noted before it runs: an action that fails may have taken effect all the same (systemd
@@ -294,7 +315,7 @@ verify_ipvs() {
 }
 verify_sysctl() { v=$(cat "$ROOT$1" 2>/dev/null); [ "$v" = "$2" ] || fail "$1 is '$v', not $2"; }
 verify_addr() { ip -o -4 addr show dev "$2" up 2>/dev/null | grep -q " inet $1 " || fail "$1 is not on $2 (or $2 is down)"; }
-verify_chain() { iptables -t nat -S "$1" >/dev/null 2>&1 || fail "chain $1 is missing"; }
+verify_chain() { iptables -t "$(chain_table "$1")" -S "$(chain_name "$1")" >/dev/null 2>&1 || fail "chain $1 is missing"; }
 verify_keepalived() {
   i=0
   while [ $i -lt 30 ]; do ka_pid >/dev/null && return 0; sleep 0.1; i=$((i + 1)); done
@@ -356,11 +377,13 @@ rollback() {
     # shellcheck disable=SC2013 # chain names: words
     for c in $(cat "$G/nat.loaded"); do
       unhook_chain "$c"
-      iptables -t nat -F "$c" 2>/dev/null; iptables -t nat -X "$c" 2>/dev/null
+      iptables -t "$(chain_table "$c")" -F "$(chain_name "$c")" 2>/dev/null; iptables -t "$(chain_table "$c")" -X "$(chain_name "$c")" 2>/dev/null
     done
-    if grep -q 'LVSCTL-' "$G/nat.before" 2>/dev/null; then
-      { echo '*nat'; grep -E '^:LVSCTL-|^-A .*LVSCTL-' "$G/nat.before"; echo COMMIT; } | iptables-restore --noflush 2>/dev/null
-    fi
+    for t in nat mangle; do
+      if grep -q 'LVSCTL-' "$G/$t.before" 2>/dev/null; then
+        { echo "*$t"; grep -E '^:LVSCTL-|^-A .*LVSCTL-' "$G/$t.before"; echo COMMIT; } | iptables-restore --noflush 2>/dev/null
+      fi
+    done
   fi
   if [ -f "$G/services" ]; then
     if grep -q '^ipvsadm ' "$G/services" && [ -f "$G/ipvs.before" ]; then

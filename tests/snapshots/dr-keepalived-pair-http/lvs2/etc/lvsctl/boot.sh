@@ -4,7 +4,7 @@
 #   boot.sh early     lvsctl-boot.service: roll back an apply a power cut interrupted, then
 #                     the VIPs on lo and tunl0 (after systemd-sysctl: ARP sysctls first)
 #   boot.sh network   lvsctl-network.service: addresses on configured interfaces, routes
-#   boot.sh nat       lvsctl-nat.service: the router's nat chains (--noflush)
+#   boot.sh nat       lvsctl-nat.service: the router's nat chains, a director's mark chain (--noflush)
 # shellcheck shell=sh
 # shellcheck disable=SC2317 # the phases are called by name ("$1")
 PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin

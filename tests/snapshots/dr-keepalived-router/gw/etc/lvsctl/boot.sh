@@ -4,7 +4,7 @@
 #   boot.sh early     lvsctl-boot.service: roll back an apply a power cut interrupted, then
 #                     the VIPs on lo and tunl0 (after systemd-sysctl: ARP sysctls first)
 #   boot.sh network   lvsctl-network.service: addresses on configured interfaces, routes
-#   boot.sh nat       lvsctl-nat.service: the router's nat chains (--noflush)
+#   boot.sh nat       lvsctl-nat.service: the router's nat chains, a director's mark chain (--noflush)
 # shellcheck shell=sh
 # shellcheck disable=SC2317 # the phases are called by name ("$1")
 PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin
@@ -108,10 +108,13 @@ network() {
 }
 
 nat() {
-  # Unhooked first: --noflush keeps the old jumps, so a reload would add them twice.
+  # Unhooked first: --noflush keeps the old jumps, so a reload would add them twice. A chain
+  # is TABLE:NAME outside the nat table (mangle:LVSCTL-FWMARK: a director's firewall marks).
+  # shellcheck disable=SC2043 # a director has one chain
   for c in LVSCTL-PREROUTING LVSCTL-POSTROUTING; do
+    case $c in *:*) t=${c%%:*} ;; *) t=nat ;; esac
     for parent in PREROUTING POSTROUTING OUTPUT INPUT; do
-      while iptables -t nat -D "$parent" -j "$c" 2>/dev/null; do :; done
+      while iptables -t "$t" -D "$parent" -j "${c#*:}" 2>/dev/null; do :; done
     done
   done
   try iptables-restore --noflush /etc/lvsctl/router-nat.rules

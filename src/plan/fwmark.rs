@@ -1,0 +1,87 @@
+//! A director's firewall marks: a firewall-mark service is matched by IPVS on the mark a
+//! packet carries, not on its address and port, so something must mark the packets to the
+//! service's ports of its VIP before IPVS sees them. lvsctl does it in the mangle table's
+//! PREROUTING, in a chain of its own loaded with `iptables-restore --noflush` (the host's
+//! other rules are never touched), set again at boot by lvsctl-nat.service and rolled back
+//! like the router's nat chains: the same file kind and the same remote functions, with the
+//! chain named `mangle:LVSCTL-FWMARK` (a bare chain name is the nat table's).
+
+use std::net::Ipv4Addr;
+
+use serde::Serialize;
+
+use super::HostPlan;
+use crate::error::Result;
+use crate::model::Cluster;
+use crate::render::Templates;
+
+pub const RULES_FILE: &str = "/etc/lvsctl/director-fwmark.rules";
+pub const CHAIN: &str = "LVSCTL-FWMARK";
+pub const TABLE: &str = "mangle";
+
+#[derive(Serialize)]
+struct MarkCtx<'a> {
+    service: &'a str,
+    vip: Ipv4Addr,
+    protocol: &'static str,
+    ports: String,
+    fwmark: u32,
+}
+
+#[derive(Serialize)]
+struct Ctx<'a> {
+    cluster: &'a str,
+    host: &'a str,
+    chain: &'static str,
+    marks: Vec<MarkCtx<'a>>,
+}
+
+/// The mark rules of the cluster's firewall-mark services, when it has any.
+pub(super) fn plan(cluster: &Cluster, templates: &Templates, p: &mut HostPlan) -> Result<()> {
+    let marks: Vec<MarkCtx> = cluster
+        .services
+        .iter()
+        .filter_map(|s| {
+            Some(MarkCtx {
+                service: &s.name,
+                vip: s.vip,
+                protocol: s.protocol.as_str(),
+                ports: s.ports.iter().map(u16::to_string).collect::<Vec<_>>().join(","),
+                fwmark: s.fwmark?,
+            })
+        })
+        .collect();
+    if marks.is_empty() {
+        return Ok(());
+    }
+    let content = templates.render("director-fwmark.rules.j2", Ctx { cluster: &cluster.name, host: &p.host, chain: CHAIN, marks })?;
+    p.add_file(RULES_FILE.into(), content, 0o640, false);
+    p.nat_chains = vec![format!("{TABLE}:{CHAIN}")];
+    Ok(())
+}
+
+/// The chains an iptables-restore file declares, named as `HostPlan::nat_chains` names them:
+/// bare in the nat table, `TABLE:CHAIN` in any other.
+pub fn declared_chains(rules: &str) -> Vec<String> {
+    let mut table = "nat";
+    let mut out = Vec::new();
+    for line in rules.lines() {
+        if let Some(t) = line.strip_prefix('*') {
+            table = t.trim();
+        } else if let Some(name) = line.strip_prefix(':').and_then(|l| l.split_whitespace().next()) {
+            out.push(if table == "nat" { name.to_string() } else { format!("{table}:{name}") });
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn chains_are_named_by_their_table() {
+        let rules = "*nat\n:LVSCTL-PREROUTING - [0:0]\n-A PREROUTING -j LVSCTL-PREROUTING\nCOMMIT\n*mangle\n:LVSCTL-FWMARK - [0:0]\nCOMMIT\n";
+        assert_eq!(declared_chains(rules), vec!["LVSCTL-PREROUTING", "mangle:LVSCTL-FWMARK"]);
+    }
+}
