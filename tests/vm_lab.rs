@@ -176,6 +176,9 @@ fn run_case(c: &Case) {
 
     // 3. ARP: only the active director answers for the VIP.
     arp_only_master(&lab, c);
+    if c.playbook == FWMARK {
+        one_server_across_marked_ports(&lab, c, "after apply");
+    }
 
     // 4. A second apply is a no-op: no reload, counters kept.
     let pids: Vec<Option<String>> = c.directors.iter().map(|d| lab.keepalived_pid(d)).collect();
@@ -210,6 +213,46 @@ fn run_case(c: &Case) {
         reboot_each_under_load(&lab, c);
     }
     reboot_all(&lab, c, &in_force);
+    if c.playbook == FWMARK {
+        // The marks came back with the boot (lvsctl-nat.service), before any lvsctl run.
+        one_server_across_marked_ports(&lab, c, "after every VM rebooted");
+    }
+}
+
+const FWMARK: &str = "dr-keepalived-fwmark.yml";
+
+/// A firewall-mark service: the VIP's ports 80 and 8080 are one IPVS service (mark 1, set by
+/// lvsctl's mangle chain on the directors), so with persistence each client source is on one
+/// real server for both ports. Without the mark, 8080 would be no service at all (refused by
+/// the director); as two services, each source's pair of ports would agree by chance only
+/// (1 in 2^8 for the 8 sources, both real servers taking some).
+fn one_server_across_marked_ports(lab: &VmLab, c: &Case, when: &str) {
+    let sources = SOURCES.join(",");
+    let mut seen: Vec<serde_json::Value> = Vec::new();
+    for port in ["80", "8080", "80"] {
+        let target = format!("{}:{port}", c.vip);
+        let r = lab.traffic(&["--target", &target, "--count", "48", "--sources", &sources]);
+        eprintln!("vmlab {}: {when}: 48 requests to port {port}: {r}", c.playbook);
+        assert_eq!(r["failed"], 0, "{when}: requests to the marked port {port} failed: {r}");
+        seen.push(r["by_source"].clone());
+    }
+    let server = |by_source: &serde_json::Value, src: &str| -> Vec<String> {
+        by_source[src].as_object().map(|m| m.keys().cloned().collect()).unwrap_or_default()
+    };
+    let mut servers = std::collections::BTreeSet::new();
+    for src in SOURCES {
+        let per_port: Vec<Vec<String>> = seen.iter().map(|b| server(b, src)).collect();
+        assert_eq!(per_port[0].len(), 1, "{when}: source {src} was balanced across real servers on port 80: {seen:?}");
+        assert!(per_port.iter().all(|p| *p == per_port[0]), "{when}: source {src} reached different real servers on ports 80 and 8080 (one firewall-mark service, persistence 300): {seen:?}");
+        servers.insert(per_port[0][0].clone());
+    }
+    assert_eq!(servers.len(), 2, "{when}: every source on one real server: {seen:?}");
+    for d in c.directors {
+        let o = lab.ssh(d, "iptables -t mangle -S PREROUTING; iptables -t mangle -S LVSCTL-FWMARK");
+        let rules = stdout(&o);
+        assert!(rules.contains("-A PREROUTING -j LVSCTL-FWMARK") && rules.contains("--dports 80,8080"), "{when}: {d}'s mark chain:\n{rules}{}", stderr(&o));
+    }
+    figure(c, "marked_ports_one_server", 1.0);
 }
 
 /// What the cluster runs when every VM is rebooted: the row's playbook and table, unless the
@@ -568,7 +611,7 @@ fn total_conns(lab: &VmLab, host: &str) -> u64 {
     std::thread::sleep(Duration::from_millis(2100));
     lab.sh(host, "ipvsadm -Ln --stats")
         .lines()
-        .filter(|l| l.starts_with("TCP") || l.starts_with("UDP"))
+        .filter(|l| l.starts_with("TCP") || l.starts_with("UDP") || l.starts_with("FWM"))
         .map(|l| l.split_whitespace().nth(2).and_then(|n| n.parse::<u64>().ok()).unwrap_or(0))
         .sum()
 }
@@ -1201,6 +1244,32 @@ case!(dr_keepalived_director_health, Case {
         printf '#!/bin/sh\\nexit 0\\n' >check-upstream.sh && \
         for s in master backup fault; do printf '#!/bin/sh\\necho %s >>/run/vmlab-notify.log\\n' $s >notify-$s.sh; done && \
         chmod 0755 check-upstream.sh notify-*.sh",
+    status_missing: &[],
+});
+
+// A firewall-mark service on a DR pair: ports 80 and 8080 of the VIP are one IPVS service
+// (mark 1), sticky per client across both (one_server_across_marked_ports, after apply and after
+// every VM rebooted); the real servers at port 0, checked on port 80 (TCP_CHECK). Its health
+// check takes web2 out of the marked service; failover is kill -9 (the power cuts are the DR
+// and NAT pairs').
+case!(dr_keepalived_fwmark, Case {
+    playbook: FWMARK,
+    inventory: INV,
+    target: "10.77.0.100:80",
+    udp: false,
+    vip: "10.77.0.100",
+    directors: &["lvs1", "lvs2"],
+    table: &[
+        "-A -f 1 -s rr -p 300",
+        "-a -f 1 -r 10.77.0.21:0 -g -w 1",
+        "-a -f 1 -r 10.77.0.22:0 -g -w 1",
+    ],
+    split: Split::Sticky,
+    check: Some(Check { unit: "vmlab-web@80", removal_s: bound(6, 2, 3, 3) }),
+    advert_int: 1,
+    reweigh: false,
+    power_cut: false,
+    directors_setup: "",
     status_missing: &[],
 });
 

@@ -598,8 +598,13 @@ fn method(r: &mut Reader, s: &Stmt) -> Option<String> {
 }
 
 fn virtual_server(r: &mut Reader, s: &Stmt) -> Option<VirtualServer> {
-    if s.args.len() != 2 || matches!(s.arg(0), Some("fwmark" | "group")) {
-        r.d.error(s.span().clone(), "`virtual_server` by firewall mark or group: lvsctl writes `virtual_server IP PORT` only (fwmark services are planned)");
+    if s.arg(0) == Some("fwmark") {
+        // The VIP and ports a mark stands for are in the host's firewall rules, not here.
+        r.d.error(s.span().clone(), "`virtual_server fwmark`: the VIP and ports the mark covers are not in keepalived.conf, so this service is not imported; write it in the topology as `{ vip: VIP, fwmark: N, ports: [...] }` (lvsctl then writes the mark rules too)");
+        return None;
+    }
+    if s.args.len() != 2 || s.arg(0) == Some("group") {
+        r.d.error(s.span().clone(), "`virtual_server` by group: lvsctl writes `virtual_server IP PORT` and `virtual_server fwmark N` only");
         return None;
     }
     let vip = r.ip(s, 0)?;
