@@ -14,8 +14,10 @@ use crate::yaml::{describe, parse_ipv4, Document, Map, Node, Sp};
 mod http_check;
 mod udp_dns_check;
 mod track;
+mod instances;
 pub use http_check::UrlSpec;
 pub use track::TrackScriptSpec;
+pub use instances::InstanceSpec;
 
 #[derive(Debug, Clone)]
 pub struct Topology {
@@ -62,6 +64,8 @@ pub struct VrrpSpec {
     pub connection_sync: Option<Sp<bool>>,
     pub sync_interface: Option<Sp<String>>,
     pub sync_id: Option<Sp<u64>>,
+    /// More VRRP instances, each with its own MASTER: an active-active split of the VIPs.
+    pub instances: Vec<InstanceSpec>,
     /// The director's own health: keepalived `vrrp_script`s the VIP instance tracks.
     pub track_scripts: Vec<TrackScriptSpec>,
     /// Interfaces besides the VRRP one whose failure faults the instance.
@@ -91,6 +95,8 @@ pub struct ServiceSpec {
     /// The VIP's ports a firewall-mark service covers (with `fwmark`; instead of `port`).
     pub ports: Vec<Sp<u64>>,
     pub ports_span: Option<Span>,
+    /// The VRRP instance (`vrrp.instance` or one of `vrrp.instances`) that carries the VIP.
+    pub vrrp_instance: Option<Sp<String>>,
     pub protocol: Sp<Protocol>,
     pub mode: Sp<Mode>,
     pub scheduler: Sp<Scheduler>,
@@ -245,11 +251,11 @@ const DIRECTOR_KEYS: &[&str] =
 const VRRP_KEYS: &[&str] = &[
     "instance", "virtual_router_id", "advert_int", "auth_pass", "auth_pass_env", "priorities", "sync_group", "nopreempt",
     "preempt_delay", "unicast", "unicast_fault_no_peer", "connection_sync", "sync_interface", "sync_id",
-    "track_scripts", "track_interfaces", "notify_master", "notify_backup", "notify_fault",
+    "instances", "track_scripts", "track_interfaces", "notify_master", "notify_backup", "notify_fault",
     "garp_master_delay", "garp_master_repeat", "garp_master_refresh", "garp_master_refresh_repeat",
 ];
 const SERVICE_KEYS: &[&str] = &[
-    "name", "vip", "port", "fwmark", "ports", "protocol", "mode", "scheduler", "persistence_timeout", "persistence_granularity", "ops", "delay_loop", "drain_timeout",
+    "name", "vip", "port", "fwmark", "ports", "vrrp_instance", "protocol", "mode", "scheduler", "persistence_timeout", "persistence_granularity", "ops", "delay_loop", "drain_timeout",
     "alpha", "omega", "inhibit_on_failure", "quorum", "hysteresis", "quorum_up", "quorum_down", "sorry_server",
     "sorry_server_inhibit", "sorry_server_lvs_method", "check", "real_servers",
 ];
@@ -424,6 +430,7 @@ fn vrrp(m: &Map, d: &mut Diagnostics) -> VrrpSpec {
         connection_sync: m.bool("connection_sync", d),
         sync_interface: m.str("sync_interface", d),
         sync_id: m.uint("sync_id", 0, 255, d),
+        instances: instances::instances(m, d),
         track_scripts: track::track_scripts(m, d),
         track_interfaces: str_list(m, "track_interfaces", d),
         notify_master: m.str("notify_master", d),
@@ -471,6 +478,7 @@ fn service(m: &Map, d: &mut Diagnostics) -> ServiceSpec {
         fwmark: m.uint("fwmark", 1, u32::MAX as u64, d),
         ports: ports(m, d),
         ports_span: m.get("ports").map(|n| n.span(m.file)),
+        vrrp_instance: m.str("vrrp_instance", d),
         protocol: choice(m, "protocol", Protocol::ALL, Protocol::Tcp, d),
         mode: choice(m, "mode", Mode::ALL, Mode::Dr, d),
         scheduler: choice(m, "scheduler", Scheduler::ALL, Scheduler::Wlc, d),

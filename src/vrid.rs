@@ -88,6 +88,18 @@ pub fn instances(cluster: &Cluster, topology: &Topology, segment_prefix: u8) -> 
         directors: directors.clone(),
         unicast_peers: unicast.clone(),
     }];
+    // An active-active split's other instances advertise like the first.
+    for (vi, spec_vi) in v.instances.iter().map(|vi| (vi, spec.instances.iter().find(|x| x.name.as_ref().is_some_and(|n| n.value == vi.name)))) {
+        out.push(Instance {
+            cluster: cluster.name.clone(),
+            name: vi.name.clone(),
+            virtual_router_id: vi.virtual_router_id,
+            span: spec_vi.and_then(|x| x.virtual_router_id.as_ref()).map_or(vrid_span.clone(), |s| s.span.clone()),
+            networks: lan.clone(),
+            directors: directors.clone(),
+            unicast_peers: unicast.clone(),
+        });
+    }
     if let Some(gw) = cluster.nat.as_ref().and_then(|n| n.gateway.as_ref()) {
         let span = topology.nat.as_ref().and_then(|n| n.virtual_router_id.as_ref()).map_or(vrid_span, |s| s.span.clone());
         // With unicast the gateway instance advertises from the directors' addresses (see

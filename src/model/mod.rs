@@ -16,6 +16,7 @@
 
 mod check;
 mod directors;
+mod instances;
 pub mod drained;
 mod nat;
 mod notification;
@@ -37,6 +38,7 @@ use crate::yaml::Sp;
 
 pub use check::{Check, Dns, Misc, Udp, Url};
 pub use directors::Director;
+pub use instances::VrrpInstance;
 pub use nat::{Nat, NatGateway};
 pub use notification::Notification;
 pub use router::{Forward, Router};
@@ -124,14 +126,15 @@ impl Builder<'_> {
             None => topo.file.file_stem().map(|s| s.to_string_lossy().into_owned()).unwrap_or_else(|| "lvs".into()),
         };
         let engine = topo.directors.as_ref().map(|d| d.engine.value).unwrap_or(Engine::Keepalived);
-        let vrrp = self.vrrp(engine);
+        let mut vrrp = self.vrrp(engine);
         let directors = self.directors(engine, vrrp.as_ref());
         if let (Some(spec), Some(_), Some(ds)) = (topo.vrrp.as_ref(), vrrp.as_ref(), directors.as_ref()) {
             self.track_with_directors(spec, ds);
         }
         let notification = self.notification();
-        let services = self.services(&directors);
+        let mut services = self.services(&directors);
         let nat = self.nat(&services, &directors, vrrp.as_ref());
+        self.instances(vrrp.as_mut().map(|(v, _)| v), &mut services, &nat);
         let router = self.router(&services);
         self.vip_collisions();
         Some(Cluster {

@@ -28,6 +28,8 @@ pub struct VirtualService {
     pub fwmark: Option<u32>,
     /// The ports the service covers: `[port]` unless it is a firewall-mark service.
     pub ports: Vec<u16>,
+    /// The VRRP instance that carries the VIP when not the first (`vrrp_instance`).
+    pub vrrp_instance: Option<String>,
     pub protocol: Protocol,
     pub mode: Mode,
     pub scheduler: Scheduler,
@@ -174,6 +176,7 @@ impl Builder<'_> {
                 port: port.value as u16,
                 fwmark,
                 ports: ports.iter().map(|p| p.value as u16).collect(),
+                vrrp_instance: None, // model::instances
                 protocol: s.protocol.value,
                 mode: s.mode.value,
                 scheduler: s.scheduler.value,

@@ -21,6 +21,8 @@ pub enum VrrpState {
 #[derive(Debug, Clone)]
 pub struct Vrrp {
     pub instance: String,
+    /// More instances, each with its own MASTER (`model::instances`): an active-active split.
+    pub instances: Vec<super::VrrpInstance>,
     pub virtual_router_id: u8,
     pub advert_int: u64,
     /// The VRRP PASS secret. Never printed: see `plan::Secrets`.
@@ -129,6 +131,7 @@ impl Builder<'_> {
         }
         let mut vrrp = Vrrp {
             instance: instance.unwrap_or_else(|| "VI_1".into()),
+            instances: Vec::new(),
             virtual_router_id: vrid,
             advert_int: spec.advert_int.as_ref().map_or(1, |a| a.value),
             auth_pass,

@@ -234,16 +234,16 @@ pub(super) fn plan(cluster: &Cluster, d: &Director, templates: &Templates, p: &m
             if let Some(v) = vrrp {
                 let peers: Vec<String> = cluster.directors.iter().filter(|o| o.host != d.host).filter_map(|o| o.address.map(|a| a.to_string())).collect();
                 let unicast = v.unicast && d.address.is_some();
-                let vips: Vec<String> = cluster.vips().iter().map(|ip| format!("{ip}/32 dev {}", d.interface)).collect();
-                // Every instance of a director shares its state, priority, timing, secret and
-                // unicast peers; they differ in name, interface, VRID and addresses.
-                let instance = |name: String, interface, track_interfaces, virtual_router_id, track_scripts, addresses, excluded_addresses| Instance {
+                // Every instance of a director shares its timing, secret and unicast peers; they
+                // differ in name, interface, VRID and addresses, and (an active-active split,
+                // model::instances) in state and priority.
+                let instance = |name: String, (state, priority): (VrrpState, u8), interface, track_interfaces, virtual_router_id, track_scripts, addresses, excluded_addresses| Instance {
                     name,
-                    state: d.state,
+                    state,
                     interface,
                     track_interfaces,
                     virtual_router_id,
-                    priority: d.priority,
+                    priority,
                     advert_int: v.advert_int,
                     nopreempt: v.nopreempt,
                     preempt_delay: v.preempt_delay,
@@ -257,15 +257,23 @@ pub(super) fn plan(cluster: &Cluster, d: &Director, templates: &Templates, p: &m
                     addresses,
                     excluded_addresses,
                 };
-                instances.push(instance(
-                    v.instance.clone(),
-                    &d.interface,
-                    v.track_interfaces.iter().map(String::as_str).collect(),
-                    v.virtual_router_id,
-                    v.track_scripts.iter().map(|t| t.name.as_str()).collect(),
-                    vips.iter().take(ADVERTISED_VIPS).cloned().collect(),
-                    vips.iter().skip(ADVERTISED_VIPS).cloned().collect(),
-                ));
+                // The VIP instances: the first, then an active-active split's others, each
+                // advertising its own first VIP. Each tracks the director's health, so a failing
+                // director hands every instance over.
+                for vi in cluster.vip_instances() {
+                    let vips: Vec<String> = cluster.instance_vips(&vi.name).iter().map(|ip| format!("{ip}/32 dev {}", d.interface)).collect();
+                    instances.push(instance(
+                        vi.name.clone(),
+                        cluster.instance_role(&vi, d),
+                        &d.interface,
+                        v.track_interfaces.iter().map(String::as_str).collect(),
+                        vi.virtual_router_id,
+                        v.track_scripts.iter().map(|t| t.name.as_str()).collect(),
+                        vips.iter().take(ADVERTISED_VIPS).cloned().collect(),
+                        vips.iter().skip(ADVERTISED_VIPS).cloned().collect(),
+                    ));
+                }
+                let vip_instances = instances.len();
                 if let (Some(n), Some(gw)) = (nat, nat.and_then(|n| n.gateway.as_ref())) {
                     // With unicast, the gateway instance talks to the peers the same way as the
                     // VIP instance: from the director's address on its interface (the inventory
@@ -278,9 +286,9 @@ pub(super) fn plan(cluster: &Cluster, d: &Director, templates: &Templates, p: &m
                         (n.internal_interface.as_str(), Vec::new())
                     };
                     let gateway = vec![format!("{}/{} dev {}", gw.vip, gw.prefix, n.internal_interface)];
-                    instances.push(instance(format!("{}_GW", v.instance), interface, track_interfaces, gw.virtual_router_id, Vec::new(), gateway, Vec::new()));
+                    instances.push(instance(format!("{}_GW", v.instance), (d.state, d.priority), interface, track_interfaces, gw.virtual_router_id, Vec::new(), gateway, Vec::new()));
                 }
-                if instances.len() > 1 {
+                if instances.len() > vip_instances {
                     // The external VIPs and the internal gateway must fail over together.
                     // (keepalived rejects a sync group of one instance: validation warns.)
                     sync_group = Some(SyncGroup {
@@ -288,8 +296,10 @@ pub(super) fn plan(cluster: &Cluster, d: &Director, templates: &Templates, p: &m
                         members: instances.iter().map(|i| i.name.clone()).collect(),
                         notify: (!v.notify.is_empty()).then_some(&v.notify),
                     });
-                } else if let Some(first) = instances.first_mut() {
-                    first.notify = (!v.notify.is_empty()).then_some(&v.notify);
+                } else {
+                    for i in &mut instances {
+                        i.notify = (!v.notify.is_empty()).then_some(&v.notify);
+                    }
                 }
             }
             let ctx = KeepalivedCtx {

@@ -381,6 +381,37 @@ rows! {
     director_that_is_also_a_real_server = topology()
         .set(10, "    real_servers: [ { host: web1 }, { host: lvs2 } ]")
         .error("10:45", "`lvs2` is a director and cannot also be a real server");
+    // ----- several VRRP instances (active-active) -----
+    instance_master_that_is_not_a_director = topology()
+        .insert(6, "  instances: [ { name: VI_2, virtual_router_id: 52, master: web1 } ]")
+        .error("6:61", "`vrrp.instances[0].master`: `web1` is not a director");
+    instance_with_the_first_instances_vrid = topology()
+        .insert(6, "  instances: [ { name: VI_2, virtual_router_id: 51, master: lvs2 } ]")
+        .error("6:49", "`vrrp.instances[0].virtual_router_id` 51 is also `vrrp.virtual_router_id` (VI_1)")
+        .hint("each VRRP instance of the pair needs its own router id");
+    instance_that_carries_no_vip = topology()
+        .insert(6, "  instances: [ { name: VI_2, virtual_router_id: 52, master: lvs2 } ]")
+        .error("6:24", "VRRP instance `VI_2` carries no VIP")
+        .hint("name it in a service: `vrrp_instance: VI_2`");
+    service_naming_an_unknown_instance = topology()
+        .insert(6, "  instances: [ { name: VI_2, virtual_router_id: 52, master: lvs2 } ]")
+        .insert(11, "    vrrp_instance: VI_22")
+        .error("11:20", "service `http`: no VRRP instance `VI_22`")
+        .hint("did you mean `VI_2`?");
+    instances_with_connection_sync = topology()
+        .insert(6, "  connection_sync: true\n  instances: [ { name: VI_2, virtual_router_id: 52, master: lvs2 } ]")
+        .insert(12, "    vrrp_instance: VI_2")
+        .error("6:20", "`vrrp.connection_sync` with `vrrp.instances`: keepalived runs one IPVS sync daemon")
+        .hint("remove `connection_sync`");
+    one_vip_in_two_instances = topology()
+        .insert(6, "  instances: [ { name: VI_2, virtual_router_id: 52, master: lvs2 } ]")
+        .insert(12, r#"  - name: https
+    vip: 10.77.0.100
+    port: 443
+    vrrp_instance: VI_2
+    real_servers: [ { host: web1 } ]"#)
+        .error("15:20", "VIP 10.77.0.100 of service `https` is in instance `VI_2`, but service `http` puts it in `VI_1`")
+        .hint("give every service of a VIP the same `vrrp_instance`");
     // ----- services -----
     duplicate_service_name = topology()
         .insert(11, r#"  - name: http
