@@ -179,6 +179,10 @@ fn run_case(c: &Case) {
     if c.playbook == FWMARK {
         one_server_across_marked_ports(&lab, c, "after apply");
     }
+    if c.playbook == ACTIVE_ACTIVE {
+        both_directors_forward(&lab, c, "after apply");
+        second_master_hands_over(&lab, c);
+    }
 
     // 4. A second apply is a no-op: no reload, counters kept.
     let pids: Vec<Option<String>> = c.directors.iter().map(|d| lab.keepalived_pid(d)).collect();
@@ -217,6 +221,66 @@ fn run_case(c: &Case) {
         // The marks came back with the boot (lvsctl-nat.service), before any lvsctl run.
         one_server_across_marked_ports(&lab, c, "after every VM rebooted");
     }
+    if c.playbook == ACTIVE_ACTIVE {
+        // After the failover and every VM's reboot, each VIP is back on its own MASTER.
+        both_directors_forward(&lab, c, "after every VM rebooted");
+    }
+}
+
+const ACTIVE_ACTIVE: &str = "dr-keepalived-active-active.yml";
+
+/// The active-active split: the second instance's VIP (10.77.0.101) is on lvs2 while the
+/// first's (the row's VIP) is on lvs1, each answers ARP for its own only, and each director
+/// forwards its VIP's requests itself: its IPVS counters grow for its own VIP, and the other
+/// director's stay still for it.
+fn both_directors_forward(lab: &VmLab, c: &Case, when: &str) {
+    let (first, second) = (c.directors[0], c.directors[1]);
+    let api = "10.77.0.101";
+    assert!(wait_until(Duration::from_secs(20), || lab.holds(second, api)).is_some(), "{when}: {second} does not hold {api}");
+    assert!(!lab.holds(first, api), "{when}: {first} holds {api} too");
+    assert!(lab.holds(first, c.vip) && !lab.holds(second, c.vip), "{when}: {} is not on {first} alone", c.vip);
+    arp_only(lab, api, second);
+    let conns = |host: &str, vip: &str| -> u64 {
+        std::thread::sleep(Duration::from_millis(2100)); // the kernel's estimator folds every 2 s
+        lab.sh(host, "ipvsadm -Ln --stats")
+            .lines()
+            .find(|l| l.starts_with("TCP") && l.contains(&format!(" {vip}:80 ")))
+            .and_then(|l| l.split_whitespace().nth(2).and_then(|n| n.parse().ok()))
+            .unwrap_or(0)
+    };
+    let (second_before, first_before) = (conns(second, api), conns(first, api));
+    let sources = SOURCES.join(",");
+    let target = format!("{api}:80");
+    let r = lab.traffic(&["--target", &target, "--count", "80", "--sources", &sources]);
+    eprintln!("vmlab {}: {when}: 80 requests to {api}: {r}", c.playbook);
+    assert_eq!(r["failed"], 0, "{when}: requests to {api} failed: {r}");
+    assert_eq!(r["by_server"].as_object().map(|m| m.len()), Some(2), "{when}: both real servers answer {api}: {r}");
+    let (second_after, first_after) = (conns(second, api), conns(first, api));
+    assert!(second_after >= second_before + 80, "{when}: {second} forwarded {} of 80 connections to {api}", second_after - second_before);
+    assert_eq!(first_after, first_before, "{when}: {first} forwarded connections to {api}, which {second} holds");
+    figure(c, "second_instance_forwarded", (second_after - second_before) as f64);
+}
+
+/// The other way round from the row's failover (which stops lvs1's keepalived): lvs2's
+/// keepalived stopped, lvs1 takes 10.77.0.101 over and serves it with its own VIP; lvs2's
+/// keepalived started again, it takes its VIP back (preempting, priority 150 > 100).
+fn second_master_hands_over(lab: &VmLab, c: &Case) {
+    let (first, second) = (c.directors[0], c.directors[1]);
+    let api = "10.77.0.101";
+    lab.sh(second, "systemctl stop keepalived");
+    let took = wait_until(Duration::from_secs(10), || lab.holds(first, api));
+    assert!(took.is_some(), "{first} did not take {api} over from {second}'s stopped keepalived");
+    figure(c, "second_instance_takeover_s", took.unwrap());
+    let sources = SOURCES.join(",");
+    for target in [format!("{api}:80"), format!("{}:80", c.vip)] {
+        let r = lab.traffic(&["--target", &target, "--count", "40", "--sources", &sources]);
+        assert_eq!(r["failed"], 0, "{first} alone, requests to {target} failed: {r}");
+    }
+    lab.sh(second, "systemctl start keepalived");
+    let back = wait_until(Duration::from_secs(15), || lab.holds(second, api) && !lab.holds(first, api));
+    assert!(back.is_some(), "{api} did not go back to {second}");
+    figure(c, "second_instance_failback_s", back.unwrap());
+    assert!(lab.holds(first, c.vip), "{first} lost {} while {second} came back", c.vip);
 }
 
 const FWMARK: &str = "dr-keepalived-fwmark.yml";
@@ -568,13 +632,17 @@ fn after_boot_state(lab: &VmLab, c: &Case) -> String {
 
 /// ARP for the VIP from the director segment: replies from the MASTER only, never from a real server.
 fn arp_only_master(lab: &VmLab, c: &Case) {
-    let master = c.directors[0];
-    let arp = lab.on_runner("arping").args(["-c", "3", "-w", "5", "-I", "vmlab0", c.vip]).output().unwrap();
+    arp_only(lab, c.vip, c.directors[0]);
+}
+
+/// ARP for `vip` from the director segment: replies from `holder` only.
+fn arp_only(lab: &VmLab, vip: &str, master: &str) {
+    let arp = lab.on_runner("arping").args(["-c", "3", "-w", "5", "-I", "vmlab0", vip]).output().unwrap();
     let text = stdout(&arp);
     let replies: Vec<&str> = text.lines().filter(|l| l.contains("reply from")).collect();
-    assert!(!replies.is_empty(), "no ARP reply for {}: {text}", c.vip);
+    assert!(!replies.is_empty(), "no ARP reply for {vip}: {text}");
     for l in &replies {
-        assert!(l.contains(&mac(master)), "ARP for {} answered by another host than {master}: {l}", c.vip);
+        assert!(l.contains(&mac(master)), "ARP for {vip} answered by another host than {master}: {l}");
         for rs in ["web1", "web2"] {
             assert!(!l.contains(&mac(rs)), "real server {rs} answered ARP for the VIP: {l}");
         }
@@ -1244,6 +1312,34 @@ case!(dr_keepalived_director_health, Case {
         printf '#!/bin/sh\\nexit 0\\n' >check-upstream.sh && \
         for s in master backup fault; do printf '#!/bin/sh\\necho %s >>/run/vmlab-notify.log\\n' $s >notify-$s.sh; done && \
         chmod 0755 check-upstream.sh notify-*.sh",
+    status_missing: &[],
+});
+
+// An active-active DR pair: two VRRP instances, the row's VIP on lvs1 (VI_WEB) and 10.77.0.101
+// on lvs2 (VI_API), each director forwarding its own (both_directors_forward, after apply and
+// after every VM rebooted). The failover kills lvs1's keepalived under load: lvs2 then carries
+// both VIPs, and lvs1 takes VI_WEB's back. Health checks are the other rows'.
+case!(dr_keepalived_active_active, Case {
+    playbook: ACTIVE_ACTIVE,
+    inventory: INV,
+    target: "10.77.0.100:80",
+    udp: false,
+    vip: "10.77.0.100",
+    directors: &["lvs1", "lvs2"],
+    table: &[
+        "-A -t 10.77.0.100:80 -s rr",
+        "-A -t 10.77.0.101:80 -s rr",
+        "-a -t 10.77.0.100:80 -r 10.77.0.21:80 -g -w 1",
+        "-a -t 10.77.0.100:80 -r 10.77.0.22:80 -g -w 1",
+        "-a -t 10.77.0.101:80 -r 10.77.0.21:80 -g -w 1",
+        "-a -t 10.77.0.101:80 -r 10.77.0.22:80 -g -w 1",
+    ],
+    split: Split::Equal,
+    check: None,
+    advert_int: 1,
+    reweigh: false,
+    power_cut: false,
+    directors_setup: "",
     status_missing: &[],
 });
 

@@ -100,7 +100,7 @@ fn split_instances<'c>(c: &'c Conf, d: &mut Diagnostics) -> (Option<&'c Instance
             gw = Some(i);
         } else {
             d.error(i.at.0.clone(), format!("vrrp_instance {}: lvsctl renders one VRRP instance for the VIPs (plus a NAT gateway's)", i.name))
-                .hint("several instances (an active-active split) are planned; import one cluster per instance meanwhile");
+                .hint("an active-active split is `vrrp.instances` plus each service's `vrrp_instance` in the topology; import does not map it yet: import one cluster per instance, or write the split by hand");
         }
     }
     (vip, gw)
