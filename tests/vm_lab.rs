@@ -183,6 +183,9 @@ fn run_case(c: &Case) {
         both_directors_forward(&lab, c, "after apply");
         second_master_hands_over(&lab, c);
     }
+    if c.playbook == "dr-keepalived-sorry-quorum.yml" {
+        dns_check_follows_the_dns_server(&lab, c);
+    }
 
     // 4. A second apply is a no-op: no reload, counters kept.
     let pids: Vec<Option<String>> = c.directors.iter().map(|d| lab.keepalived_pid(d)).collect();
@@ -228,6 +231,28 @@ fn run_case(c: &Case) {
 }
 
 const ACTIVE_ACTIVE: &str = "dr-keepalived-active-active.yml";
+
+/// keepalived's DNS_CHECK against a real DNS server: web1's dnsmasq (port 5353, the check's
+/// `connect_port`) answers the check's query, so web1 is in the DNS service; stopped, the check
+/// fails and keepalived takes web1 out (`status` says so); started, web1 is back.
+fn dns_check_follows_the_dns_server(lab: &VmLab, c: &Case) {
+    let master = c.directors[0];
+    let web1_in_dns = |lab: &VmLab| lab.ipvs(master).iter().any(|l| l == "-a -u 10.77.0.102:53 -r 10.77.0.21:53 -g -w 1");
+    assert!(web1_in_dns(lab), "web1 is not in the DNS service although its dnsmasq answers: {:?}", lab.ipvs(master));
+    // delay_loop 6, connect_timeout 3, retry 3, delay_before_retry 3.
+    let bound = Duration::from_secs(bound(6, 3, 3, 3));
+    lab.sh("web1", "systemctl stop vmlab-dns");
+    let gone = wait_until(bound, || !web1_in_dns(lab));
+    assert!(gone.is_some(), "web1 still in the DNS service {} s after its DNS server stopped: {:?}", bound.as_secs(), lab.ipvs(master));
+    figure(c, "dns_check_removal_s", gone.unwrap());
+    let (_, ipvs) = ipvs_status(lab, c, master);
+    let missing: Vec<String> = ipvs["missing"].as_array().unwrap().iter().map(|m| format!("{} {}", m["service"].as_str().unwrap_or(""), m["host"].as_str().unwrap_or(""))).collect();
+    assert!(missing.iter().any(|m| m == "UDP 10.77.0.102:53 rr web1"), "status does not name web1 missing from the DNS service: {ipvs}");
+    lab.sh("web1", "systemctl start vmlab-dns");
+    let back = wait_until(bound, || web1_in_dns(lab));
+    assert!(back.is_some(), "web1 not back in the DNS service {} s after its DNS server started", bound.as_secs());
+    figure(c, "dns_check_back_s", back.unwrap());
+}
 
 /// The active-active split: the second instance's VIP (10.77.0.101) is on lvs2 while the
 /// first's (the row's VIP) is on lvs1, each answers ARP for its own only, and each director
@@ -1373,11 +1398,13 @@ case!(dr_keepalived_fwmark, Case {
 // inhibit_on_failure, a sorry server on the MASTER (the operator's maintenance page on both
 // directors, a unit of their own; kept at weight 0 while the quorum holds:
 // sorry_server_inhibit; it answers while alpha holds the real servers down after
-// keepalived starts), persistence per client /24, and two services the lab cannot fully
-// serve: HTTPS (SSL_GET: the lab has no TLS server, so web1 fails and the sorry server web2
-// takes the service) and DNS (DNS_CHECK: the lab's UDP 53 is an echo, no DNS answer, so web1
-// fails; web2 has the operator's own MISC_CHECK, a passing script). The table and `status`
-// say all of that; the quorum falling under traffic is tests/vm_lab/vocabulary.rs's.
+// keepalived starts), persistence per client /24, HTTPS the lab cannot serve (SSL_GET: no
+// TLS server, so web1 fails and the sorry server web2 takes the service), and DNS: DNS_CHECK
+// asks each real server's dnsmasq (port 5353) for www.example.com, which web1 answers; web2
+// has the operator's own MISC_CHECK, a passing script. dns_check_follows_the_dns_server stops
+// web1's dnsmasq (web1 leaves the DNS service, `status` says why) and starts it again (back).
+// The table and `status` say all of that; the quorum falling under traffic is
+// tests/vm_lab/vocabulary.rs's.
 case!(dr_keepalived_sorry_quorum, Case {
     playbook: "dr-keepalived-sorry-quorum.yml",
     inventory: INV,
@@ -1393,6 +1420,7 @@ case!(dr_keepalived_sorry_quorum, Case {
         "-a -t 10.77.0.100:80 -r 10.77.0.22:80 -g -w 2",
         "-a -t 10.77.0.100:80 -r 127.0.0.1:80 -g -w 0",
         "-a -t 10.77.0.101:443 -r 10.77.0.22:443 -g -w 1",
+        "-a -u 10.77.0.102:53 -r 10.77.0.21:53 -g -w 1",
         "-a -u 10.77.0.102:53 -r 10.77.0.22:53 -g -w 1",
     ],
     split: Split::OneServer,
@@ -1410,6 +1438,5 @@ case!(dr_keepalived_sorry_quorum, Case {
     status_missing: &[
         "TCP 10.77.0.101:443 wlc web1: missing (health check failing)",
         "TCP 10.77.0.101:443 wlc web2: sorry server serving (the quorum is lost)",
-        "UDP 10.77.0.102:53 rr web1: missing (health check failing)",
     ],
 });

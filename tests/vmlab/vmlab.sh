@@ -33,7 +33,8 @@
 #   lvs1  eth0 10.77.0.11  eth1 10.77.1.11  director, default via gw
 #   lvs2  eth0 10.77.0.12  eth1 10.77.1.12  director, default via gw
 #   webI  eth0 10.77.0.2I  eth1 10.77.1.2I  real server, default via gw; busybox httpd on 80, 8080
-#                                           and 53/tcp answering its host name, UDP echo on 53
+#                                           and 53/tcp answering its host name, UDP echo on 53,
+#                                           DNS (dnsmasq) on 5353/udp: www.example.com only
 #   client: network namespace vmlab-client, eth0 10.77.9.100-107/24 on br9, default via gw: sends
 #   traffic from outside the cluster (`ip netns exec vmlab-client ...`; IPVS does not balance
 #   requests from a director itself).
@@ -123,7 +124,8 @@ preflight() {
   local -A pkg=([uml_mconsole]=uml-utilities [mkfs.ext4]=e2fsprogs [nsenter]=util-linux
                 [setsid]=util-linux [ssh]=openssh-client [ssh-keygen]=openssh-client
                 [keepalived]=keepalived [ipvsadm]=ipvsadm [iptables-legacy]=iptables
-                [busybox]=busybox [insmod]=kmod [sshd]=openssh-server [python3]=python3 [arping]=iputils-arping)
+                [busybox]=busybox [insmod]=kmod [sshd]=openssh-server [python3]=python3 [arping]=iputils-arping
+                [dnsmasq]=dnsmasq-base)
   local b missing=()
   for b in "${!pkg[@]}"; do command -v "$b" >/dev/null || missing+=("${pkg[$b]}"); done
   ((${#missing[@]} == 0)) \
@@ -219,14 +221,15 @@ write_seed() {   # host
       mkdir -p "$s/srv/www"
       echo "$h" >"$s/srv/www/index.html"
       echo "ok $h" >"$s/srv/www/healthz"
-      install -m 644 "$g/vmlab-web@.service" "$g/vmlab-udp-echo.service" "$g/vmlab-tcp-echo.service" "$s/etc/systemd/system/"
+      install -m 644 "$g/vmlab-web@.service" "$g/vmlab-udp-echo.service" "$g/vmlab-tcp-echo.service" "$g/vmlab-dns.service" "$s/etc/systemd/system/"
       install -m 644 "$g/udp-echo.py" "$g/tcp-echo.py" "$s/etc/vmlab/"
       local port
       for port in 80 8080 53; do
         ln -s ../vmlab-web@.service "$s/etc/systemd/system/multi-user.target.wants/vmlab-web@$port.service"
       done
       ln -s ../vmlab-udp-echo.service "$s/etc/systemd/system/multi-user.target.wants/vmlab-udp-echo.service"
-      ln -s ../vmlab-tcp-echo.service "$s/etc/systemd/system/multi-user.target.wants/vmlab-tcp-echo.service" ;;
+      ln -s ../vmlab-tcp-echo.service "$s/etc/systemd/system/multi-user.target.wants/vmlab-tcp-echo.service"
+      ln -s ../vmlab-dns.service "$s/etc/systemd/system/multi-user.target.wants/vmlab-dns.service" ;;
   esac
 }
 
