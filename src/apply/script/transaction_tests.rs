@@ -406,6 +406,31 @@ fn cases() -> Vec<Case> {
             },
         },
         Case {
+            name: "the last firewall-mark service gone: the mark chain unhooked and deleted, its file removed",
+            playbook: "dr-keepalived-router.yml",
+            host: "lvs1",
+            before: Applied(with_mark_chain),
+            setup: &[],
+            want: Want::Applied {
+                generation: 2,
+                log: &["iptables -t mangle -D PREROUTING -j LVSCTL-FWMARK", "iptables -t mangle -F LVSCTL-FWMARK", "iptables -t mangle -X LVSCTL-FWMARK"],
+            },
+        },
+        Case {
+            name: "activate: deleting the dropped mark chain fails; the chain loaded back as it was",
+            playbook: "dr-keepalived-router.yml",
+            host: "lvs1",
+            before: Applied(with_mark_chain),
+            setup: &[Fault("fail iptables -t mangle -X *")],
+            want: Want::RolledBack {
+                step: "activate",
+                message: "iptables -t mangle -X LVSCTL-FWMARK : iptables: failed (fault injected by the test)",
+                generation: 1,
+                undo: &["iptables-restore --noflush"],
+                never: &[],
+            },
+        },
+        Case {
             name: "activate: keepalived reload fails once; the old configuration restored and reloaded",
             playbook: "dr-keepalived-pair-sync.yml",
             host: "lvs1",
@@ -568,6 +593,13 @@ fn older_keepalived_conf(p: &mut HostPlan) {
 }
 
 /// The router's rules with an older public address.
+/// A director whose topology had a firewall-mark service: lvsctl's mangle chain loaded.
+fn with_mark_chain(p: &mut HostPlan) {
+    let rules = "*mangle\n:LVSCTL-FWMARK - [0:0]\n-A PREROUTING -j LVSCTL-FWMARK\n-A LVSCTL-FWMARK -d 10.77.0.101/32 -p tcp -m multiport --dports 80,443 -j MARK --set-mark 1\nCOMMIT\n";
+    p.add_file(crate::plan::fwmark::RULES_FILE.into(), rules.into(), 0o640, false);
+    p.nat_chains = vec!["mangle:LVSCTL-FWMARK".into()];
+}
+
 fn older_router_rules(p: &mut HostPlan) {
     let f = file_mut(p, crate::plan::router::RULES_FILE);
     f.content = f.content.replace("10.77.9.2", "10.77.9.3");
