@@ -35,8 +35,8 @@ pub fn topology(confs: &[(String, Conf)], inv: &Inventory, inventory_ref: &str, 
     let (_, master) = *directors.first()?;
     let whole = Span::new(&master.file, Pos::default());
 
-    // The VIP instance, and a NAT gateway instance beside it.
-    let (vip_instance, gw_instance) = split_instances(master, d);
+    // The VIP instance, a NAT gateway instance beside it, and an active-active split's others.
+    let (vip_instance, gw_instance, extra) = split_instances(master, d);
     let mut y = String::new();
     let _ = writeln!(y, "# Imported by `lvsctl import` from {}.", confs.iter().map(|(h, c)| format!("{h}={}", c.file.display())).collect::<Vec<_>>().join(" "));
     let _ = writeln!(y, "cluster: {}", q(cluster));
@@ -65,7 +65,7 @@ pub fn topology(confs: &[(String, Conf)], inv: &Inventory, inventory_ref: &str, 
         }
     }
     if let Some(v) = vip_instance {
-        vrrp(&mut y, v, gw_instance, &directors, master, d);
+        vrrp(&mut y, v, gw_instance, &extra, &directors, master, d);
         vip_prefixes(v, &directors, inv, d);
     } else if directors.len() > 1 {
         d.error(whole.clone(), "no vrrp_instance: a pair of directors needs one").hint("lvsctl fails the VIPs over with VRRP");
@@ -82,31 +82,63 @@ pub fn topology(confs: &[(String, Conf)], inv: &Inventory, inventory_ref: &str, 
         d.warning(whole.clone(), "NAT services without a floating gateway instance: the topology needs `nat.internal_interface` (and `gateway_vip` for a pair)")
             .hint("add the `nat` section by hand: lvsctl cannot tell the directors' inside interface from keepalived.conf");
     }
-    services(&mut y, master, vip_instance, inv, d);
+    services(&mut y, master, vip_instance, &extra, inv, d);
     Some(y)
 }
 
-/// The instance holding the service VIPs, and a second one holding a single inside address
-/// (a NAT pair's gateway). More instances are reported.
-fn split_instances<'c>(c: &'c Conf, d: &mut Diagnostics) -> (Option<&'c Instance>, Option<&'c Instance>) {
+/// The instance holding the (first) service VIPs, a second one holding a single inside
+/// address (a NAT pair's gateway), and the other instances holding service VIPs: an
+/// active-active split (`vrrp.instances`). An instance holding no service VIP beside the
+/// gateway is reported.
+fn split_instances<'c>(c: &'c Conf, d: &mut Diagnostics) -> (Option<&'c Instance>, Option<&'c Instance>, Vec<&'c Instance>) {
     let holds_vips = |i: &Instance| c.virtual_servers.iter().any(|v| i.addresses.iter().chain(&i.excluded_addresses).any(|a| a.ip == v.vip));
     let vip = c.instances.iter().find(|i| holds_vips(i)).or(c.instances.first());
     let mut gw = None;
+    let mut extra = Vec::new();
     for i in &c.instances {
         if vip.is_some_and(|v| std::ptr::eq(v, i)) {
             continue;
         }
-        if gw.is_none() && i.addresses.len() == 1 && i.excluded_addresses.is_empty() && !holds_vips(i) {
+        if holds_vips(i) {
+            extra.push(i);
+        } else if gw.is_none() && i.addresses.len() == 1 && i.excluded_addresses.is_empty() {
             gw = Some(i);
         } else {
-            d.error(i.at.0.clone(), format!("vrrp_instance {}: lvsctl renders one VRRP instance for the VIPs (plus a NAT gateway's)", i.name))
-                .hint("an active-active split is `vrrp.instances` plus each service's `vrrp_instance` in the topology; import does not map it yet: import one cluster per instance, or write the split by hand");
+            d.error(i.at.0.clone(), format!("vrrp_instance {}: it holds no service VIP, and lvsctl renders only the VIPs' instances (plus a NAT gateway's)", i.name))
+                .hint("addresses that are no virtual_server's VIP are not lvsctl's to move: leave them to another keepalived configuration");
         }
     }
-    (vip, gw)
+    (vip, gw, extra)
 }
 
-fn vrrp(y: &mut String, v: &Instance, gw: Option<&Instance>, directors: &[(&String, &Conf)], master: &Conf, d: &mut Diagnostics) {
+/// `vrrp.instances`: each of an active-active split's other instances with its MASTER (the
+/// director with its highest priority). lvsctl shares the first instance's timing and secret
+/// and gives the MASTER the highest of the directors' priorities: where the files say
+/// otherwise, a warning.
+fn extra_instances(y: &mut String, first: &Instance, extra: &[&Instance], directors: &[(&String, &Conf)], d: &mut Diagnostics) {
+    if extra.is_empty() {
+        return;
+    }
+    let _ = writeln!(y, "  instances:");
+    let mut first_prios: Vec<u8> = directors.iter().filter_map(|(_, c)| c.instances.iter().find(|i| i.name == first.name).map(|i| i.priority)).collect();
+    first_prios.sort_unstable_by(|a, b| b.cmp(a));
+    for e in extra {
+        let mut theirs: Vec<(&str, u8)> = directors.iter().filter_map(|(h, c)| c.instances.iter().find(|i| i.name == e.name).map(|i| (h.as_str(), i.priority))).collect();
+        theirs.sort_by_key(|(_, p)| std::cmp::Reverse(*p));
+        let Some((master, _)) = theirs.first() else { continue };
+        let _ = writeln!(y, "    - {{ name: {}, virtual_router_id: {}, master: {} }}", q(&e.name), e.virtual_router_id, q(master));
+        let mut prios: Vec<u8> = theirs.iter().map(|(_, p)| *p).collect();
+        prios.sort_unstable_by(|a, b| b.cmp(a));
+        if prios != first_prios {
+            d.warning(e.at.0.clone(), format!("vrrp_instance {}: priorities {prios:?}; lvsctl gives an instance's MASTER the highest of the first instance's ({first_prios:?}) and the others their order", e.name));
+        }
+        if e.advert_int != first.advert_int || e.auth_pass != first.auth_pass || e.interface != first.interface {
+            d.warning(e.at.0.clone(), format!("vrrp_instance {}: lvsctl gives every instance {}'s interface, advert_int and authentication", e.name, first.name));
+        }
+    }
+}
+
+fn vrrp(y: &mut String, v: &Instance, gw: Option<&Instance>, extra: &[&Instance], directors: &[(&String, &Conf)], master: &Conf, d: &mut Diagnostics) {
     let _ = writeln!(y, "vrrp:");
     let _ = writeln!(y, "  instance: {}", q(&v.name));
     let _ = writeln!(y, "  virtual_router_id: {}", v.virtual_router_id);
@@ -120,6 +152,7 @@ fn vrrp(y: &mut String, v: &Instance, gw: Option<&Instance>, directors: &[(&Stri
         .map(|(h, c)| format!("{h}: {}", c.instances.iter().find(|i| i.name == v.name).map_or(0, |i| i.priority)))
         .collect();
     let _ = writeln!(y, "  priorities: {{ {} }}", prios.join(", "));
+    extra_instances(y, v, extra, directors, d);
     for (h, c) in directors {
         if let Some(i) = c.instances.iter().find(|i| i.name == v.name) {
             let want = if std::ptr::eq(*c, master) && !v.nopreempt && v.preempt_delay.is_none() { "MASTER" } else { "BACKUP" };
@@ -386,18 +419,23 @@ fn check_yaml(c: &Check, connect_port: Option<u16>, d: &mut Diagnostics) -> Stri
     format!("{{ {} }}", parts.join(", "))
 }
 
-fn services(y: &mut String, master: &Conf, vip_instance: Option<&Instance>, inv: &Inventory, d: &mut Diagnostics) {
+fn services(y: &mut String, master: &Conf, vip_instance: Option<&Instance>, extra: &[&Instance], inv: &Inventory, d: &mut Diagnostics) {
     let _ = writeln!(y, "services:");
     let mut taken = BTreeMap::new();
     for v in &master.virtual_servers {
-        if let Some(i) = vip_instance {
-            if !i.addresses.iter().chain(&i.excluded_addresses).any(|a| a.ip == v.vip) {
+        let holds = |i: &Instance| i.addresses.iter().chain(&i.excluded_addresses).any(|a| a.ip == v.vip);
+        let other = extra.iter().find(|i| holds(i));
+        if let (Some(i), None) = (vip_instance, other) {
+            if !holds(i) {
                 d.error(v.at.0.clone(), format!("VIP {} is not an address of vrrp_instance {}: lvsctl moves every service VIP with the instance", v.vip, i.name));
             }
         }
         let _ = writeln!(y, "  - name: {}", q(&service_name(v, &mut taken)));
         let _ = writeln!(y, "    vip: {}", v.vip);
         let _ = writeln!(y, "    port: {}", v.port);
+        if let Some(i) = other {
+            let _ = writeln!(y, "    vrrp_instance: {}", q(&i.name));
+        }
         if v.protocol != "TCP" {
             let _ = writeln!(y, "    protocol: {}", v.protocol.to_lowercase());
         }

@@ -89,6 +89,7 @@ fn rows() -> Vec<Row> {
             ],
             on_purpose: nothing,
         },
+        Row { name: "dr-keepalived-active-active", files: Files::Rendered("dr-keepalived-active-active"), exit: 0, reported: &[], on_purpose: nothing },
         Row { name: "dr-keepalived-director-health", files: Files::Rendered("dr-keepalived-director-health"), exit: 0, reported: &[], on_purpose: nothing },
         Row { name: "dr-keepalived-pair-http", files: Files::Rendered("dr-keepalived-pair-http"), exit: 0, reported: &[], on_purpose: nothing },
         Row { name: "dr-keepalived-pair-sync", files: Files::Rendered("dr-keepalived-pair-sync"), exit: 0, reported: &[], on_purpose: nothing },
