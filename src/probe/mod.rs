@@ -10,9 +10,10 @@
 //! What the script must not do: write anything on the host. No temporary files, no `sysctl -w`,
 //! no iptables other than `iptables-save`, no service commands: it only reads files, /proc and
 //! the output of `ip`, `iptables-save`, `ipvsadm -Ln` and `keepalived --version`. (With the
-//! legacy iptables backend, `iptables-save -t nat` and `-t mangle` may make the kernel load
-//! `iptable_nat` and `iptable_mangle`; nft does not. ipvsadm runs `modprobe ip_vs` when it
-//! cannot reach IPVS, so it only runs where /proc/net/ip_vs shows IPVS is already there.) It runs under dash and busybox sh: no
+//! legacy iptables backend, `iptables-save -t nat` may make the kernel load `iptable_nat`, so
+//! the mangle table is read there only when /proc/net/ip_tables_names lists it; nft loads
+//! nothing. ipvsadm runs `modprobe ip_vs` when it cannot reach IPVS, so it only runs where
+//! /proc/net/ip_vs shows IPVS is already there.) It runs under dash and busybox sh: no
 //! bashisms, and no subshell per file or sysctl (sysctls are read from /proc/sys with the
 //! `read` builtin).
 //!

@@ -17,7 +17,14 @@ network() {
   fi
   if command -v iptables-save >/dev/null 2>&1; then
     { iptables-save -t nat 2>/dev/null || echo 'LVSCTL-PROBE iptables-save failed'; } | grep -F LVSCTL | lines_as nat
-    # The mangle table: a director's firewall marks (plan/fwmark.rs).
-    { iptables-save -t mangle 2>/dev/null || echo 'LVSCTL-PROBE iptables-save failed'; } | grep -F LVSCTL | lines_as mangle
+    # The mangle table (a director's firewall marks, plan/fwmark.rs), where it exists: legacy
+    # iptables would load iptable_mangle into a kernel that never used it, just to list it.
+    nw_mangle=1
+    case $(iptables-save -V 2>/dev/null) in
+      *legacy*) if ! grep -qx mangle /proc/net/ip_tables_names 2>/dev/null; then nw_mangle=; fi ;;
+    esac
+    if [ -n "$nw_mangle" ]; then
+      { iptables-save -t mangle 2>/dev/null || echo 'LVSCTL-PROBE iptables-save failed'; } | grep -F LVSCTL | lines_as mangle
+    fi
   fi
 }
