@@ -255,7 +255,7 @@ pub fn parse_ifcfg(name: &str, text: &str) -> Vec<Address> {
             .map(|m| u32::from(m).count_ones() as u8)
             .or_else(|| vars.get(format!("PREFIX{suffix}").as_str()).and_then(|p| p.parse().ok()))
             .unwrap_or(32);
-        out.push(Address { ip, prefix, dev: dev.clone(), label: label.clone() });
+        out.push(Address { ip: ip.into(), prefix, dev: dev.clone(), label: label.clone() });
     }
     out
 }

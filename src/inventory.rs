@@ -27,7 +27,7 @@ mod vars_dirs;
 mod yaml_inventory;
 
 use std::collections::BTreeMap;
-use std::net::Ipv4Addr;
+use std::net::{Ipv4Addr, Ipv6Addr};
 use std::path::{Path, PathBuf};
 
 use crate::diagnostic::{Diagnostics, Pos, Span};
@@ -36,7 +36,7 @@ use source::{Source, Var, ALL};
 use vars_dirs::{Kind, VarsDirs};
 
 /// The variables lvsctl reads; every other variable is left to other tools.
-pub const KNOWN: [&str; 17] = [
+pub const KNOWN: [&str; 18] = [
     "ansible_host",
     "ansible_port",
     "ansible_user",
@@ -50,6 +50,7 @@ pub const KNOWN: [&str; 17] = [
     "lvsctl_jump_host",
     "ssh_known_hosts_file",
     "address",
+    "ipv6_address",
     "interface",
     "lvsctl_persistence",
     "lvsctl_os_family",
@@ -76,8 +77,11 @@ pub struct Host {
     pub become_password: Option<crate::secret::Secret>,
     /// The jump hosts on the way, in order (`lvsctl_jump_host`, or ProxyJump in the ssh args).
     pub jump: Vec<jump::Hop>,
-    /// Data-plane address (`address`, default `ansible_host` when that is an IP).
+    /// Data-plane address (`address`, default `ansible_host` when that is an IPv4 address).
     pub address: Option<Ipv4Addr>,
+    /// Data-plane IPv6 address, for IPv6 services (`ipv6_address`, default `ansible_host`
+    /// when that is an IPv6 address).
+    pub address6: Option<Ipv6Addr>,
     /// Per-host override of the topology's interface.
     pub interface: Option<String>,
     /// `lvsctl_persistence`: how the host keeps lvsctl's state across reboots, when the
@@ -95,6 +99,17 @@ pub struct Host {
     /// The `KNOWN` variables set for this host after merging, as Ansible types them, each
     /// with the place that set it.
     pub vars: BTreeMap<String, SetVar>,
+}
+
+impl Host {
+    /// The host's data-plane address of `like`'s family (a real server of an IPv6 VIP is
+    /// reached at its IPv6 address).
+    pub fn address_for(&self, like: std::net::IpAddr) -> Option<std::net::IpAddr> {
+        match like {
+            std::net::IpAddr::V4(_) => self.address.map(std::net::IpAddr::V4),
+            std::net::IpAddr::V6(_) => self.address6.map(std::net::IpAddr::V6),
+        }
+    }
 }
 
 /// A variable's merged value and where it was written.
@@ -385,11 +400,24 @@ impl Resolver<'_> {
             Some((t, span)) => match t.parse::<Ipv4Addr>() {
                 Ok(ip) => Some(ip),
                 Err(_) => {
-                    d.error(span, format!("host `{name}`: `address` is `{t}`, not an IPv4 address"));
+                    let diag = d.error(span, format!("host `{name}`: `address` is `{t}`, not an IPv4 address"));
+                    if t.parse::<Ipv6Addr>().is_ok() {
+                        diag.hint("a host's IPv6 address is `ipv6_address`");
+                    }
                     None
                 }
             },
             None => ssh_host.parse::<Ipv4Addr>().ok(),
+        };
+        let address6 = match self.text("ipv6_address", d) {
+            Some((t, span)) => match t.parse::<Ipv6Addr>() {
+                Ok(ip) => Some(ip),
+                Err(_) => {
+                    d.error(span, format!("host `{name}`: `ipv6_address` is `{t}`, not an IPv6 address"));
+                    None
+                }
+            },
+            None => ssh_host.trim_start_matches('[').trim_end_matches(']').parse::<Ipv6Addr>().ok(),
         };
         // Reaches config files (ifcfg names, route files): checked like any config value.
         let interface = self
@@ -430,6 +458,7 @@ impl Resolver<'_> {
             become_password,
             jump,
             address,
+            address6,
             interface,
             persistence,
             os_family,

@@ -168,7 +168,7 @@ pub struct ExpectedService {
     pub name: String,
     /// `Fwm` for a firewall-mark service.
     pub protocol: Protocol,
-    pub vip: Ipv4Addr,
+    pub vip: IpAddr,
     pub port: u16,
     /// A firewall-mark service is the kernel's by its mark alone (no address, no port).
     pub fwmark: Option<u32>,
@@ -193,7 +193,7 @@ impl ExpectedService {
     pub fn label(&self) -> String {
         match self.fwmark {
             Some(mark) => format!("FWM {mark} {}", self.scheduler),
-            None => format!("{} {}:{} {}", self.protocol.as_str(), self.vip, self.port, self.scheduler),
+            None => format!("{} {} {}", self.protocol.as_str(), addr_port(self.vip, self.port), self.scheduler),
         }
     }
 
@@ -201,7 +201,7 @@ impl ExpectedService {
     pub fn is(&self, s: &Service) -> bool {
         match self.fwmark {
             Some(mark) => s.fwmark == Some(mark) && !s.flags.iter().any(|f| f == "IPv6"),
-            None => s.fwmark.is_none() && s.protocol == self.protocol && s.vip == Some(IpAddr::V4(self.vip)) && s.port == Some(self.port),
+            None => s.fwmark.is_none() && s.protocol == self.protocol && s.vip == Some(self.vip) && s.port == Some(self.port),
         }
     }
 }
@@ -211,7 +211,7 @@ pub struct ExpectedRealServer {
     /// The inventory host (`web1`).
     pub host: String,
     /// Its data-plane address: the inventory's `address`, else `ansible_host`.
-    pub address: Ipv4Addr,
+    pub address: IpAddr,
     pub port: u16,
     pub weight: u64,
     /// A failing check leaves it in the table with weight 0 instead of removing it.
@@ -222,7 +222,7 @@ pub struct ExpectedRealServer {
 pub struct ExpectedSorryServer {
     /// The inventory host, when the topology names one.
     pub host: Option<String>,
-    pub address: Ipv4Addr,
+    pub address: IpAddr,
     pub port: u16,
     pub forward: Forward,
     pub inhibit: bool,
@@ -334,7 +334,7 @@ pub fn compare(expected: &[ExpectedService], live: &Table) -> Comparison {
         let label = want.label();
         let finding = |rs: Option<&ExpectedRealServer>, detail: String| Finding {
             service: label.clone(),
-            real_server: rs.map(|r| format!("{}:{}", r.address, r.port)),
+            real_server: rs.map(|r| addr_port(r.address, r.port)),
             host: rs.map(|r| r.host.clone()),
             detail,
         };
@@ -368,7 +368,7 @@ pub fn compare(expected: &[ExpectedService], live: &Table) -> Comparison {
         }
         let mut rs_matched = vec![false; have.real_servers.len()];
         for rs in &want.real_servers {
-            let Some(j) = have.real_servers.iter().position(|h| h.address == IpAddr::V4(rs.address) && h.port == rs.port) else {
+            let Some(j) = have.real_servers.iter().position(|h| h.address == rs.address && h.port == rs.port) else {
                 if want.health_checked {
                     c.missing.push(finding(Some(rs), "missing (health check failing)".into()));
                 } else {
@@ -392,7 +392,7 @@ pub fn compare(expected: &[ExpectedService], live: &Table) -> Comparison {
         }
         let mut sorry_seen = false;
         for (h, _) in have.real_servers.iter().zip(&rs_matched).filter(|(_, m)| !**m) {
-            if let Some(ss) = want.sorry_server.as_ref().filter(|ss| h.address == IpAddr::V4(ss.address) && h.port == ss.port) {
+            if let Some(ss) = want.sorry_server.as_ref().filter(|ss| h.address == ss.address && h.port == ss.port) {
                 sorry_seen = true;
                 let sorry = |detail: String| Finding { service: label.clone(), real_server: Some(addr_port(h.address, h.port)), host: ss.host.clone(), detail };
                 if h.forward != ss.forward {
@@ -413,7 +413,7 @@ pub fn compare(expected: &[ExpectedService], live: &Table) -> Comparison {
         if let Some(ss) = want.sorry_server.as_ref().filter(|ss| ss.inhibit && !sorry_seen) {
             c.differs.push(Finding {
                 service: label.clone(),
-                real_server: Some(format!("{}:{}", ss.address, ss.port)),
+                real_server: Some(addr_port(ss.address, ss.port)),
                 host: ss.host.clone(),
                 detail: "sorry server not in the kernel's table (sorry_server_inhibit keeps it there with weight 0)".into(),
             });
@@ -484,7 +484,7 @@ pub(crate) mod testing {
             .iter()
             .map(|e| Service {
                 protocol: e.protocol,
-                vip: e.fwmark.is_none().then_some(IpAddr::V4(e.vip)),
+                vip: e.fwmark.is_none().then_some(e.vip),
                 port: e.fwmark.is_none().then_some(e.port),
                 fwmark: e.fwmark,
                 scheduler: e.scheduler.clone(),
@@ -494,8 +494,8 @@ pub(crate) mod testing {
                 real_servers: e
                     .real_servers
                     .iter()
-                    .map(|r| RealServer { address: IpAddr::V4(r.address), port: r.port, forward: e.forward, weight: r.weight as i64, active_conn: 0, inact_conn: 0 })
-                    .chain(e.sorry_server.as_ref().filter(|ss| ss.inhibit).map(|ss| RealServer { address: IpAddr::V4(ss.address), port: ss.port, forward: ss.forward, weight: 0, active_conn: 0, inact_conn: 0 }))
+                    .map(|r| RealServer { address: r.address, port: r.port, forward: e.forward, weight: r.weight as i64, active_conn: 0, inact_conn: 0 })
+                    .chain(e.sorry_server.as_ref().filter(|ss| ss.inhibit).map(|ss| RealServer { address: ss.address, port: ss.port, forward: ss.forward, weight: 0, active_conn: 0, inact_conn: 0 }))
                     .collect(),
             })
             .collect();
@@ -552,7 +552,7 @@ mod tests {
         assert_eq!((http.persistence_timeout, http.flags.as_slice()), (Some(600), &["mask 255.255.255.0".to_string()][..]));
         let inhibit: Vec<bool> = http.real_servers.iter().map(|r| r.inhibit_on_failure).collect();
         assert_eq!(inhibit, [true, false], "web2 overrides the service's inhibit_on_failure");
-        assert_eq!(http.sorry_server, Some(ExpectedSorryServer { host: None, address: Ipv4Addr::LOCALHOST, port: 80, forward: Forward::Route, inhibit: true }));
+        assert_eq!(http.sorry_server, Some(ExpectedSorryServer { host: None, address: Ipv4Addr::LOCALHOST.into(), port: 80, forward: Forward::Route, inhibit: true }));
         assert_eq!(https.sorry_server, Some(ExpectedSorryServer { host: Some("web2".into()), address: "10.77.0.22".parse().unwrap(), port: 443, forward: Forward::Route, inhibit: false }));
         assert_eq!((https.persistence_timeout, https.flags.len()), (Some(3600), 0));
         assert_eq!((dns.protocol, dns.flags.as_slice()), (Protocol::Udp, &["ops".to_string()][..]));

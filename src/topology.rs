@@ -5,7 +5,7 @@
 //! priorities differ, a NAT pair has a gateway) is the model's job (`model.rs`). Nothing here
 //! touches the environment except reading the file.
 
-use std::net::Ipv4Addr;
+use std::net::{IpAddr, Ipv4Addr};
 use std::path::{Path, PathBuf};
 
 use crate::diagnostic::{did_you_mean, Diagnostics, Span};
@@ -86,7 +86,8 @@ pub struct VrrpSpec {
 pub struct ServiceSpec {
     pub span: Span,
     pub name: Option<Sp<String>>,
-    pub vip: Option<Sp<Ipv4Addr>>,
+    /// IPv4 or IPv6 (the model checks that the rest of the service agrees).
+    pub vip: Option<Sp<IpAddr>>,
     pub port: Option<Sp<u64>>,
     /// A firewall-mark service: IPVS matches packets by this mark (which lvsctl's mangle rules
     /// on the directors set for `ports` of the VIP), so one client's connections to every one
@@ -130,7 +131,7 @@ pub struct ServiceSpec {
 pub struct SorryServerSpec {
     pub span: Span,
     pub host: Option<Sp<String>>,
-    pub address: Option<Sp<Ipv4Addr>>,
+    pub address: Option<Sp<IpAddr>>,
     pub port: Option<Sp<u64>>,
 }
 
@@ -472,7 +473,7 @@ fn service(m: &Map, d: &mut Diagnostics) -> ServiceSpec {
     ServiceSpec {
         span: m.span(),
         name: m.str("name", d),
-        vip: m.ipv4("vip", d),
+        vip: m.ip("vip", d),
         port: m.uint("port", 1, 65535, d),
         // The kernel's mark is 32 bits; 0 is "no mark".
         fwmark: m.uint("fwmark", 1, u32::MAX as u64, d),
@@ -562,7 +563,7 @@ fn sorry_server(m: &Map, d: &mut Diagnostics) -> Option<SorryServerSpec> {
     let what = m.key_path("sorry_server");
     if let Some(text) = node.text() {
         let words: Vec<&str> = text.split_whitespace().collect();
-        let target = |w: &str| if w.parse::<Ipv4Addr>().is_ok() { format!("address: {w}") } else { format!("host: {w}") };
+        let target = |w: &str| if w.parse::<IpAddr>().is_ok() { format!("address: {w}") } else { format!("host: {w}") };
         let suggestion = match words.as_slice() {
             [server, port] if port.parse::<u16>().is_ok() => format!("{{ {}, port: {port} }}", target(server)),
             [server] => format!("{{ {} }}", target(server)),
@@ -574,7 +575,7 @@ fn sorry_server(m: &Map, d: &mut Diagnostics) -> Option<SorryServerSpec> {
     }
     let sm = Map::new(m.file, what, node, d)?;
     deny_unknown(&sm, SORRY_SERVER_KEYS, d);
-    Some(SorryServerSpec { span: sm.span(), host: sm.str("host", d), address: sm.ipv4("address", d), port: sm.uint("port", 1, 65535, d) })
+    Some(SorryServerSpec { span: sm.span(), host: sm.str("host", d), address: sm.ip("address", d), port: sm.uint("port", 1, 65535, d) })
 }
 
 /// keepalived's own limit for `persistence_timeout` (LVS_MAX_TIMEOUT: 31 days).

@@ -9,7 +9,7 @@
 //! Scalars keep their raw source text: `auth_pass: 0204` is the password "0204", not the
 //! number 204, and `interface: no` is the interface "no", not `false`.
 
-use std::net::Ipv4Addr;
+use std::net::{IpAddr, Ipv4Addr};
 use std::path::{Path, PathBuf};
 
 use serde::de::{self, Deserialize, Deserializer, MapAccess, SeqAccess, Visitor};
@@ -272,6 +272,23 @@ impl<'a> Map<'a> {
         parse_ipv4(&s, &self.key_path(key), d)
     }
 
+    /// An IPv4 or IPv6 address (a service's VIP, a sorry server's address).
+    pub fn ip(&self, key: &str, d: &mut Diagnostics) -> Option<Sp<IpAddr>> {
+        let s = self.str(key, d)?;
+        match s.value.parse::<IpAddr>() {
+            Ok(ip) => Some(Sp { value: ip, span: s.span.clone() }),
+            Err(_) => {
+                let diag = d.error(s.span.clone(), format!("`{}`: `{}` is not a valid IP address", self.key_path(key), s.value));
+                if s.value.contains('/') {
+                    diag.hint("write the address without a prefix length");
+                } else if s.value.starts_with('[') {
+                    diag.hint("write an IPv6 address without brackets");
+                }
+                None
+            }
+        }
+    }
+
     /// A list; a single scalar is not silently promoted (a common YAML slip).
     pub fn list(&self, key: &str, d: &mut Diagnostics) -> Vec<&'a Node> {
         let Some(node) = self.get(key) else { return Vec::new() };
@@ -312,7 +329,7 @@ pub fn parse_ipv4(s: &Sp<String>, what: &str, d: &mut Diagnostics) -> Option<Sp<
         Err(_) => {
             let diag = d.error(s.span.clone(), format!("`{what}`: `{}` is not a valid IPv4 address", s.value));
             if s.value.contains(':') {
-                diag.hint("IPv6 virtual services are not supported yet");
+                diag.hint("IPv6 is accepted for services' VIPs and sorry servers; this address must be IPv4");
             } else if s.value.contains('/') {
                 diag.hint("write the address without a prefix length");
             }

@@ -61,8 +61,8 @@ pub fn targets(plan: &HostPlan, facts: &Facts) -> (Vec<DrainTarget>, u64) {
         }
         for rs in s.real_servers.iter().filter(|rs| rs.weight > 0) {
             let kept = expected.is_some_and(|e| {
-                e.real_servers.iter().any(|r| std::net::IpAddr::V4(r.address) == rs.address && r.port == rs.port)
-                    || e.sorry_server.as_ref().is_some_and(|ss| std::net::IpAddr::V4(ss.address) == rs.address && ss.port == rs.port)
+                e.real_servers.iter().any(|r| r.address == rs.address && r.port == rs.port)
+                    || e.sorry_server.as_ref().is_some_and(|ss| ss.address == rs.address && ss.port == rs.port)
             });
             let Some(forward) = forward_flag(rs.forward) else { continue };
             if kept {

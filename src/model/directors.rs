@@ -4,7 +4,7 @@
 //! address).
 
 use std::collections::{BTreeMap, BTreeSet};
-use std::net::Ipv4Addr;
+use std::net::{Ipv4Addr, Ipv6Addr};
 
 use super::{Builder, Vrrp, VrrpState};
 use crate::token::check_interface;
@@ -15,6 +15,8 @@ use crate::yaml::Sp;
 pub struct Director {
     pub host: String,
     pub address: Option<Ipv4Addr>,
+    /// For an IPv6 VRRP instance's unicast adverts.
+    pub address6: Option<Ipv6Addr>,
     pub interface: String,
     pub priority: u8,
     /// The first director is the MASTER (highest priority); with nopreempt every director
@@ -85,6 +87,7 @@ impl Builder<'_> {
             out.push(Director {
                 host: host.name.clone(),
                 address: host.address,
+                address6: host.address6,
                 interface,
                 priority: priority.clamp(1, 254) as u8,
                 state: if is_master { VrrpState::Master } else { VrrpState::Backup },

@@ -15,7 +15,7 @@
 //! to one instance): both are refused with the reason.
 
 use std::collections::BTreeMap;
-use std::net::Ipv4Addr;
+use std::net::IpAddr;
 
 use super::{Builder, Cluster, Director, Nat, VirtualService, Vrrp, VrrpState};
 use crate::diagnostic::{did_you_mean, Span};
@@ -39,9 +39,9 @@ impl Cluster {
     }
 
     /// The VIPs `instance` carries, in service order, each once.
-    pub fn instance_vips(&self, instance: &str) -> Vec<Ipv4Addr> {
+    pub fn instance_vips(&self, instance: &str) -> Vec<IpAddr> {
         let first = self.vrrp.as_ref().is_some_and(|v| v.instance == instance);
-        let mut out: Vec<Ipv4Addr> = Vec::new();
+        let mut out: Vec<IpAddr> = Vec::new();
         for s in &self.services {
             let mine = match &s.vrrp_instance {
                 Some(i) => i == instance,
@@ -135,7 +135,7 @@ impl Builder<'_> {
             v.instances.push(VrrpInstance { name: name.value.clone(), virtual_router_id: vrid_u8, master: master.value.clone() });
         }
         // Each service's instance; a VIP shared by services is in one instance.
-        let mut vip_instance: BTreeMap<Ipv4Addr, (String, String)> = BTreeMap::new();
+        let mut vip_instance: BTreeMap<IpAddr, (String, String)> = BTreeMap::new();
         let mut carried: BTreeMap<String, usize> = BTreeMap::new();
         for s in services.iter_mut() {
             let Some(ts) = topo.services.iter().find(|t| t.name.as_ref().is_some_and(|n| n.value == s.name)) else { continue };
@@ -200,8 +200,8 @@ mod tests {
             roles,
             [("VI_WEB", "lvs1", (Master, 150)), ("VI_WEB", "lvs2", (Backup, 100)), ("VI_API", "lvs1", (Backup, 100)), ("VI_API", "lvs2", (Master, 150))]
         );
-        assert_eq!(c.instance_vips("VI_WEB"), ["10.77.0.100".parse::<std::net::Ipv4Addr>().unwrap()]);
-        assert_eq!(c.instance_vips("VI_API"), ["10.77.0.101".parse::<std::net::Ipv4Addr>().unwrap()]);
+        assert_eq!(c.instance_vips("VI_WEB"), ["10.77.0.100".parse::<std::net::IpAddr>().unwrap()]);
+        assert_eq!(c.instance_vips("VI_API"), ["10.77.0.101".parse::<std::net::IpAddr>().unwrap()]);
         // One instance: the first director is its MASTER with its own priority.
         let single = example("dr-keepalived-pair-http.yml");
         let only = &single.vip_instances()[0];

@@ -16,6 +16,7 @@
 
 mod check;
 mod directors;
+pub mod family;
 mod instances;
 pub mod drained;
 mod nat;
@@ -28,7 +29,7 @@ mod track;
 mod vrrp;
 
 use std::collections::{BTreeMap, BTreeSet};
-use std::net::Ipv4Addr;
+use std::net::IpAddr;
 
 use crate::diagnostic::{did_you_mean, Diagnostics};
 use crate::inventory::{Host, Inventory};
@@ -77,7 +78,7 @@ impl Cluster {
     }
 
     /// Unique VIPs of the services in order of first appearance.
-    pub fn vips(&self) -> Vec<Ipv4Addr> {
+    pub fn vips(&self) -> Vec<IpAddr> {
         let mut seen = BTreeSet::new();
         self.services.iter().map(|s| s.vip).filter(|v| seen.insert(*v)).collect()
     }
@@ -154,12 +155,17 @@ impl Builder<'_> {
     /// No VIP, NAT gateway or router public IP may equal a host's own address (binding it
     /// would take the address away from that host), nor one another.
     fn vip_collisions(&mut self) {
-        let by_address: BTreeMap<Ipv4Addr, &str> = self.inv.hosts.values().filter_map(|h| h.address.map(|a| (a, h.name.as_str()))).collect();
+        let by_address: BTreeMap<IpAddr, &str> = self
+            .inv
+            .hosts
+            .values()
+            .flat_map(|h| [h.address.map(IpAddr::V4), h.address6.map(IpAddr::V6)].into_iter().flatten().map(|a| (a, h.name.as_str())))
+            .collect();
         let topo = self.topo;
         let vips = topo.services.iter().filter_map(|s| s.vip.as_ref().map(|v| (v.value, v.span.clone(), "VIP")));
-        let gateway = topo.nat.iter().filter_map(|n| n.gateway_vip.as_ref().map(|g| (g.value, g.span.clone(), "`nat.gateway_vip`")));
-        let public = topo.router.iter().filter_map(|r| r.public_ip.as_ref().map(|p| (p.value, p.span.clone(), "`router.public_ip`")));
-        let mut seen: BTreeMap<Ipv4Addr, &str> = BTreeMap::new();
+        let gateway = topo.nat.iter().filter_map(|n| n.gateway_vip.as_ref().map(|g| (IpAddr::V4(g.value), g.span.clone(), "`nat.gateway_vip`")));
+        let public = topo.router.iter().filter_map(|r| r.public_ip.as_ref().map(|p| (IpAddr::V4(p.value), p.span.clone(), "`router.public_ip`")));
+        let mut seen: BTreeMap<IpAddr, &str> = BTreeMap::new();
         for (ip, span, what) in vips.chain(gateway).chain(public) {
             if let Some(host) = by_address.get(&ip) {
                 self.d.error(span, format!("{what} {ip} is the address of host `{host}`"))

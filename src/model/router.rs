@@ -79,13 +79,18 @@ impl Builder<'_> {
             if let Some(first) = ports.insert((port.value as u16, svc.protocol), port.span.clone()) {
                 self.d.error(port.span.clone(), format!("public port {} is forwarded twice (first at {first})", port.value));
             }
-            if !internal_network.value.contains(svc.vip) {
+            let std::net::IpAddr::V4(vip) = svc.vip else {
+                self.d.error(service.span.clone(), format!("`router.forwards[{i}]`: service `{}` has an IPv6 VIP ({})", svc.name, svc.vip))
+                    .hint("lvsctl's router rules are IPv4 (iptables DNAT/SNAT); ip6tables forwards are not rendered yet: let IPv6 clients reach the VIP directly, or forward an IPv4 service");
+                continue;
+            };
+            if !internal_network.value.contains(vip) {
                 self.d.warning(service.span.clone(), format!(
                     "VIP {} of `{}` is outside `router.internal_network` {}: its replies will not be SNATed",
                     svc.vip, svc.name, internal_network.value
                 ));
             }
-            forwards.push(Forward { public_port: port.value as u16, service: svc.name.clone(), protocol: svc.protocol, vip: svc.vip, port: target });
+            forwards.push(Forward { public_port: port.value as u16, service: svc.name.clone(), protocol: svc.protocol, vip, port: target });
         }
         let conntrack_max = spec.conntrack_max.as_ref().map_or(DEFAULT_CONNTRACK_MAX, |c| c.value);
         Some(Router { host, public_ip: public_ip.value, internal_network: internal_network.value, forwards, conntrack_max })

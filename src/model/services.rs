@@ -3,7 +3,7 @@
 //! beyond that (`service_options`, `check`, `sorry_server`) have their own files.
 
 use std::collections::{BTreeMap, BTreeSet};
-use std::net::Ipv4Addr;
+use std::net::{IpAddr, Ipv4Addr};
 
 use super::{Builder, Check, Director, SorryServer};
 use crate::diagnostic::Span;
@@ -19,7 +19,7 @@ pub const DEFAULT_DRAIN_TIMEOUT: u64 = 30;
 #[derive(Debug, Clone)]
 pub struct VirtualService {
     pub name: String,
-    pub vip: Ipv4Addr,
+    pub vip: IpAddr,
     /// The service's port; a firewall-mark service's first port (its checks' default).
     pub port: u16,
     /// A firewall-mark service: IPVS matches this mark, which the directors' mangle rules
@@ -59,7 +59,8 @@ pub struct VirtualService {
 #[derive(Debug, Clone)]
 pub struct RealServer {
     pub host: String,
-    pub address: Ipv4Addr,
+    /// Of the VIP's family.
+    pub address: IpAddr,
     pub port: u16,
     pub weight: u64,
     /// Overrides the service's `inhibit_on_failure` when set.
@@ -78,7 +79,7 @@ impl Builder<'_> {
         }
         let director_names: BTreeSet<&str> = directors.iter().flatten().map(|d| d.host.as_str()).collect();
         let mut names: BTreeMap<String, Span> = BTreeMap::new();
-        let mut endpoints: BTreeMap<(Ipv4Addr, u64, Protocol), String> = BTreeMap::new();
+        let mut endpoints: BTreeMap<(IpAddr, u64, Protocol), String> = BTreeMap::new();
         let mut marks: BTreeMap<u64, (String, Span)> = BTreeMap::new();
         let mut out = Vec::new();
         for (i, s) in topo.services.iter().enumerate() {
@@ -95,6 +96,7 @@ impl Builder<'_> {
             };
             // Missing or invalid vip/port were reported by the topology stage.
             let Some(vip) = s.vip.clone() else { continue };
+            self.ipv6_service(&path, s, directors);
             let Some((port, ports)) = self.service_ports(&path, s) else { continue };
             for p in &ports {
                 if let Some(other) = endpoints.insert((vip.value, p.value, s.protocol.value), name.clone()) {
@@ -149,9 +151,9 @@ impl Builder<'_> {
                         .hint("IPVS does not serve the director's own traffic; use a separate host");
                 }
                 let Some(host) = self.host(host_name, "real server") else { continue };
-                let Some(address) = host.address else {
-                    self.d.error(host_name.span.clone(), format!("real server `{}` has no IPv4 address", host.name))
-                        .hint("set `address` (or an IP as `ansible_host`) for it in the inventory");
+                let Some(address) = host.address_for(vip.value) else {
+                    self.d.error(host_name.span.clone(), format!("real server `{}` has no {} address", host.name, family(vip.value)))
+                        .hint(address_hint(vip.value));
                     continue;
                 };
                 let weight = rs.weight.as_ref().map_or(1, |w| w.value);
@@ -243,6 +245,20 @@ impl Builder<'_> {
             }
             (_, None, None) => None, // `port` missing: reported by the topology stage
         }
+    }
+}
+
+/// "IPv4" or "IPv6", for messages.
+pub(super) fn family(ip: IpAddr) -> &'static str {
+    if ip.is_ipv6() { "IPv6" } else { "IPv4" }
+}
+
+/// Where the inventory gives a host its address of `ip`'s family.
+pub(super) fn address_hint(ip: IpAddr) -> &'static str {
+    if ip.is_ipv6() {
+        "set `ipv6_address` (or an IPv6 address as `ansible_host`) for it in the inventory: an IPv6 VIP's servers are reached over IPv6"
+    } else {
+        "set `address` (or an IP as `ansible_host`) for it in the inventory"
     }
 }
 

@@ -2,7 +2,7 @@
 //! inventory host lvsctl sets up, or an address it does not manage. Its own file because
 //! keepalived's rules for it (port, forwarding method, inhibit) differ from a real server's.
 
-use std::net::Ipv4Addr;
+use std::net::{IpAddr, Ipv4Addr};
 
 use super::{Builder, RealServer};
 use crate::topology::{Mode, ServiceSpec};
@@ -12,7 +12,7 @@ use crate::topology::{Mode, ServiceSpec};
 pub struct SorryServer {
     /// The inventory host, when given by `host:` (lvsctl then sets it up like a real server).
     pub host: Option<String>,
-    pub address: Ipv4Addr,
+    pub address: IpAddr,
     pub port: u16,
     /// `sorry_server_lvs_method`, the service's mode unless set.
     pub mode: Mode,
@@ -57,15 +57,22 @@ impl Builder<'_> {
                     return None;
                 }
                 let host = self.host(h, "sorry server")?;
-                let Some(address) = host.address else {
-                    self.d.error(h.span.clone(), format!("sorry server `{}` has no IPv4 address", host.name))
-                        .hint("set `address` (or an IP as `ansible_host`) for it in the inventory");
+                let vip = s.vip.as_ref().map_or(IpAddr::V4(Ipv4Addr::UNSPECIFIED), |v| v.value);
+                let Some(address) = host.address_for(vip) else {
+                    self.d.error(h.span.clone(), format!("sorry server `{}` has no {} address", host.name, super::services::family(vip)))
+                        .hint(super::services::address_hint(vip));
                     return None;
                 };
                 (Some(host.name), address)
             }
             (None, Some(a)) => {
-                let owner = self.inv.hosts.values().find(|h| h.address == Some(a.value));
+                if let Some(v) = s.vip.as_ref().filter(|v| v.value.is_ipv6() != a.value.is_ipv6()) {
+                    self.d.error(a.span.clone(), format!(
+                        "sorry server {} is {} but the VIP {} is {}", a.value, super::services::family(a.value), v.value, super::services::family(v.value)
+                    )).hint("IPVS forwards to a server of the VIP's own family (keepalived mixes them only in TUN mode, which lvsctl does not render): use an address of the VIP's family");
+                    return None;
+                }
+                let owner = self.inv.hosts.values().find(|h| h.address_for(a.value) == Some(a.value));
                 if let Some(o) = owner.filter(|o| directors.contains(&o.name.as_str())) {
                     self.d.error(a.span.clone(), format!("sorry server {} is the address of director `{}`", a.value, o.name))
                         .hint("a BACKUP director would pass the traffic back into its own IPVS table; for a sorry page served by whichever director is MASTER, write `address: 127.0.0.1`");

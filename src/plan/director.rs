@@ -204,18 +204,20 @@ pub(super) fn plan(cluster: &Cluster, d: &Director, templates: &Templates, p: &m
         let mut static_addrs: Vec<(Address, &'static str)> = cluster
             .vips()
             .into_iter()
-            .map(|ip| (Address { ip, prefix: 32, dev: d.interface.clone(), label: None }, "virtual IP of the LVS director"))
+            .map(|ip| (Address { ip, prefix: super::host_prefix(ip), dev: d.interface.clone(), label: None }, "virtual IP of the LVS director"))
             .collect();
         if let (Some(n), Some(gw)) = (nat, nat.and_then(|n| n.gateway.as_ref())) {
-            static_addrs.push((Address { ip: gw.vip, prefix: gw.prefix, dev: n.internal_interface.clone(), label: None }, "gateway of the NAT real servers"));
+            static_addrs.push((Address { ip: gw.vip.into(), prefix: gw.prefix, dev: n.internal_interface.clone(), label: None }, "gateway of the NAT real servers"));
         }
         let mut per_dev: std::collections::BTreeMap<String, usize> = Default::default();
         for (mut a, purpose) in static_addrs {
-            let n = per_dev.entry(a.dev.clone()).or_insert(0);
-            let label = format!("{}:{}", a.dev, n);
-            *n += 1;
+            // IPv4 addresses get the seeds' alias labels; IPv6 has none.
+            if a.ip.is_ipv4() {
+                let n = per_dev.entry(a.dev.clone()).or_insert(0);
+                a.label = Some(format!("{}:{}", a.dev, n));
+                *n += 1;
+            }
             p.purposes.insert(a.ip, purpose);
-            a.label = Some(label);
             p.addresses.push(a);
         }
     }
@@ -232,12 +234,22 @@ pub(super) fn plan(cluster: &Cluster, d: &Director, templates: &Templates, p: &m
             let mut instances = Vec::new();
             let mut sync_group = None;
             if let Some(v) = vrrp {
-                let peers: Vec<String> = cluster.directors.iter().filter(|o| o.host != d.host).filter_map(|o| o.address.map(|a| a.to_string())).collect();
-                let unicast = v.unicast && d.address.is_some();
+                // Unicast adverts go to the peers' addresses of the instance's family.
+                let peers = |v6: bool| -> Vec<String> {
+                    cluster
+                        .directors
+                        .iter()
+                        .filter(|o| o.host != d.host)
+                        .filter_map(|o| if v6 { o.address6.map(|a| a.to_string()) } else { o.address.map(|a| a.to_string()) })
+                        .collect()
+                };
+                let src = |v6: bool| if v6 { d.address6.map(|a| a.to_string()) } else { d.address.map(|a| a.to_string()) };
+                let unicast = |v6: bool| v.unicast && src(v6).is_some();
                 // Every instance of a director shares its timing, secret and unicast peers; they
                 // differ in name, interface, VRID and addresses, and (an active-active split,
-                // model::instances) in state and priority.
-                let instance = |name: String, (state, priority): (VrrpState, u8), interface, track_interfaces, virtual_router_id, track_scripts, addresses, excluded_addresses| Instance {
+                // model::instances) in state and priority. An IPv6 instance is VRRP version 3,
+                // which has no authentication (keepalived ignores auth_pass there).
+                let instance = |name: String, (state, priority): (VrrpState, u8), interface, track_interfaces, virtual_router_id, track_scripts, addresses, excluded_addresses, v6: bool| Instance {
                     name,
                     state,
                     interface,
@@ -247,10 +259,10 @@ pub(super) fn plan(cluster: &Cluster, d: &Director, templates: &Templates, p: &m
                     advert_int: v.advert_int,
                     nopreempt: v.nopreempt,
                     preempt_delay: v.preempt_delay,
-                    auth_pass: v.auth_pass.as_deref(),
-                    unicast_src_ip: if unicast { d.address.map(|a| a.to_string()) } else { None },
-                    unicast_peers: if unicast { peers.clone() } else { Vec::new() },
-                    unicast_fault_no_peer: unicast && v.unicast_fault_no_peer,
+                    auth_pass: if v6 { None } else { v.auth_pass.as_deref() },
+                    unicast_src_ip: if unicast(v6) { src(v6) } else { None },
+                    unicast_peers: if unicast(v6) { peers(v6) } else { Vec::new() },
+                    unicast_fault_no_peer: unicast(v6) && v.unicast_fault_no_peer,
                     garp: &v.garp,
                     track_scripts,
                     notify: None,
@@ -259,19 +271,32 @@ pub(super) fn plan(cluster: &Cluster, d: &Director, templates: &Templates, p: &m
                 };
                 // The VIP instances: the first, then an active-active split's others, each
                 // advertising its own first VIP. Each tracks the director's health, so a failing
-                // director hands every instance over.
+                // director hands every instance over. keepalived's instances are single-family:
+                // an instance whose services mix IPv4 and IPv6 VIPs is rendered as two, NAME
+                // (IPv4) and NAME_V6, with the same VRID (VRRP's IPv4 and IPv6 adverts are
+                // separate protocols), role and tracking, so they move together.
                 for vi in cluster.vip_instances() {
-                    let vips: Vec<String> = cluster.instance_vips(&vi.name).iter().map(|ip| format!("{ip}/32 dev {}", d.interface)).collect();
-                    instances.push(instance(
-                        vi.name.clone(),
-                        cluster.instance_role(&vi, d),
-                        &d.interface,
-                        v.track_interfaces.iter().map(String::as_str).collect(),
-                        vi.virtual_router_id,
-                        v.track_scripts.iter().map(|t| t.name.as_str()).collect(),
-                        vips.iter().take(ADVERTISED_VIPS).cloned().collect(),
-                        vips.iter().skip(ADVERTISED_VIPS).cloned().collect(),
-                    ));
+                    let all = cluster.instance_vips(&vi.name);
+                    let v4 = crate::model::family::of_family(&all, false);
+                    let v6 = crate::model::family::of_family(&all, true);
+                    let v6_name = if v4.is_empty() { vi.name.clone() } else { format!("{}_V6", vi.name) };
+                    for (name, family, is_v6) in [(vi.name.clone(), v4, false), (v6_name, v6, true)] {
+                        if family.is_empty() {
+                            continue;
+                        }
+                        let vips: Vec<String> = family.iter().map(|ip| format!("{ip}/{} dev {}", super::host_prefix(*ip), d.interface)).collect();
+                        instances.push(instance(
+                            name,
+                            cluster.instance_role(&vi, d),
+                            &d.interface,
+                            v.track_interfaces.iter().map(String::as_str).collect(),
+                            vi.virtual_router_id,
+                            v.track_scripts.iter().map(|t| t.name.as_str()).collect(),
+                            vips.iter().take(ADVERTISED_VIPS).cloned().collect(),
+                            vips.iter().skip(ADVERTISED_VIPS).cloned().collect(),
+                            is_v6,
+                        ));
+                    }
                 }
                 let vip_instances = instances.len();
                 if let (Some(n), Some(gw)) = (nat, nat.and_then(|n| n.gateway.as_ref())) {
@@ -280,13 +305,13 @@ pub(super) fn plan(cluster: &Cluster, d: &Director, templates: &Templates, p: &m
                     // knows no internal addresses), holding the gateway on the internal
                     // interface and faulting when that interface goes down. With multicast it
                     // advertises on the internal interface itself, as before.
-                    let (interface, track_interfaces) = if unicast {
+                    let (interface, track_interfaces) = if unicast(false) {
                         (d.interface.as_str(), vec![n.internal_interface.as_str()])
                     } else {
                         (n.internal_interface.as_str(), Vec::new())
                     };
                     let gateway = vec![format!("{}/{} dev {}", gw.vip, gw.prefix, n.internal_interface)];
-                    instances.push(instance(format!("{}_GW", v.instance), (d.state, d.priority), interface, track_interfaces, gw.virtual_router_id, Vec::new(), gateway, Vec::new()));
+                    instances.push(instance(format!("{}_GW", v.instance), (d.state, d.priority), interface, track_interfaces, gw.virtual_router_id, Vec::new(), gateway, Vec::new(), false));
                 }
                 if instances.len() > vip_instances {
                     // The external VIPs and the internal gateway must fail over together.

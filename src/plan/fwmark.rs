@@ -44,7 +44,11 @@ pub(super) fn plan(cluster: &Cluster, templates: &Templates, p: &mut HostPlan) -
         .filter_map(|s| {
             Some(MarkCtx {
                 service: &s.name,
-                vip: s.vip,
+                // IPv6 firewall-mark services are refused by the model (ip6tables is not rendered).
+                vip: match s.vip {
+                    std::net::IpAddr::V4(v4) => v4,
+                    std::net::IpAddr::V6(_) => return None,
+                },
                 protocol: s.protocol.as_str(),
                 ports: s.ports.iter().map(u16::to_string).collect::<Vec<_>>().join(","),
                 fwmark: s.fwmark?,

@@ -15,7 +15,7 @@ pub mod router;
 mod secrets;
 
 use std::collections::BTreeMap;
-use std::net::Ipv4Addr;
+use std::net::{IpAddr, Ipv4Addr};
 
 use serde::Serialize;
 
@@ -134,7 +134,8 @@ pub struct Sysctl {
 
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize, serde::Deserialize)]
 pub struct Address {
-    pub ip: Ipv4Addr,
+    /// IPv4 or IPv6; an IPv6 address has no label (the kernel ignores one).
+    pub ip: IpAddr,
     pub prefix: u8,
     pub dev: String,
     pub label: Option<String>,
@@ -198,7 +199,7 @@ pub struct HostPlan {
     pub ipvsadm_rules: Option<String>,
     /// What each bound address is for (comments of the network-scripts files).
     #[serde(skip)]
-    pub purposes: BTreeMap<Ipv4Addr, &'static str>,
+    pub purposes: BTreeMap<IpAddr, &'static str>,
     /// The inventory's `lvsctl_persistence` and `lvsctl_os_family`, if set.
     #[serde(skip)]
     pub wanted: (Option<persistence::Backend>, Option<persistence::Family>),
@@ -388,6 +389,11 @@ fn sysctl_context<'a>(cluster: &'a Cluster, p: &'a HostPlan) -> SysctlCtx<'a> {
         role: p.roles.iter().map(|r| r.as_str()).collect::<Vec<_>>().join(", "),
         sysctls: &p.sysctls,
     }
+}
+
+/// The prefix length that makes `ip` a single address (/32, /128).
+pub fn host_prefix(ip: IpAddr) -> u8 {
+    if ip.is_ipv6() { 128 } else { 32 }
 }
 
 /// Dotted netmask of a prefix length, for ifcfg files.

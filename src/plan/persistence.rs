@@ -30,7 +30,7 @@
 //! `/etc/ipvsadm.rules` when `/etc/default/ipvsadm` says `AUTO="true"`; RHEL's ipvsadm.service
 //! reads `/etc/sysconfig/ipvsadm`.
 
-use std::net::Ipv4Addr;
+use std::net::{IpAddr, Ipv4Addr};
 
 use serde::Serialize;
 
@@ -239,8 +239,10 @@ pub fn finish(p: &mut HostPlan, how: &Persistence, templates: &Templates) -> Res
     let ifcfg = how.backend == Backend::NetworkScripts;
     // On lo and tunl0 nothing else manages addresses: bound early. Elsewhere the network stack
     // configures the interface first.
+    // network-scripts: the ifcfg files carry the IPv4 addresses (their aliases, `ifcfg-lo:0`,
+    // are IPv4 only); IPv6 addresses stay with the boot script.
     let early_dev = |a: &&Address| a.dev == "lo" || a.dev == "tunl0";
-    let (early, late): (Vec<&Address>, Vec<&Address>) = if ifcfg { (Vec::new(), Vec::new()) } else { p.addresses.iter().partition(early_dev) };
+    let (early, late): (Vec<&Address>, Vec<&Address>) = p.addresses.iter().filter(|a| !ifcfg || a.ip.is_ipv6()).partition(early_dev);
     let routes: &[Route] = if ifcfg { &[] } else { &p.routes };
     let nat = p.file_of_kind(super::FileKind::NatRules).map(|f| NatCtx { file: &f.path, chains: &p.nat_chains });
     let boot = BootCtx {
@@ -320,12 +322,16 @@ pub fn finish(p: &mut HostPlan, how: &Persistence, templates: &Templates) -> Res
 /// tunl0 with every TUN VIP, a route file per device.
 fn network_scripts(p: &mut HostPlan, templates: &Templates) -> Result<()> {
     let mut files = Vec::new();
-    let tun: Vec<(Ipv4Addr, u8)> = p.addresses.iter().filter(|a| a.dev == "tunl0").map(|a| (a.ip, a.prefix)).collect();
-    for a in p.addresses.iter().filter(|a| a.dev != "tunl0") {
+    let v4 = |a: &Address| match a.ip {
+        IpAddr::V4(ip) => Some((ip, a.prefix)),
+        IpAddr::V6(_) => None,
+    };
+    let tun: Vec<(Ipv4Addr, u8)> = p.addresses.iter().filter(|a| a.dev == "tunl0").filter_map(v4).collect();
+    for (a, ip) in p.addresses.iter().filter(|a| a.dev != "tunl0").filter_map(|a| v4(a).map(|(ip, _)| (a, ip))) {
         let label = a.label.clone().unwrap_or_else(|| a.dev.clone());
         let purpose = p.purposes.get(&a.ip).copied().unwrap_or("address bound by lvsctl");
         let name = (a.dev == "lo").then_some("loopback");
-        files.push((format!("{NETWORK_SCRIPTS}/ifcfg-{label}"), ifcfg_file(templates, &p.cluster, purpose, &label, None, name, &[(a.ip, a.prefix)])?));
+        files.push((format!("{NETWORK_SCRIPTS}/ifcfg-{label}"), ifcfg_file(templates, &p.cluster, purpose, &label, None, name, &[(ip, a.prefix)])?));
     }
     if !tun.is_empty() {
         files.push((format!("{NETWORK_SCRIPTS}/ifcfg-tunl0"), ifcfg_file(templates, &p.cluster, "VIPs of an LVS-TUN real server", "tunl0", Some("IPIP"), None, &tun)?));

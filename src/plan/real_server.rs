@@ -6,17 +6,17 @@
 //! named by `host:` gets the same, for its own forwarding method.
 
 use std::collections::BTreeMap;
-use std::net::Ipv4Addr;
+use std::net::IpAddr;
 
-use super::{sysctl_key, Address, HostPlan, Role, Route};
+use super::{host_prefix, sysctl_key, Address, HostPlan, Role, Route};
 use crate::error::Result;
 use crate::model::Cluster;
 use crate::topology::Mode;
 
 #[derive(Default)]
 struct Needs {
-    dr_vips: Vec<Ipv4Addr>,
-    tun_vips: Vec<Ipv4Addr>,
+    dr_vips: Vec<IpAddr>,
+    tun_vips: Vec<IpAddr>,
     nat: bool,
 }
 
@@ -48,16 +48,23 @@ pub(super) fn plan_all(cluster: &Cluster, plans: &mut BTreeMap<String, HostPlan>
 }
 
 fn plan(cluster: &Cluster, host: &str, n: &Needs, p: &mut HostPlan) -> Result<()> {
-    if !n.dr_vips.is_empty() || !n.tun_vips.is_empty() {
+    // IPv6 has no counterpart to set: the kernel answers a neighbour solicitation only for
+    // an address of the interface it came in on (ndisc_recv_ns looks the target up on that
+    // device alone), so a VIP on lo is never announced; its /128 there needs no DAD.
+    if n.dr_vips.iter().chain(&n.tun_vips).any(IpAddr::is_ipv4) {
         p.sysctl("net.ipv4.conf.all.arp_ignore", "1", Some("answer ARP only for addresses of the receiving interface (never the VIP)"));
         p.sysctl("net.ipv4.conf.all.arp_announce", "2", Some("never announce the VIP as an ARP source"));
         p.sysctl("net.ipv4.conf.lo.arp_ignore", "1", None);
         p.sysctl("net.ipv4.conf.lo.arp_announce", "2", None);
     }
-    for (i, vip) in n.dr_vips.iter().enumerate() {
+    for (i, vip) in n.dr_vips.iter().filter(|v| v.is_ipv4()).enumerate() {
         let label = format!("lo:{i}");
         p.purposes.insert(*vip, "VIP of an LVS-DR real server (never answers ARP for it)");
         p.addresses.push(Address { ip: *vip, prefix: 32, dev: "lo".into(), label: Some(label) });
+    }
+    for vip in n.dr_vips.iter().filter(|v| v.is_ipv6()) {
+        p.purposes.insert(*vip, "IPv6 VIP of an LVS-DR real server (never answers neighbour solicitations for it)");
+        p.addresses.push(Address { ip: *vip, prefix: host_prefix(*vip), dev: "lo".into(), label: None });
     }
     if !n.tun_vips.is_empty() {
         p.sysctl("net.ipv4.conf.all.rp_filter", "0", Some("accept decapsulated packets addressed to the VIP"));

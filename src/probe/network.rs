@@ -1,4 +1,4 @@
-//! Network: the host's IPv4 addresses and default routes (from `ip`), and lvsctl's nat chains
+//! Network: the host's addresses (IPv4, and IPv6 of global scope) and IPv4 default routes (from `ip`), and lvsctl's nat chains
 //! (from `iptables-save -t nat`). The script part (`sh/network.sh`) passes the tools' lines
 //! through as records; they are parsed here. Without `ip` the addresses are unknown, which is
 //! said, not guessed; `iptables-save` failing is said the same way.
@@ -41,7 +41,7 @@ impl<'r> Network<'r> {
     /// Takes a record of this section; `false` for any other kind.
     pub(super) fn take(&mut self, r: &'r Record<'r>, facts: &mut Facts) -> Result<bool, ProbeError> {
         match r.kind {
-            "addr" => facts.addresses.push(parse_addr(r.args).ok_or_else(|| malformed(r, "not a line of `ip -o -4 addr show`"))?),
+            "addr" => facts.addresses.extend(parse_addr(r.args).ok_or_else(|| malformed(r, "not a line of `ip -o addr show`"))?),
             "route" => facts.routes.extend(parse_route(r.args)),
             "nat" => self.nat.push(r.args),
             "mangle" => self.mangle.push(r.args),
@@ -64,18 +64,28 @@ impl<'r> Network<'r> {
     }
 }
 
-/// A line of `ip -o -4 addr show`:
-/// `2: eth0    inet 10.0.0.1/24 brd 10.0.0.255 scope global secondary eth0:1\       valid_lft ...`.
-/// The label is the last word before the `\`; it is kept only when it differs from the device.
-fn parse_addr(line: &str) -> Option<Address> {
+/// A line of `ip -o addr show`:
+/// `2: eth0    inet 10.0.0.1/24 brd 10.0.0.255 scope global secondary eth0:1\       valid_lft ...`
+/// or `2: eth0    inet6 fd77::11/64 scope global \       valid_lft ...`.
+/// The label is the last word before the `\`; it is kept only when it differs from the device
+/// (IPv6 addresses have none). Outer `None`: not such a line; inner: an IPv6 address that is
+/// not lvsctl's kind (link-local, `::1`), skipped.
+fn parse_addr(line: &str) -> Option<Option<Address>> {
     let body = line.split('\\').next()?;
     let words: Vec<&str> = body.split_whitespace().collect();
     let [index, dev, family, addr, rest @ ..] = words.as_slice() else { return None };
     index.strip_suffix(':')?.parse::<u32>().ok()?;
+    let dev = dev.split('@').next()?.trim_end_matches(':');
+    if *family == "inet6" {
+        let (ip, prefix) = addr.split_once('/').unwrap_or((addr, "128"));
+        let ip = ip.parse::<std::net::Ipv6Addr>().ok()?;
+        let prefix = prefix.parse::<u8>().ok().filter(|p| *p <= 128)?;
+        let scope = rest.windows(2).find(|w| w[0] == "scope").map(|w| w[1])?;
+        return Some((scope == "global").then(|| Address { ip: ip.into(), prefix, dev: dev.to_string(), label: None }));
+    }
     if *family != "inet" {
         return None;
     }
-    let dev = dev.split('@').next()?.trim_end_matches(':');
     let (ip, prefix) = match addr.split_once('/') {
         Some((ip, prefix)) => (ip.parse::<Ipv4Addr>().ok()?, prefix.parse::<u8>().ok().filter(|p| *p <= 32)?),
         // `inet 10.0.0.1 peer 10.0.0.2/32`: the local address itself is a /32.
@@ -83,7 +93,7 @@ fn parse_addr(line: &str) -> Option<Address> {
     };
     // IPv4 labels must begin with the device name (the kernel and `ip` insist).
     let label = rest.last().filter(|l| l.starts_with(dev) && **l != dev).map(|l| l.to_string());
-    Some(Address { ip, prefix, dev: dev.to_string(), label })
+    Some(Some(Address { ip: ip.into(), prefix, dev: dev.to_string(), label }))
 }
 
 /// A line of `ip -4 route show default`: `default via 10.0.0.1 dev eth0 proto static`, or a
@@ -147,15 +157,19 @@ mod tests {
 
     #[test]
     fn ip_output_lines() {
-        let cases: &[(&str, Option<Address>)] = &[
-            ("1: lo    inet 127.0.0.1/8 scope host lo\\       valid_lft forever preferred_lft forever", Some(addr("127.0.0.1", 8, "lo", None))),
-            ("1: lo    inet 10.0.0.100/32 scope global lo:0\\       valid_lft forever preferred_lft forever", Some(addr("10.0.0.100", 32, "lo", Some("lo:0")))),
-            ("3: wlp2s0    inet 192.168.1.5/24 brd 192.168.1.255 scope global dynamic noprefixroute wlp2s0\\       valid_lft 85634sec preferred_lft 85634sec", Some(addr("192.168.1.5", 24, "wlp2s0", None))),
-            ("2: eth0    inet 10.0.0.2/24 brd 10.0.0.255 scope global secondary eth0:vip\\       valid_lft forever preferred_lft forever", Some(addr("10.0.0.2", 24, "eth0", Some("eth0:vip")))),
-            ("7: ppp0    inet 10.64.0.1 peer 10.64.0.2/32 scope global ppp0\\       valid_lft forever preferred_lft forever", Some(addr("10.64.0.1", 32, "ppp0", None))),
-            ("9: eth0.100    inet 10.100.0.1/24 scope global eth0.100\\       valid_lft forever preferred_lft forever", Some(addr("10.100.0.1", 24, "eth0.100", None))),
-            ("5: eth0@if6    inet 10.0.0.5/24 scope global eth0\\       valid_lft forever preferred_lft forever", Some(addr("10.0.0.5", 24, "eth0", None))),
-            ("2: eth0    inet6 fe80::1/64 scope link", None),
+        let cases: &[(&str, Option<Option<Address>>)] = &[
+            ("1: lo    inet 127.0.0.1/8 scope host lo\\       valid_lft forever preferred_lft forever", Some(Some(addr("127.0.0.1", 8, "lo", None)))),
+            ("1: lo    inet 10.0.0.100/32 scope global lo:0\\       valid_lft forever preferred_lft forever", Some(Some(addr("10.0.0.100", 32, "lo", Some("lo:0"))))),
+            ("3: wlp2s0    inet 192.168.1.5/24 brd 192.168.1.255 scope global dynamic noprefixroute wlp2s0\\       valid_lft 85634sec preferred_lft 85634sec", Some(Some(addr("192.168.1.5", 24, "wlp2s0", None)))),
+            ("2: eth0    inet 10.0.0.2/24 brd 10.0.0.255 scope global secondary eth0:vip\\       valid_lft forever preferred_lft forever", Some(Some(addr("10.0.0.2", 24, "eth0", Some("eth0:vip"))))),
+            ("7: ppp0    inet 10.64.0.1 peer 10.64.0.2/32 scope global ppp0\\       valid_lft forever preferred_lft forever", Some(Some(addr("10.64.0.1", 32, "ppp0", None)))),
+            ("9: eth0.100    inet 10.100.0.1/24 scope global eth0.100\\       valid_lft forever preferred_lft forever", Some(Some(addr("10.100.0.1", 24, "eth0.100", None)))),
+            ("5: eth0@if6    inet 10.0.0.5/24 scope global eth0\\       valid_lft forever preferred_lft forever", Some(Some(addr("10.0.0.5", 24, "eth0", None)))),
+            ("2: eth0    inet6 fe80::1/64 scope link", Some(None)),
+            ("1: lo    inet6 ::1/128 scope host \\       valid_lft forever preferred_lft forever", Some(None)),
+            ("1: lo    inet6 fd77::100/128 scope global \\       valid_lft forever preferred_lft forever", Some(Some(addr("fd77::100", 128, "lo", None)))),
+            ("2: eth0    inet6 2001:db8::5/64 scope global dynamic mngtmpaddr noprefixroute \\       valid_lft 86300sec preferred_lft 14300sec", Some(Some(addr("2001:db8::5", 64, "eth0", None)))),
+            ("2: eth0    inet6 fd77::1/129 scope global", None),
             ("2: eth0    inet 10.0.0.1/33 scope global eth0", None),
         ];
         for (line, want) in cases {

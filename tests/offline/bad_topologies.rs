@@ -241,10 +241,10 @@ rows! {
     // ----- addresses and ports -----
     invalid_vip = topology()
         .set(8, "    vip: 10.77.0.300")
-        .error("8:10", "`services[0].vip`: `10.77.0.300` is not a valid IPv4 address");
+        .error("8:10", "`services[0].vip`: `10.77.0.300` is not a valid IP address");
     vip_written_with_a_prefix_length = topology()
         .set(8, "    vip: 10.77.0.100/32")
-        .error("8:10", "`services[0].vip`: `10.77.0.100/32` is not a valid IPv4 address")
+        .error("8:10", "`services[0].vip`: `10.77.0.100/32` is not a valid IP address")
         .hint("without a prefix length");
     vip_equal_to_a_host_address = topology()
         .set(8, "    vip: 10.77.0.21")

@@ -124,7 +124,7 @@ fn cases() -> Vec<Case> {
                     "mv -f $ROOT/etc/sysctl.d/.lvsctl-new.90-lvsctl.conf $ROOT/etc/sysctl.d/90-lvsctl.conf",
                     "ip addr replace 10.77.0.100/32 dev lo label lo:0",
                     "  sees arp_ignore=1 arp_announce=2",
-                    "ip -o -4 addr show dev lo up",
+                    "ip -o addr show dev lo up",
                 ],
             },
         },

@@ -7,12 +7,12 @@ lines_as() {
   while IFS= read -r l || [ -n "$l" ]; do rec "$1" "$l"; done
 }
 
-# network: IPv4 addresses of the devices that are up (a VIP on a down device receives
+# network: IPv4 and IPv6 addresses of the devices that are up (a VIP on a down device receives
 # nothing), the default routes, and the lines of the nat table that mention LVSCTL (when
 # iptables-save fails, a line saying so, which lvsctl reads as "chains unknown").
 network() {
   if command -v ip >/dev/null 2>&1; then
-    ip -o -4 addr show up 2>/dev/null | lines_as addr
+    ip -o addr show up 2>/dev/null | lines_as addr
     ip -4 route show default 2>/dev/null | lines_as route
   fi
   if command -v iptables-save >/dev/null 2>&1; then

@@ -361,7 +361,7 @@ fn malformed_output_names_the_offending_line() {
         ("@@lvsctl os ID=debian", "@@lvsctl osx ID=debian", "unknown record: `@@lvsctl osx ID=debian`"),
         ("@@lvsctl file 644 root root /etc/sysctl.d/90-lvsctl.conf", "@@lvsctl file 6x4 root root /etc/sysctl.d/90-lvsctl.conf", "the mode is not octal"),
         ("@@lvsctl file 644 root root /etc/sysctl.d/90-lvsctl.conf", "@@lvsctl file 644 root /etc/sysctl.d/90-lvsctl.conf", "expected `file MODE OWNER GROUP PATH`"),
-        ("@@lvsctl route default via 10.77.0.2 dev eth0 ", "@@lvsctl addr 2: eth0    inet6 fe80::1/64 scope link", "not a line of `ip -o -4 addr show`"),
+        ("@@lvsctl route default via 10.77.0.2 dev eth0 ", "@@lvsctl addr 2: eth0    inet6 fe80::1/64", "not a line of `ip -o addr show`"),
     ];
     for (from, to, message) in cases {
         assert!(good.contains(from), "{from}");

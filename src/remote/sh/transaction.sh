@@ -125,7 +125,7 @@ begin_generation() {
   date -u +%Y-%m-%dT%H:%M:%SZ >"$G/time"
   printf '%s\n' "$HOLDER" >"$G/holder"
   : >"$G/existed"; : >"$G/created"; : >"$G/sysctl.before"; : >"$G/addr.added"; : >"$G/routes.changed"; : >"$G/modes"
-  ip -o -4 addr show >"$G/addr.before" 2>/dev/null
+  ip -o addr show >"$G/addr.before" 2>/dev/null
   ip -4 route show >"$G/route.before" 2>/dev/null
   if command -v iptables-save >/dev/null 2>&1; then iptables-save -t nat >"$G/nat.before" 2>/dev/null || :; fi
   ka_pid >"$G/keepalived.before" 2>/dev/null || echo stopped >"$G/keepalived.before"
@@ -314,7 +314,7 @@ verify_ipvs() {
   [ "$want" = "$have" ] || fail "the kernel's IPVS table is not what $1 holds: $(printf '%s\n' "$have" | tr '\n' ';')"
 }
 verify_sysctl() { v=$(cat "$ROOT$1" 2>/dev/null); [ "$v" = "$2" ] || fail "$1 is '$v', not $2"; }
-verify_addr() { ip -o -4 addr show dev "$2" up 2>/dev/null | grep -q " inet $1 " || fail "$1 is not on $2 (or $2 is down)"; }
+verify_addr() { ip -o addr show dev "$2" up 2>/dev/null | grep -qE " inet6? $1 " || fail "$1 is not on $2 (or $2 is down)"; }
 verify_chain() { iptables -t "$(chain_table "$1")" -S "$(chain_name "$1")" >/dev/null 2>&1 || fail "chain $1 is missing"; }
 verify_keepalived() {
   i=0
@@ -352,11 +352,17 @@ rollback() {
     [ -n "$a" ] || continue
     ip_only=${a%% dev *}
     # shellcheck disable=SC2086 # "IP/PREFIX dev DEV": words for ip
-    grep -q " inet $ip_only " "$G/addr.before" || ip addr del $a 2>/dev/null
+    grep -qE " inet6? $ip_only " "$G/addr.before" || ip addr del $a 2>/dev/null
   done <"$G/addr.added"
-  # Addresses that were there before and are gone now: put them back.
-  while read -r _ dev _ cidr rest; do
-    ip -o -4 addr show dev "$dev" 2>/dev/null | grep -q " inet $cidr " && continue
+  # Addresses that were there before and are gone now: put them back (IPv6: the static
+  # global ones; the kernel makes link-local and autoconfigured ones itself).
+  while read -r _ dev fam cidr rest; do
+    case $fam in
+      inet) ;;
+      inet6) case $rest in *"scope global"*dynamic*|*"scope link"*|*"scope host"*) continue ;; esac ;;
+      *) continue ;;
+    esac
+    ip -o addr show dev "$dev" 2>/dev/null | grep -q " $fam $cidr " && continue
     # `ip -o` ends a line with `\       valid_lft ...`: the label is the last word before it.
     rest=${rest%%\\*}
     label=$(printf '%s\n' "$rest" | sed -n 's/.* \([^ ]*:[^ ]*\) *$/\1/p')
