@@ -18,7 +18,7 @@ for pair in keepalived:keepalived iptables-restore:iptables ip:iproute2 arping:i
             sshd:openssh-server ssh:openssh-client ssh-keygen:openssh-client busybox:busybox \
             ipvsadm:ipvsadm linux.uml:user-mode-linux uml_mconsole:uml-utilities insmod:kmod \
             mkfs.ext4:e2fsprogs /usr/bin/python3:python3 /lib/systemd/systemd:systemd \
-            shellcheck:shellcheck sudo:sudo dnsmasq:dnsmasq-base; do
+            shellcheck:shellcheck sudo:sudo dnsmasq:dnsmasq-base ndisc6:ndisc6; do
     cmd=${pair%%:*} pkg=${pair#*:}
     if ! command -v "$cmd" >/dev/null 2>&1 && [ ! -x "/usr/sbin/$cmd" ] && [ ! -x "$cmd" ]; then
         [[ " ${need[*]-} " == *" $pkg "* ]] || need+=("$pkg")

@@ -3,6 +3,8 @@
 
 Run from the lab's client (outside the cluster):
     ip netns exec vmlab-client python3 tests/vmlab/traffic.py --target 10.77.9.2:80 --count 200
+An IPv6 target is written [fd77::100]:80 (fd77::100:80 works too: the port is after the last
+colon); --sources must then be IPv6 addresses as well.
 
 Every request is a new connection (TCP: `GET /` over HTTP/1.0, the lab web servers answer with
 their host name; UDP: one datagram, the lab echo answers "<host> <payload>"), from the source
@@ -26,8 +28,24 @@ import threading
 import time
 
 
+def endpoint(text):
+    """`IP:PORT`, `[IPV6]:PORT` or `IPV6:PORT` -> (ip, port)."""
+    if text.startswith("["):
+        host, sep, port = text[1:].partition("]:")
+        if not sep:
+            raise ValueError("expected [IPV6]:PORT, got %r" % text)
+    else:
+        host, _, port = text.rpartition(":")
+    return host, int(port)
+
+
+def family(target):
+    """The socket family of an (ip, port) target: IPv6 literals have colons."""
+    return socket.AF_INET6 if ":" in target[0] else socket.AF_INET
+
+
 def one_tcp(target, source, timeout):
-    s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    s = socket.socket(family(target), socket.SOCK_STREAM)
     s.settimeout(timeout)
     try:
         if source:
@@ -53,7 +71,7 @@ def one_tcp(target, source, timeout):
 
 
 def one_udp(target, source, timeout, seq):
-    s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    s = socket.socket(family(target), socket.SOCK_DGRAM)
     s.settimeout(timeout)
     try:
         if source:
@@ -72,7 +90,7 @@ def one_udp(target, source, timeout, seq):
 
 def hold(target, source, timeout, stop, result):
     """One long-lived connection: a line a second until `stop`; result: server, lines, broken."""
-    s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    s = socket.socket(family(target), socket.SOCK_STREAM)
     s.settimeout(timeout)
     n = 0
     try:
@@ -118,7 +136,7 @@ def kind_of(err):
 
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    ap.add_argument("--target", required=True, help="IP:PORT")
+    ap.add_argument("--target", required=True, help="IP:PORT or [IPV6]:PORT")
     ap.add_argument("--udp", action="store_true")
     ap.add_argument("--count", type=int, default=0, help="requests in all (or --duration)")
     ap.add_argument("--duration", type=float, default=0.0, help="seconds to run")
@@ -129,14 +147,13 @@ def main():
     ap.add_argument("--log", default="")
     ap.add_argument("--until", default="", help="stop early once this real server has answered")
     ap.add_argument("--hold", type=int, default=0, help="long-lived connections to keep open meanwhile")
-    ap.add_argument("--hold-target", default="", help="IP:PORT of a line echo for --hold")
+    ap.add_argument("--hold-target", default="", help="IP:PORT or [IPV6]:PORT of a line echo for --hold")
     ap.add_argument("--hold-timeout", type=float, default=0.0,
                     help="seconds a long-lived connection waits for its echo (default --timeout); longer lets TCP retransmit across a failover")
     a = ap.parse_args()
     if not a.count and not a.duration:
         ap.error("give --count or --duration")
-    host, port = a.target.rsplit(":", 1)
-    target = (host, int(port))
+    target = endpoint(a.target)
     sources = [s for s in a.sources.split(",") if s] or [None]
 
     lock = threading.Lock()
@@ -182,9 +199,9 @@ def main():
     held = [dict(server=None, lines=0, broken=None) for _ in range(a.hold)]
     held_threads = []
     if a.hold:
-        hh, hp = a.hold_target.rsplit(":", 1)
+        hold_target = endpoint(a.hold_target)
         for i, r in enumerate(held):
-            t = threading.Thread(target=hold, args=((hh, int(hp)), sources[i % len(sources)], a.hold_timeout or a.timeout, stop, r))
+            t = threading.Thread(target=hold, args=(hold_target, sources[i % len(sources)], a.hold_timeout or a.timeout, stop, r))
             t.start()
             held_threads.append(t)
     threads = [threading.Thread(target=worker) for _ in range(max(1, a.concurrency))]

@@ -27,14 +27,18 @@
 #   network namespace vmlab-sw holds three bridges and every VM NIC (a veth pair: UML attaches to
 #   one end with a raw socket, the other end is a bridge port); no VM device is in the root netns.
 #     br0 LAN     10.77.0.0/24  runner vmlab0 = 10.77.0.1 (ssh, lvsctl; the director-segment client)
+#                 fd77::/64     runner vmlab0 = fd77::1; each VM's eth0 fd77::<its last octet>
+#                               (gw fd77::2, lvs1 fd77::11, lvs2 fd77::12, webI fd77::2I), nodad;
+#                               IPv6 on br0 only: no IPv6 routes, no router, no names in /etc/hosts
 #     br1 inside  10.77.1.0/24  NAT real servers' side, directors' eth1
 #     br9 public  10.77.9.0/24  the router's outside and the client
-#   gw    eth0 10.77.0.2   eth1 10.77.9.2   router (forwards: the lab's gateway)
-#   lvs1  eth0 10.77.0.11  eth1 10.77.1.11  director, default via gw
-#   lvs2  eth0 10.77.0.12  eth1 10.77.1.12  director, default via gw
-#   webI  eth0 10.77.0.2I  eth1 10.77.1.2I  real server, default via gw; busybox httpd on 80, 8080
-#                                           and 53/tcp answering its host name, UDP echo on 53,
-#                                           DNS (dnsmasq) on 5353/udp: www.example.com only
+#   gw    eth0 10.77.0.2  fd77::2   eth1 10.77.9.2   router (forwards IPv4: the lab's gateway)
+#   lvs1  eth0 10.77.0.11 fd77::11  eth1 10.77.1.11  director, default via gw
+#   lvs2  eth0 10.77.0.12 fd77::12  eth1 10.77.1.12  director, default via gw
+#   webI  eth0 10.77.0.2I fd77::2I  eth1 10.77.1.2I  real server, default via gw; busybox httpd on
+#                                           80, 8080 and 53/tcp (IPv4 and IPv6) answering its host
+#                                           name, UDP echo on 53, DNS (dnsmasq) on 5353/udp:
+#                                           www.example.com only
 #   client: network namespace vmlab-client, eth0 10.77.9.100-107/24 on br9, default via gw: sends
 #   traffic from outside the cluster (`ip netns exec vmlab-client ...`; IPVS does not balance
 #   requests from a director itself).
@@ -103,6 +107,9 @@ plan_hosts() {
 }
 cidr_ip() { local n=${1#*:}; echo "${n%/*}"; }          # "br0:10.77.0.2/24" -> 10.77.0.2
 host_ip() { cidr_ip "${NICS[$1]%% *}"; }
+# A host's IPv6 address on br0: its br0 IPv4 address's last octet, same digits (10.77.0.21 ->
+# fd77::21), so either address names the host at a glance.
+host_ip6() { local ip; ip=$(host_ip "$1"); echo "fd77::${ip##*.}"; }
 is_host() { local h; for h in "${HOSTS[@]}"; do [[ $h == "$1" ]] && return 0; done; return 1; }
 # Hosts of the running lab (.vmlab/vms/*), else the configured ones.
 load_hosts() {
@@ -125,7 +132,7 @@ preflight() {
                 [setsid]=util-linux [ssh]=openssh-client [ssh-keygen]=openssh-client
                 [keepalived]=keepalived [ipvsadm]=ipvsadm [iptables-legacy]=iptables
                 [busybox]=busybox [insmod]=kmod [sshd]=openssh-server [python3]=python3 [arping]=iputils-arping
-                [dnsmasq]=dnsmasq-base)
+                [dnsmasq]=dnsmasq-base [ndisc6]=ndisc6)
   local b missing=()
   for b in "${!pkg[@]}"; do command -v "$b" >/dev/null || missing+=("${pkg[$b]}"); done
   ((${#missing[@]} == 0)) \
@@ -155,6 +162,8 @@ net_up() {
   "${rip[@]}" link add "$RUNNER_LINK" address 02:1a:77:ff:00:01 type veth peer name p-runner netns "$SW_NS"
   ip -n "$SW_NS" link set p-runner master br0 up
   "${rip[@]}" addr add 10.77.0.1/24 dev "$RUNNER_LINK"
+  # nodad: usable at once (duplicate address detection would hold it tentative for ~1 s).
+  "${rip[@]}" addr add fd77::1/64 dev "$RUNNER_LINK" nodad
   # No segmentation offload towards the VMs: the runner's TCP would hand the veth 64 KiB
   # super-frames, which a VM's raw-socket NIC cannot take whole; TCP then crawled through
   # losses and retransmits at ~20 KB/s (1 MB over ssh: 49 s; a 60 KB lvsctl transaction
@@ -210,7 +219,11 @@ write_seed() {   # host
   install -m 644 "$g/vmlab-ubd-kick.service" "$s/etc/systemd/system/"
   ln -s ../vmlab-ubd-kick.service "$s/etc/systemd/system/sysinit.target.wants/vmlab-ubd-kick.service"
   : >"$s/etc/vmlab/net.conf"
-  for nic in ${NICS[$h]}; do echo "addr eth$k ${nic#*:}" >>"$s/etc/vmlab/net.conf"; k=$((k + 1)); done
+  for nic in ${NICS[$h]}; do
+    echo "addr eth$k ${nic#*:}" >>"$s/etc/vmlab/net.conf"
+    [[ ${nic%%:*} != br0 ]] || echo "addr6 eth$k $(host_ip6 "$h")/64" >>"$s/etc/vmlab/net.conf"
+    k=$((k + 1))
+  done
   [[ -z ${ROUTE[$h]} ]] || echo "route default via ${ROUTE[$h]}" >>"$s/etc/vmlab/net.conf"
   case $h in
     gw)

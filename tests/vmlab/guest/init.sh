@@ -10,8 +10,8 @@
 #      vmlab.sh prepared for this VM copied in (hostname, host key, authorized_keys, units), the
 #      units that cannot work or only cost boot time masked, iptables switched to the legacy
 #      backend (the UML kernel has no nf_tables for IPv4);
-#   3. every boot: NICs renamed vecK -> ethK and addressed from /etc/vmlab/net.conf (no udev in
-#      the VM), then pivot_root into the overlay and exec systemd.
+#   3. every boot: the ipv6 module loaded, NICs renamed vecK -> ethK and addressed from
+#      /etc/vmlab/net.conf (no udev in the VM), then pivot_root into the overlay and exec systemd.
 # It runs from the read-only host root before anything else: POSIX sh, no writes outside the
 # tmpfs on /run and the VM's disk. A failure drops to a shell on the console log and halts.
 export PATH=/usr/sbin:/usr/bin:/sbin:/bin
@@ -62,7 +62,22 @@ if [ ! -e $D/firstboot-done ]; then
   touch $D/firstboot-done
 fi
 
-# NICs: vecK -> ethK, addresses and routes from net.conf ("addr IF CIDR" / "route ARGS...").
+# IPv6 is a module in UML (CONFIG_IPV6=m; ip_vs needs it too, but only directors load ip_vs):
+# loaded here, deps first as modules.dep lists them, so the NICs get their fd77:: addresses.
+# A lab without its IPv6 addresses would fail IPv6 tests in obscure ways: halt loudly instead.
+if [ ! -d /proc/sys/net/ipv6 ]; then
+  for m in $(sed -n 's|^kernel/net/ipv6/ipv6\.ko:||p' "$MODS/modules.dep") kernel/net/ipv6/ipv6.ko; do
+    insmod "$MODS/$m" || fail "cannot load $m (IPv6) from $MODS"
+  done
+fi
+# No router on the lab's bridges: router solicitations (one every few seconds, backing off)
+# would only be noise in the tests' captures. Set on every NIC that exists now and on
+# `default` for those made later (tunl0, dummies). DAD stays as on any host (on for addresses
+# added without nodad).
+for c in /proc/sys/net/ipv6/conf/*/; do echo 0 > "${c}router_solicitations"; done
+
+# NICs: vecK -> ethK, addresses and routes from net.conf ("addr IF CIDR" / "addr6 IF CIDR" /
+# "route ARGS..."). IPv6 addresses are added with nodad: usable at once, not tentative for ~1 s.
 ip link set lo up
 for n in /sys/class/net/vec*; do
   [ -e "$n" ] || continue
@@ -72,6 +87,7 @@ done
 while read -r kind a b; do
   case $kind in
     addr)  ip addr add "$b" dev "$a"; ip link set "$a" up ;;
+    addr6) ip -6 addr add "$b" dev "$a" nodad || fail "cannot add $b to $a" ;;
     route) ip route add $a $b ;;
   esac
 done < $R/etc/vmlab/net.conf
