@@ -186,6 +186,9 @@ fn run_case(c: &Case) {
     if c.playbook == "dr-keepalived-sorry-quorum.yml" {
         dns_check_follows_the_dns_server(&lab, c);
     }
+    if c.playbook == DUAL_STACK {
+        ipv6_served_by(&lab, c, c.directors[0], "after apply");
+    }
 
     // 4. A second apply is a no-op: no reload, counters kept.
     let pids: Vec<Option<String>> = c.directors.iter().map(|d| lab.keepalived_pid(d)).collect();
@@ -215,7 +218,11 @@ fn run_case(c: &Case) {
     }
     // The fwmark row's failover would repeat the other pairs' kill -9 (the mark chain is on
     // both directors from the start): the suite's minutes go to its reboot instead.
-    let in_force = if c.directors.len() == 2 && c.playbook != "dr-keepalived-router.yml" && c.playbook != FWMARK { failover(&lab, c) } else { InForce::row(c) };
+    // The dual-stack row's failover is its IPv6 VIPs' (the IPv4 one's is the other pairs').
+    if c.playbook == DUAL_STACK {
+        ipv6_follows_the_master(&lab, c);
+    }
+    let in_force = if c.directors.len() == 2 && !["dr-keepalived-router.yml", FWMARK, DUAL_STACK].contains(&c.playbook) { failover(&lab, c) } else { InForce::row(c) };
     // 7. One host at a time under load (the router example: a real server, the MASTER, the
     // router), then every VM at once.
     if c.playbook == "dr-keepalived-router.yml" {
@@ -230,6 +237,79 @@ fn run_case(c: &Case) {
         // After the failover and every VM's reboot, each VIP is back on its own MASTER.
         both_directors_forward(&lab, c, "after every VM rebooted");
     }
+    if c.playbook == DUAL_STACK {
+        // The real servers' /128 VIPs on lo came back with lvsctl-boot, the directors' with
+        // keepalived's IPv6 instance.
+        ipv6_served_by(&lab, c, c.directors[0], "after every VM rebooted");
+    }
+}
+
+const DUAL_STACK: &str = "dr-keepalived-dual-stack.yml";
+/// The dual-stack example's IPv6 VIPs: advertised (port 80) and excluded (port 8080, persistent).
+const VIP6: &str = "fd77::100";
+const VIP6_ALT: &str = "fd77::101";
+
+/// IPv6 in DR mode: `holder` alone carries both IPv6 VIPs (keepalived's VI_DS_V6), every real
+/// server has them on lo as /128, only `holder` answers neighbour solicitations for them, and
+/// requests over IPv6 from the director segment reach both real servers with none failing.
+fn ipv6_served_by(lab: &VmLab, c: &Case, holder: &str, when: &str) {
+    let ok = wait_until(Duration::from_secs(20), || lab.holds(holder, VIP6) && lab.holds(holder, VIP6_ALT));
+    assert!(ok.is_some(), "{when}: {holder} does not hold {VIP6} and {VIP6_ALT}: {}", lab.sh(holder, "ip -o -6 addr show"));
+    for d in c.directors.iter().filter(|d| **d != holder) {
+        assert!(!lab.holds(d, VIP6) && !lab.holds(d, VIP6_ALT), "{when}: {d} holds an IPv6 VIP too");
+    }
+    for rs in ["web1", "web2"] {
+        let lo = lab.sh(rs, "ip -o -6 addr show dev lo");
+        for vip in [VIP6, VIP6_ALT] {
+            assert!(lo.contains(&format!(" inet6 {vip}/128 ")), "{when}: {rs} does not have {vip}/128 on lo: {lo}");
+        }
+    }
+    for vip in [VIP6, VIP6_ALT] {
+        ns_only(lab, vip, holder, when);
+    }
+    let r = lab.traffic_from_runner(&["--target", &format!("[{VIP6}]:80"), "--count", "100"]);
+    eprintln!("vmlab {}: {when}: 100 requests to [{VIP6}]:80: {r}", c.playbook);
+    assert_eq!(r["failed"], 0, "{when}: IPv6 requests failed: {r}");
+    for rs in ["web1", "web2"] {
+        assert!(r["by_server"][rs].as_u64().unwrap_or(0) > 0, "{when}: {rs} never answered over IPv6: {r}");
+    }
+    let r = lab.traffic_from_runner(&["--target", &format!("[{VIP6_ALT}]:8080"), "--count", "40"]);
+    assert_eq!(r["failed"], 0, "{when}: IPv6 requests to the excluded VIP failed: {r}");
+    // Persistence (60 s): the one client stays on one real server.
+    assert_eq!(r["by_server"].as_object().map(|m| m.len()), Some(1), "{when}: one IPv6 client balanced across real servers despite persistence: {r}");
+}
+
+/// IPv6's counterpart of `arp_only`: neighbour solicitations for `vip` from the director
+/// segment (ndisc6 -m lists every answer) are answered by `holder` alone; a real server, which
+/// has the VIP on lo, never answers.
+fn ns_only(lab: &VmLab, vip: &str, holder: &str, when: &str) {
+    let o = lab.on_runner("ndisc6").args(["-m", "-n", "-r", "2", "-w", "1500", vip, "vmlab0"]).output().expect("ndisc6");
+    let text = stdout(&o);
+    let macs: Vec<String> = text.lines().filter(|l| l.contains("link-layer address")).filter_map(|l| l.split_whitespace().nth(3).map(str::to_uppercase)).collect();
+    assert!(!macs.is_empty(), "{when}: no neighbour advertisement for {vip}: {text}{}", stderr(&o));
+    for m in &macs {
+        for rs in ["web1", "web2"] {
+            assert_ne!(*m, mac(rs), "{when}: real server {rs} answered a neighbour solicitation for {vip}: {text}");
+        }
+        assert_eq!(*m, mac(holder), "{when}: the neighbour advertisement for {vip} came from another host than {holder}: {text}");
+    }
+}
+
+/// The IPv6 instance follows the director's health like the IPv4 one: the MASTER's keepalived
+/// stopped, the BACKUP carries both families and serves IPv6 with no failure; started again,
+/// the MASTER takes both back (preemption).
+fn ipv6_follows_the_master(lab: &VmLab, c: &Case) {
+    let (master, backup) = (c.directors[0], c.directors[1]);
+    lab.sh(master, "systemctl stop keepalived");
+    let took = wait_until(Duration::from_secs(3 * c.advert_int + 10), || lab.holds(backup, VIP6) && lab.holds(backup, c.vip));
+    assert!(took.is_some(), "{backup} did not take {VIP6} and {} over from {master}'s stopped keepalived", c.vip);
+    figure(c, "ipv6_takeover_s", took.unwrap());
+    ipv6_served_by(lab, c, backup, "with the MASTER's keepalived stopped");
+    lab.sh(master, "systemctl start keepalived");
+    let back = wait_until(Duration::from_secs(20), || lab.holds(master, VIP6) && lab.holds(master, c.vip) && !lab.holds(backup, VIP6));
+    assert!(back.is_some(), "{VIP6} did not go back to {master}");
+    figure(c, "ipv6_failback_s", back.unwrap());
+    ipv6_served_by(lab, c, master, "after the failback");
 }
 
 const ACTIVE_ACTIVE: &str = "dr-keepalived-active-active.yml";
@@ -1360,6 +1440,38 @@ case!(dr_keepalived_active_active, Case {
         "-a -t 10.77.0.100:80 -r 10.77.0.22:80 -g -w 1",
         "-a -t 10.77.0.101:80 -r 10.77.0.21:80 -g -w 1",
         "-a -t 10.77.0.101:80 -r 10.77.0.22:80 -g -w 1",
+    ],
+    split: Split::Equal,
+    check: None,
+    advert_int: 1,
+    reweigh: false,
+    power_cut: false,
+    directors_setup: "",
+    status_missing: &[],
+});
+
+// A dual-stack DR pair: an IPv4 VIP (the client's traffic through the router) and two IPv6
+// VIPs (advertised fd77::100:80, excluded fd77::101:8080 with persistence) on the same real
+// servers, in keepalived instances VI_DS and VI_DS_V6. IPv6 is served from the director
+// segment (the router forwards IPv4 only), neighbour solicitations answered by the MASTER
+// alone, after apply, through a failover and back, and after every VM rebooted.
+case!(dr_keepalived_dual_stack, Case {
+    playbook: DUAL_STACK,
+    inventory: INV,
+    target: "10.77.0.100:80",
+    udp: false,
+    vip: "10.77.0.100",
+    directors: &["lvs1", "lvs2"],
+    table: &[
+        "-A -t 10.77.0.100:80 -s rr",
+        "-A -t [fd77::100]:80 -s rr",
+        "-A -t [fd77::101]:8080 -s wrr -p 60",
+        "-a -t 10.77.0.100:80 -r 10.77.0.21:80 -g -w 1",
+        "-a -t 10.77.0.100:80 -r 10.77.0.22:80 -g -w 1",
+        "-a -t [fd77::100]:80 -r [fd77::21]:80 -g -w 1",
+        "-a -t [fd77::100]:80 -r [fd77::22]:80 -g -w 1",
+        "-a -t [fd77::101]:8080 -r [fd77::21]:8080 -g -w 2",
+        "-a -t [fd77::101]:8080 -r [fd77::22]:8080 -g -w 1",
     ],
     split: Split::Equal,
     check: None,

@@ -314,7 +314,7 @@ impl Reader<'_> {
         match a.value.parse() {
             Ok(v) => Some(v),
             Err(_) => {
-                self.d.error(a.span.clone(), format!("`{}`: `{}` is not an IPv4 address (lvsctl's clusters are IPv4 today)", s.keyword.value, a.value));
+                self.d.error(a.span.clone(), format!("`{}`: `{}` is not an IPv4 address (`lvsctl import` reads IPv4 configurations only; write IPv6 services in the topology)", s.keyword.value, a.value));
                 None
             }
         }
@@ -460,7 +460,7 @@ fn vips(r: &mut Reader, s: &Stmt) -> Vec<(Vip, bool)> {
             None => (a.keyword.value.as_str(), Some(32)),
         };
         let (Ok(ip), Some(prefix)) = (ip.parse::<Ipv4Addr>(), prefix) else {
-            r.d.error(a.span().clone(), format!("`{}` is not an IPv4 address with an optional /prefix (lvsctl's clusters are IPv4 today)", a.keyword.value));
+            r.d.error(a.span().clone(), format!("`{}` is not an IPv4 address with an optional /prefix (`lvsctl import` reads IPv4 configurations only)", a.keyword.value));
             continue;
         };
         let mut dev = None;

@@ -164,10 +164,11 @@ impl VmLab {
         format!("{}\n{}", self.sh(host, super::SNAPSHOT), self.sh(host, "ipvsadm -Sn 2>/dev/null | sort"))
     }
 
-    /// Whether `host` holds `vip` on any interface right now.
+    /// Whether `host` holds `vip` (IPv4 or IPv6) on any interface right now.
     pub fn holds(&self, host: &str, vip: &str) -> bool {
-        let o = self.ssh(host, "ip -o -4 addr show");
-        o.status.success() && stdout(&o).contains(&format!(" inet {vip}/"))
+        let o = self.ssh(host, "ip -o addr show");
+        let out = stdout(&o);
+        o.status.success() && (out.contains(&format!(" inet {vip}/")) || out.contains(&format!(" inet6 {vip}/")))
     }
 
     /// keepalived's main pid on a director, if it runs.
@@ -226,6 +227,14 @@ impl VmLab {
         let child = self.traffic_cmd(&refs).stdout(Stdio::piped()).stderr(Stdio::piped()).spawn().expect("spawn traffic.py");
         std::thread::sleep(Duration::from_millis(300));
         Loop { child: Some(child), log, started_ms: now_ms() }
+    }
+
+    /// Requests from the runner's side of the director segment (vmlab0: 10.77.0.1, fd77::1),
+    /// which reaches the VIPs without the router: the lab's IPv6 client.
+    pub fn traffic_from_runner(&self, args: &[&str]) -> serde_json::Value {
+        let o = self.on_runner("python3").arg(repo().join("tests/vmlab/traffic.py")).args(args).output().expect("traffic.py");
+        assert!(o.status.success(), "traffic.py {args:?} (runner side) failed: {}", stderr(&o));
+        serde_json::from_str(stdout(&o).trim()).unwrap_or_else(|e| panic!("traffic.py output {e}: {}", stdout(&o)))
     }
 
     /// tests/vmlab/traffic.py in the lab's client namespace.

@@ -778,6 +778,51 @@ rows! {
         .insert(6, "    quorum: 1")
         .error("6:13", "`services[0].quorum` needs `engine: keepalived`")
         .hint("no quorum, sorry server");
+    // ----- IPv6 -----
+    ipv6_vip_and_real_servers_without_an_ipv6_address = topology()
+        .set(8, "    vip: \"fd77::100\"")
+        .error("10:29", "real server `web1` has no IPv6 address")
+        .hint("set `ipv6_address`");
+    ipv6_vip_in_nat_mode = topology()
+        .set(8, "    vip: \"fd77::100\"")
+        .insert(9, "    mode: nat")
+        .error("9:11", "`services[0]`: IPv6 VIP fd77::100 in NAT mode")
+        .hint("serve IPv6 VIPs with `mode: dr`");
+    ipv6_vip_in_tun_mode = topology()
+        .set(8, "    vip: \"fd77::100\"")
+        .insert(9, "    mode: tun")
+        .error("9:11", "`services[0]`: IPv6 VIP fd77::100 in TUN mode")
+        .hint("ip6ip6");
+    ipv6_firewall_mark_service = topology()
+        .set(8, "    vip: \"fd77::100\"")
+        .set(9, "    fwmark: 1\n    ports: [80, 443]")
+        .error("9:13", "`services[0]`: firewall-mark service with IPv6 VIP fd77::100")
+        .hint("ip6tables marks are not rendered yet");
+    ipv6_persistence_granularity_as_a_netmask = topology()
+        .set(8, "    vip: \"fd77::100\"")
+        .insert(10, "    persistence_timeout: 60\n    persistence_granularity: 255.255.255.0")
+        .error("11:30", "`services[0].persistence_granularity` with IPv6 VIP fd77::100");
+    ipv6_vip_forwarded_by_the_ipv4_router = topology()
+        .set(8, "    vip: \"fd77::100\"")
+        .error("11:108", "`router.forwards[0]`: service `http` has an IPv6 VIP (fd77::100)")
+        .hint("ip6tables forwards are not rendered yet");
+    ipv6_unicast_vrrp_without_the_directors_ipv6_addresses = topology()
+        .set(5, "  unicast: true")
+        .set(8, "    vip: \"fd77::100\"")
+        .error("5:12", "`vrrp.unicast` with IPv6 VIP fd77::100 needs the IPv6 address of director `lvs1`")
+        .hint("set `ipv6_address`");
+    ipv4_sorry_server_of_an_ipv6_vip = topology()
+        .set(8, "    vip: \"fd77::100\"")
+        .insert(10, "    sorry_server: { address: 10.77.0.30 }")
+        .error("10:30", "sorry server 10.77.0.30 is IPv4 but the VIP fd77::100 is IPv6")
+        .hint("keepalived mixes them only in TUN mode");
+    inventory_ipv6_address_that_is_not_an_ipv6_address = inventory()
+        .set(9, "        web1: { ansible_host: 10.77.0.21, ipv6_address: 10.77.0.21 }")
+        .inventory_error("9:57", "host `web1`: `ipv6_address` is `10.77.0.21`, not an IPv6 address");
+    inventory_ipv6_address_written_as_address = inventory()
+        .set(9, "        web1: { ansible_host: 10.77.0.21, address: \"fd77::21\" }")
+        .inventory_error("9:52", "host `web1`: `address` is `fd77::21`, not an IPv4 address")
+        .hint("`ipv6_address`");
 }
 
 /// A base's text as written: without the newline right after `r#"`.
