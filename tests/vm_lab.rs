@@ -245,27 +245,38 @@ fn run_case(c: &Case) {
 }
 
 const DUAL_STACK: &str = "dr-keepalived-dual-stack.yml";
-/// The dual-stack example's IPv6 VIPs: advertised (port 80) and excluded (port 8080, persistent).
+/// The dual-stack example's IPv6 VIPs: advertised (port 80) and excluded (port 8080, persistent),
+/// both DR; and TUN (port 80).
 const VIP6: &str = "fd77::100";
 const VIP6_ALT: &str = "fd77::101";
+const VIP6_TUN: &str = "fd77::102";
 
-/// IPv6 in DR mode: `holder` alone carries both IPv6 VIPs (keepalived's VI_DS_V6), every real
-/// server has them on lo as /128, only `holder` answers neighbour solicitations for them, and
-/// requests over IPv6 from the director segment reach both real servers with none failing.
+/// IPv6 in DR and TUN mode: `holder` alone carries the IPv6 VIPs (keepalived's VI_DS_V6), every
+/// real server has the DR ones on lo and the TUN one on ip6tnl0 as /128, only `holder` answers
+/// neighbour solicitations for them, and requests over IPv6 from the director segment reach
+/// both real servers with none failing.
 fn ipv6_served_by(lab: &VmLab, c: &Case, holder: &str, when: &str) {
-    let ok = wait_until(Duration::from_secs(20), || lab.holds(holder, VIP6) && lab.holds(holder, VIP6_ALT));
-    assert!(ok.is_some(), "{when}: {holder} does not hold {VIP6} and {VIP6_ALT}: {}", lab.sh(holder, "ip -o -6 addr show"));
+    let all = [VIP6, VIP6_ALT, VIP6_TUN];
+    let ok = wait_until(Duration::from_secs(20), || all.iter().all(|v| lab.holds(holder, v)));
+    assert!(ok.is_some(), "{when}: {holder} does not hold {all:?}: {}", lab.sh(holder, "ip -o -6 addr show"));
     for d in c.directors.iter().filter(|d| **d != holder) {
-        assert!(!lab.holds(d, VIP6) && !lab.holds(d, VIP6_ALT), "{when}: {d} holds an IPv6 VIP too");
+        assert!(!all.iter().any(|v| lab.holds(d, v)), "{when}: {d} holds an IPv6 VIP too");
     }
     for rs in ["web1", "web2"] {
-        let lo = lab.sh(rs, "ip -o -6 addr show dev lo");
-        for vip in [VIP6, VIP6_ALT] {
-            assert!(lo.contains(&format!(" inet6 {vip}/128 ")), "{when}: {rs} does not have {vip}/128 on lo: {lo}");
+        for (dev, vip) in [("lo", VIP6), ("lo", VIP6_ALT), ("ip6tnl0", VIP6_TUN)] {
+            let addrs = lab.sh(rs, &format!("ip -o -6 addr show dev {dev} up"));
+            assert!(addrs.contains(&format!(" inet6 {vip}/128 ")), "{when}: {rs} does not have {vip}/128 on {dev} (up): {addrs}");
         }
     }
-    for vip in [VIP6, VIP6_ALT] {
+    for vip in all {
         ns_only(lab, vip, holder, when);
+    }
+    // TUN: the requests reach the real servers in IPv6-in-IPv6, their answers go straight back.
+    let r = lab.traffic_from_runner(&["--target", &format!("[{VIP6_TUN}]:80"), "--count", "60"]);
+    eprintln!("vmlab {}: {when}: 60 requests to [{VIP6_TUN}]:80 (TUN): {r}", c.playbook);
+    assert_eq!(r["failed"], 0, "{when}: IPv6 requests through the tunnel failed: {r}");
+    for rs in ["web1", "web2"] {
+        assert!(r["by_server"][rs].as_u64().unwrap_or(0) > 0, "{when}: {rs} never answered over the IPv6 tunnel: {r}");
     }
     let r = lab.traffic_from_runner(&["--target", &format!("[{VIP6}]:80"), "--count", "100"]);
     eprintln!("vmlab {}: {when}: 100 requests to [{VIP6}]:80: {r}", c.playbook);
@@ -1450,9 +1461,9 @@ case!(dr_keepalived_active_active, Case {
     status_missing: &[],
 });
 
-// A dual-stack DR pair: an IPv4 VIP (the client's traffic through the router) and two IPv6
-// VIPs (advertised fd77::100:80, excluded fd77::101:8080 with persistence) on the same real
-// servers, in keepalived instances VI_DS and VI_DS_V6. IPv6 is served from the director
+// A dual-stack pair: an IPv4 VIP (the client's traffic through the router) and three IPv6
+// VIPs (DR: advertised fd77::100:80, excluded fd77::101:8080 with persistence; TUN:
+// fd77::102:80) on the same real servers, in keepalived instances VI_DS and VI_DS_V6. IPv6 is served from the director
 // segment (the router forwards IPv4 only), neighbour solicitations answered by the MASTER
 // alone, after apply, through a failover and back, and after every VM rebooted.
 case!(dr_keepalived_dual_stack, Case {
@@ -1466,12 +1477,15 @@ case!(dr_keepalived_dual_stack, Case {
         "-A -t 10.77.0.100:80 -s rr",
         "-A -t [fd77::100]:80 -s rr",
         "-A -t [fd77::101]:8080 -s wrr -p 60",
+        "-A -t [fd77::102]:80 -s rr",
         "-a -t 10.77.0.100:80 -r 10.77.0.21:80 -g -w 1",
         "-a -t 10.77.0.100:80 -r 10.77.0.22:80 -g -w 1",
         "-a -t [fd77::100]:80 -r [fd77::21]:80 -g -w 1",
         "-a -t [fd77::100]:80 -r [fd77::22]:80 -g -w 1",
         "-a -t [fd77::101]:8080 -r [fd77::21]:8080 -g -w 2",
         "-a -t [fd77::101]:8080 -r [fd77::22]:8080 -g -w 1",
+        "-a -t [fd77::102]:80 -r [fd77::21]:80 -i -w 1 --tun-type ipip",
+        "-a -t [fd77::102]:80 -r [fd77::22]:80 -i -w 1 --tun-type ipip",
     ],
     split: Split::Equal,
     check: None,

@@ -1,14 +1,15 @@
 //! IPv6 services: what lvsctl renders for an IPv6 VIP, and the combinations it refuses.
 //!
-//! An IPv6 VIP is served in DR mode: the directors carry it in a VRRP instance of its own
+//! An IPv6 VIP is served in DR or TUN mode: the directors carry it in a VRRP instance of its own
 //! family (keepalived's VRRP instances are single-family; `plan::director` splits an instance
 //! whose services mix families into `NAME` and `NAME_V6`), real servers bind it on lo as a
-//! /128 and need no counterpart of the ARP sysctls (the kernel answers a neighbour
-//! solicitation only for an address of the receiving interface). The rest of an IPv6 cluster
+//! /128 (TUN: on ip6tnl0) and need no counterpart of the ARP sysctls (the kernel answers a
+//! neighbour solicitation only for an address of the receiving interface). The rest of an IPv6 cluster
 //! is not rendered yet, and is refused here with the reason rather than half-made:
 //! - NAT: the real servers' IPv6 default route through a floating IPv6 gateway, and IPv6
 //!   forwarding on the directors;
-//! - TUN: ip6ip6 (or, with mixed families, ipip6) tunnels on the real servers;
+//! - TUN with mixed families (an IPv4 VIP tunnelled to IPv6 real servers, which keepalived
+//!   allows): refused by `services`, as every server is of the VIP's family;
 //! - firewall marks: ip6tables mangle rules; router forwards: ip6tables DNAT/SNAT
 //!   (`model::router`);
 //! - `persistence_granularity`: keepalived takes a prefix length for IPv6, a netmask for IPv4.
@@ -25,13 +26,9 @@ impl Builder<'_> {
     /// Refuses what lvsctl does not render for an IPv6 VIP (nothing to check for IPv4).
     pub(super) fn ipv6_service(&mut self, path: &str, s: &ServiceSpec, directors: &Option<Vec<Director>>) {
         let Some(vip) = s.vip.as_ref().filter(|v| v.value.is_ipv6()) else { return };
-        if s.mode.value != Mode::Dr {
-            let why = match s.mode.value {
-                Mode::Nat => "a NAT service's real servers need an IPv6 default route through a floating IPv6 gateway, which lvsctl does not render yet",
-                _ => "a TUN service's real servers need ip6ip6 tunnels, which lvsctl does not render yet",
-            };
-            self.d.error(s.mode.span.clone(), format!("`{path}`: IPv6 VIP {} in {} mode", vip.value, s.mode.value.as_str().to_uppercase()))
-                .hint(format!("{why}: serve IPv6 VIPs with `mode: dr`"));
+        if s.mode.value == Mode::Nat {
+            self.d.error(s.mode.span.clone(), format!("`{path}`: IPv6 VIP {} in NAT mode", vip.value))
+                .hint("a NAT service's real servers need an IPv6 default route through a floating IPv6 gateway, which lvsctl does not render yet: serve IPv6 VIPs with `mode: dr` or `mode: tun`");
         }
         if let Some(m) = &s.fwmark {
             self.d.error(m.span.clone(), format!("`{path}`: firewall-mark service with IPv6 VIP {}", vip.value))

@@ -315,6 +315,7 @@ impl HostPlan {
         for m in &self.kernel_modules {
             let why = match m.as_str() {
                 "ipip" => "LVS-TUN real servers decapsulate IPIP on tunl0",
+                "ip6_tunnel" => "LVS-TUN real servers of IPv6 VIPs decapsulate IPv6-in-IPv6 on ip6tnl0",
                 "nf_conntrack" => "the router's NAT; its table size is a sysctl of this module",
                 "ip_vs" => "IPVS, before its net.ipv4.vs sysctls",
                 _ => "needed by lvsctl's configuration",

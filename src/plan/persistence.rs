@@ -237,11 +237,11 @@ pub fn finish(p: &mut HostPlan, how: &Persistence, templates: &Templates) -> Res
         return Ok(());
     }
     let ifcfg = how.backend == Backend::NetworkScripts;
-    // On lo and tunl0 nothing else manages addresses: bound early. Elsewhere the network stack
+    // On lo, tunl0 and ip6tnl0 nothing else manages addresses: bound early. Elsewhere the network stack
     // configures the interface first.
     // network-scripts: the ifcfg files carry the IPv4 addresses (their aliases, `ifcfg-lo:0`,
     // are IPv4 only); IPv6 addresses stay with the boot script.
-    let early_dev = |a: &&Address| a.dev == "lo" || a.dev == "tunl0";
+    let early_dev = |a: &&Address| a.dev == "lo" || a.dev == "tunl0" || a.dev == super::real_server::TUN6_DEV;
     let (early, late): (Vec<&Address>, Vec<&Address>) = p.addresses.iter().filter(|a| !ifcfg || a.ip.is_ipv6()).partition(early_dev);
     let routes: &[Route] = if ifcfg { &[] } else { &p.routes };
     let nat = p.file_of_kind(super::FileKind::NatRules).map(|f| NatCtx { file: &f.path, chains: &p.nat_chains });

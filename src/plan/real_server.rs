@@ -1,6 +1,7 @@
 //! What a real server gets. DR: each VIP on `lo:N` with a /32 mask, and the ARP sysctls so
 //! the real server never answers or announces ARP for the VIP (the classic DR ARP problem).
-//! TUN: the VIPs on tunl0 and reverse-path filtering off for decapsulated packets. NAT: a
+//! TUN: the VIPs on tunl0 and reverse-path filtering off for decapsulated packets (IPv6
+//! VIPs: on ip6tnl0, see `plan`). IPv6 DR: the VIP on lo as /128, no sysctl. NAT: a
 //! default route through the directors' gateway. ARP sysctls come first in the plan: they
 //! must be set before the VIP is bound, or the VIP is announced in between. A sorry server
 //! named by `host:` gets the same, for its own forwarding method.
@@ -12,6 +13,9 @@ use super::{host_prefix, sysctl_key, Address, HostPlan, Role, Route};
 use crate::error::Result;
 use crate::model::Cluster;
 use crate::topology::Mode;
+
+/// ip6_tunnel's fallback device, which receives IPv6-in-IPv6 for any of the host's addresses.
+pub const TUN6_DEV: &str = "ip6tnl0";
 
 #[derive(Default)]
 struct Needs {
@@ -66,12 +70,23 @@ fn plan(cluster: &Cluster, host: &str, n: &Needs, p: &mut HostPlan) -> Result<()
         p.purposes.insert(*vip, "IPv6 VIP of an LVS-DR real server (never answers neighbour solicitations for it)");
         p.addresses.push(Address { ip: *vip, prefix: host_prefix(*vip), dev: "lo".into(), label: None });
     }
-    if !n.tun_vips.is_empty() {
+    if n.tun_vips.iter().any(IpAddr::is_ipv4) {
         p.sysctl("net.ipv4.conf.all.rp_filter", "0", Some("accept decapsulated packets addressed to the VIP"));
         p.sysctl(sysctl_key("tunl0", "rp_filter"), "0", None);
         p.kernel_module("ipip");
-        for vip in &n.tun_vips {
+        for vip in n.tun_vips.iter().filter(|v| v.is_ipv4()) {
             p.addresses.push(Address { ip: *vip, prefix: 32, dev: "tunl0".into(), label: None });
+        }
+    }
+    // IPv6 TUN: IPVS encapsulates IPv6 in IPv6; ip6_tunnel's fallback device ip6tnl0 takes
+    // every such packet addressed to one of the host's addresses (no local or remote set),
+    // and the VIP on it (/128) receives the inner one. IPv6 has no rp_filter to turn off, and
+    // ip6tnl0 never answers neighbour solicitations (it has no link layer).
+    if n.tun_vips.iter().any(IpAddr::is_ipv6) {
+        p.kernel_module("ip6_tunnel");
+        for vip in n.tun_vips.iter().filter(|v| v.is_ipv6()) {
+            p.purposes.insert(*vip, "IPv6 VIP of an LVS-TUN real server");
+            p.addresses.push(Address { ip: *vip, prefix: host_prefix(*vip), dev: TUN6_DEV.into(), label: None });
         }
     }
     if n.nat {

@@ -788,11 +788,6 @@ rows! {
         .insert(9, "    mode: nat")
         .error("9:11", "`services[0]`: IPv6 VIP fd77::100 in NAT mode")
         .hint("serve IPv6 VIPs with `mode: dr`");
-    ipv6_vip_in_tun_mode = topology()
-        .set(8, "    vip: \"fd77::100\"")
-        .insert(9, "    mode: tun")
-        .error("9:11", "`services[0]`: IPv6 VIP fd77::100 in TUN mode")
-        .hint("ip6ip6");
     ipv6_firewall_mark_service = topology()
         .set(8, "    vip: \"fd77::100\"")
         .set(9, "    fwmark: 1\n    ports: [80, 443]")

@@ -1252,10 +1252,12 @@ fn applied(host: &Host, plan: &HostPlan, changes: &HostChanges, run: &Run, n: u6
     if host.path(&format!("{}/lock", layout::STATE_DIR)).exists() {
         problems.push("the lock is still held".into());
     }
-    // A real server never binds a VIP while it would still answer ARP for it.
+    // A real server never binds a VIP while it would still answer ARP for it (IPv6 has no
+    // ARP: its VIPs are never announced from lo or ip6tnl0).
     if plan.roles.contains(&crate::plan::Role::RealServer) {
         for (i, l) in run.log.iter().enumerate() {
-            if l.starts_with("ip addr replace ") && run.log.get(i + 1).map(String::as_str) != Some("  sees arp_ignore=1 arp_announce=2") {
+            let ipv6 = l.split_whitespace().nth(3).is_some_and(|a| a.contains(':'));
+            if l.starts_with("ip addr replace ") && !ipv6 && run.log.get(i + 1).map(String::as_str) != Some("  sees arp_ignore=1 arp_announce=2") {
                 problems.push(format!("`{l}` while the host answers ARP: {:?}", run.log.get(i + 1)));
             }
         }

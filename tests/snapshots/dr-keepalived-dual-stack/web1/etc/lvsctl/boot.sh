@@ -99,9 +99,12 @@ early() {
       case $restored in *"/etc/sysctl.d/90-lvsctl.conf"*) try sysctl -q -p /etc/sysctl.d/90-lvsctl.conf ;; esac
     fi
   fi
+  [ -d /sys/module/ip6_tunnel ] || try modprobe ip6_tunnel
   try ip addr replace 10.77.0.100/32 dev lo label lo:0
   try ip addr replace fd77::100/128 dev lo
   try ip addr replace fd77::101/128 dev lo
+  try ip link set dev ip6tnl0 up
+  try ip addr replace fd77::102/128 dev ip6tnl0
   :
 }
 
