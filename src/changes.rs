@@ -315,10 +315,11 @@ pub fn compute(plan: &HostPlan, facts: &Facts, secrets: &Secrets) -> HostChanges
     if !dropped.is_empty() {
         changes.push(Change::ChainsRemove { chains: dropped });
     }
-    if let Some(rules) = plan.files.iter().find(|f| f.kind == FileKind::NatRules) {
+    // Each rules file loads its own chains (the router's IPv4 and IPv6 files, a director's marks).
+    for (rules, chains, _) in plan.nat_files() {
         let rules_changed = changed_files.contains(&rules.path);
-        if !plan.nat_chains.is_empty() && (rules_changed || plan.nat_chains.iter().any(|c| !facts.nat_chains.contains(c))) {
-            changes.push(Change::NatRules { file: rules.path.clone(), chains: plan.nat_chains.clone() });
+        if !chains.is_empty() && (rules_changed || chains.iter().any(|c| !facts.nat_chains.contains(c))) {
+            changes.push(Change::NatRules { file: rules.path.clone(), chains });
         }
     }
     for svc in &plan.services {

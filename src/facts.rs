@@ -165,8 +165,9 @@ impl Facts {
                     facts.manifest.boot_units.push(name.to_string());
                 }
                 Some(FileKind::NatRules) => {
-                    facts.nat_chains = crate::plan::fwmark::declared_chains(&f.content);
-                    facts.manifest.nat_chains = facts.nat_chains.clone();
+                    let chains = crate::plan::fwmark::declared_chains(&f.content, crate::plan::is_ip6tables_file(path));
+                    facts.nat_chains.extend(chains.iter().cloned());
+                    facts.manifest.nat_chains.extend(chains);
                 }
                 Some(FileKind::Route) => {
                     let dev = name.trim_start_matches("route-");

@@ -5,7 +5,7 @@
 //! priorities differ, a NAT pair has a gateway) is the model's job (`model.rs`). Nothing here
 //! touches the environment except reading the file.
 
-use std::net::{IpAddr, Ipv4Addr};
+use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 use std::path::{Path, PathBuf};
 
 use crate::diagnostic::{did_you_mean, Diagnostics, Span};
@@ -192,6 +192,10 @@ pub struct RouterSpec {
     pub host: Option<Sp<String>>,
     pub public_ip: Option<Sp<Ipv4Addr>>,
     pub internal_network: Option<Sp<Cidr>>,
+    /// For forwards to IPv6 services (ip6tables DNAT/SNAT): the router's public IPv6 address
+    /// and the IPv6 network of the VIPs.
+    pub public_ip6: Option<Sp<Ipv6Addr>>,
+    pub internal_network6: Option<Sp<Cidr6>>,
     pub forwards: Vec<ForwardSpec>,
     /// `net.netfilter.nf_conntrack_max` on the router (see model::router::DEFAULT_CONNTRACK_MAX).
     pub conntrack_max: Option<Sp<u64>>,
@@ -266,7 +270,7 @@ const CHECK_KEYS: &[&str] =
 const REAL_SERVER_KEYS: &[&str] = &["host", "weight", "port", "inhibit_on_failure", "check"];
 const SORRY_SERVER_KEYS: &[&str] = &["host", "address", "port"];
 const NAT_KEYS: &[&str] = &["internal_interface", "gateway_vip", "gateway_prefix", "virtual_router_id"];
-const ROUTER_KEYS: &[&str] = &["host", "public_ip", "internal_network", "forwards", "conntrack_max"];
+const ROUTER_KEYS: &[&str] = &["host", "public_ip", "internal_network", "public_ip6", "internal_network6", "forwards", "conntrack_max"];
 const FORWARD_KEYS: &[&str] = &["port", "service"];
 
 /// Keys from keepalived.conf that people carry over by habit, with what to write instead.
@@ -683,6 +687,14 @@ fn router(m: &Map, d: &mut Diagnostics) -> RouterSpec {
         host: m.str("host", d),
         public_ip: m.ipv4("public_ip", d),
         internal_network: m.str("internal_network", d).and_then(|s| parse_cidr(&s, &m.key_path("internal_network"), d)),
+        public_ip6: m.str("public_ip6", d).and_then(|s| match s.value.parse::<Ipv6Addr>() {
+            Ok(ip) => Some(Sp { value: ip, span: s.span.clone() }),
+            Err(_) => {
+                d.error(s.span.clone(), format!("`{}`: `{}` is not a valid IPv6 address", m.key_path("public_ip6"), s.value));
+                None
+            }
+        }),
+        internal_network6: m.str("internal_network6", d).and_then(|s| parse_cidr6(&s, &m.key_path("internal_network6"), d)),
         forwards,
         // The kernel's minimum is none, but a NAT router below a few thousand entries drops
         // new connections at any real load; the sysctl is a C int.
@@ -710,6 +722,43 @@ pub fn parse_cidr(s: &Sp<String>, what: &str, d: &mut Diagnostics) -> Option<Sp<
         d.warning(s.span.clone(), format!("`{what}`: `{}` has host bits set; using {network}/{prefix}", s.value));
     }
     Some(Sp { value: Cidr { network, prefix }, span: s.span.clone() })
+}
+
+/// An IPv6 network in CIDR notation, normalised to its network address.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Cidr6 {
+    pub network: Ipv6Addr,
+    pub prefix: u8,
+}
+
+impl std::fmt::Display for Cidr6 {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}/{}", self.network, self.prefix)
+    }
+}
+
+fn mask6(prefix: u8) -> u128 {
+    if prefix == 0 { 0 } else { u128::MAX << (128 - prefix) }
+}
+
+pub fn parse_cidr6(s: &Sp<String>, what: &str, d: &mut Diagnostics) -> Option<Sp<Cidr6>> {
+    let parsed = s.value.split_once('/').and_then(|(a, p)| Some((a.parse::<Ipv6Addr>().ok()?, p.parse::<u8>().ok().filter(|p| *p <= 128)?)));
+    let Some((addr, prefix)) = parsed else {
+        d.error(s.span.clone(), format!("`{what}`: `{}` is not a valid IPv6 network", s.value))
+            .hint("write it as ADDRESS/PREFIX, e.g. fd77::/64");
+        return None;
+    };
+    let network = Ipv6Addr::from(u128::from(addr) & mask6(prefix));
+    if network != addr {
+        d.warning(s.span.clone(), format!("`{what}`: `{}` has host bits set; using {network}/{prefix}", s.value));
+    }
+    Some(Sp { value: Cidr6 { network, prefix }, span: s.span.clone() })
+}
+
+impl Cidr6 {
+    pub fn contains(&self, ip: Ipv6Addr) -> bool {
+        u128::from(ip) & mask6(self.prefix) == u128::from(self.network)
+    }
 }
 
 impl Cidr {

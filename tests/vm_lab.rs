@@ -188,6 +188,7 @@ fn run_case(c: &Case) {
     }
     if c.playbook == DUAL_STACK {
         ipv6_served_by(&lab, c, c.directors[0], "after apply");
+        ipv6_through_the_router(&lab, c, "after apply");
     }
 
     // 4. A second apply is a no-op: no reload, counters kept.
@@ -241,6 +242,24 @@ fn run_case(c: &Case) {
         // The real servers' /128 VIPs on lo came back with lvsctl-boot, the directors' with
         // keepalived's IPv6 instance.
         ipv6_served_by(&lab, c, c.directors[0], "after every VM rebooted");
+        // lvsctl-nat.service loaded the ip6tables chains at boot too.
+        ipv6_through_the_router(&lab, c, "after every VM rebooted");
+    }
+}
+
+/// The router's IPv6 forward: clients outside the cluster (fd77:9::100-107) reach web6 at the
+/// router's public IPv6 address, DNATed by lvsctl's ip6tables chain to fd77::100 (DR), the
+/// replies back through the router's connection tracking; the chain is hooked once.
+fn ipv6_through_the_router(lab: &VmLab, c: &Case, when: &str) {
+    let rules = lab.sh("gw", "ip6tables -t nat -S PREROUTING; ip6tables -t nat -S LVSCTL-PREROUTING; sysctl -n net.ipv6.conf.all.forwarding");
+    assert_eq!(rules.matches("-A PREROUTING -j LVSCTL-PREROUTING").count(), 1, "{when}: gw's ip6tables nat PREROUTING: {rules}");
+    assert!(rules.contains("--to-destination [fd77::100]:80") && rules.trim_end().ends_with('1'), "{when}: gw's IPv6 forward: {rules}");
+    let sources: Vec<String> = (100..108).map(|i| format!("fd77:9::{i}")).collect();
+    let r = lab.traffic(&["--target", "[fd77:9::2]:80", "--count", "80", "--sources", &sources.join(",")]);
+    eprintln!("vmlab {}: {when}: 80 requests to the router's [fd77:9::2]:80: {r}", c.playbook);
+    assert_eq!(r["failed"], 0, "{when}: IPv6 requests through the router failed: {r}");
+    for rs in ["web1", "web2"] {
+        assert!(r["by_server"][rs].as_u64().unwrap_or(0) > 0, "{when}: {rs} never answered through the router over IPv6: {r}");
     }
 }
 
@@ -1461,15 +1480,16 @@ case!(dr_keepalived_active_active, Case {
     status_missing: &[],
 });
 
-// A dual-stack pair: an IPv4 VIP (the client's traffic through the router) and three IPv6
+// A dual-stack pair: an IPv4 VIP (the client's traffic DNATed by the router) and three IPv6
 // VIPs (DR: advertised fd77::100:80, excluded fd77::101:8080 with persistence; TUN:
-// fd77::102:80) on the same real servers, in keepalived instances VI_DS and VI_DS_V6. IPv6 is served from the director
-// segment (the router forwards IPv4 only), neighbour solicitations answered by the MASTER
-// alone, after apply, through a failover and back, and after every VM rebooted.
+// fd77::102:80) on the same real servers, in keepalived instances VI_DS and VI_DS_V6; the
+// router forwards its public IPv6 address's port 80 to fd77::100 with ip6tables. IPv6 is
+// served from the director segment and through the router, neighbour solicitations answered
+// by the MASTER alone, after apply, through a failover and back, and after every VM rebooted.
 case!(dr_keepalived_dual_stack, Case {
     playbook: DUAL_STACK,
     inventory: INV,
-    target: "10.77.0.100:80",
+    target: "10.77.9.2:80",
     udp: false,
     vip: "10.77.0.100",
     directors: &["lvs1", "lvs2"],

@@ -109,6 +109,7 @@ pub fn transaction(h: &HostChanges, o: &TxnOptions) -> String {
     for f in h.files().filter(|f| f.after.is_some()) {
         match f.kind {
             FileKind::KeepalivedConf => s.line(format!("validate_keepalived {}", sq(&f.path))),
+            FileKind::NatRules if crate::plan::is_ip6tables_file(&f.path) => s.line(format!("validate_nat6 {}", sq(&f.path))),
             FileKind::NatRules => s.line(format!("validate_nat {}", sq(&f.path))),
             _ => &mut s,
         };

@@ -2,17 +2,20 @@
 //! the services built before it, so a forward names a service that exists.
 
 use std::collections::BTreeMap;
-use std::net::Ipv4Addr;
+use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 
 use super::{Builder, VirtualService};
 use crate::diagnostic::{did_you_mean, Span};
-use crate::topology::{Cidr, Protocol};
+use crate::topology::{Cidr, Cidr6, Protocol};
 
 #[derive(Debug, Clone)]
 pub struct Router {
     pub host: String,
     pub public_ip: Ipv4Addr,
     pub internal_network: Cidr,
+    /// Set when a forward goes to an IPv6 service (ip6tables' nat table).
+    pub public_ip6: Option<Ipv6Addr>,
+    pub internal_network6: Option<Cidr6>,
     pub forwards: Vec<Forward>,
     /// The router's connection-tracking table size (`net.netfilter.nf_conntrack_max`).
     pub conntrack_max: u64,
@@ -31,7 +34,8 @@ pub struct Forward {
     pub public_port: u16,
     pub service: String,
     pub protocol: Protocol,
-    pub vip: Ipv4Addr,
+    /// IPv4: DNAT from `public_ip`; IPv6: from `public_ip6`.
+    pub vip: IpAddr,
     pub port: u16,
 }
 
@@ -51,7 +55,7 @@ impl Builder<'_> {
             self.d.warning(spec.span.clone(), "`router.forwards` is empty: the router forwards nothing");
         }
         let mut forwards = Vec::new();
-        let mut ports: BTreeMap<(u16, Protocol), Span> = BTreeMap::new();
+        let mut ports: BTreeMap<(u16, Protocol, bool), Span> = BTreeMap::new();
         for (i, f) in spec.forwards.iter().enumerate() {
             let (Some(port), Some(service)) = (&f.port, &f.service) else { continue };
             let Some(svc) = services.iter().find(|s| s.name == service.value) else {
@@ -76,23 +80,39 @@ impl Builder<'_> {
                     .hint(format!("the router forwards each port of a firewall-mark service to the same port of its VIP: forward each of {list} with its own entry"));
                 continue;
             };
-            if let Some(first) = ports.insert((port.value as u16, svc.protocol), port.span.clone()) {
+            // One public port per protocol and family: IPv4's and IPv6's are different addresses.
+            if let Some(first) = ports.insert((port.value as u16, svc.protocol, svc.vip.is_ipv6()), port.span.clone()) {
                 self.d.error(port.span.clone(), format!("public port {} is forwarded twice (first at {first})", port.value));
             }
-            let std::net::IpAddr::V4(vip) = svc.vip else {
-                self.d.error(service.span.clone(), format!("`router.forwards[{i}]`: service `{}` has an IPv6 VIP ({})", svc.name, svc.vip))
-                    .hint("lvsctl's router rules are IPv4 (iptables DNAT/SNAT); ip6tables forwards are not rendered yet: let IPv6 clients reach the VIP directly, or forward an IPv4 service");
-                continue;
-            };
-            if !internal_network.value.contains(vip) {
-                self.d.warning(service.span.clone(), format!(
-                    "VIP {} of `{}` is outside `router.internal_network` {}: its replies will not be SNATed",
-                    svc.vip, svc.name, internal_network.value
-                ));
+            match svc.vip {
+                IpAddr::V4(vip) if !internal_network.value.contains(vip) => {
+                    self.d.warning(service.span.clone(), format!(
+                        "VIP {} of `{}` is outside `router.internal_network` {}: its replies will not be SNATed",
+                        svc.vip, svc.name, internal_network.value
+                    ));
+                }
+                IpAddr::V4(_) => {}
+                IpAddr::V6(vip) => match (&spec.public_ip6, &spec.internal_network6) {
+                    (Some(_), Some(net)) => {
+                        if !net.value.contains(vip) {
+                            self.d.warning(service.span.clone(), format!(
+                                "VIP {} of `{}` is outside `router.internal_network6` {}: its replies will not be SNATed",
+                                svc.vip, svc.name, net.value
+                            ));
+                        }
+                    }
+                    _ => {
+                        self.d.error(service.span.clone(), format!("`router.forwards[{i}]`: service `{}` has an IPv6 VIP ({}), and the router has no `public_ip6` and `internal_network6`", svc.name, svc.vip))
+                            .hint("an IPv6 service is forwarded by ip6tables from the router's public IPv6 address: set `router.public_ip6` and `router.internal_network6` (the VIPs' IPv6 network)");
+                        continue;
+                    }
+                },
             }
-            forwards.push(Forward { public_port: port.value as u16, service: svc.name.clone(), protocol: svc.protocol, vip, port: target });
+            forwards.push(Forward { public_port: port.value as u16, service: svc.name.clone(), protocol: svc.protocol, vip: svc.vip, port: target });
         }
         let conntrack_max = spec.conntrack_max.as_ref().map_or(DEFAULT_CONNTRACK_MAX, |c| c.value);
-        Some(Router { host, public_ip: public_ip.value, internal_network: internal_network.value, forwards, conntrack_max })
+        let public_ip6 = spec.public_ip6.as_ref().map(|p| p.value);
+        let internal_network6 = spec.internal_network6.as_ref().map(|n| n.value);
+        Some(Router { host, public_ip: public_ip.value, internal_network: internal_network.value, public_ip6, internal_network6, forwards, conntrack_max })
     }
 }

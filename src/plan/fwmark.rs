@@ -65,15 +65,20 @@ pub(super) fn plan(cluster: &Cluster, templates: &Templates, p: &mut HostPlan) -
 }
 
 /// The chains an iptables-restore file declares, named as `HostPlan::nat_chains` names them:
-/// bare in the nat table, `TABLE:CHAIN` in any other.
-pub fn declared_chains(rules: &str) -> Vec<String> {
+/// bare in the nat table, `TABLE:CHAIN` in any other; an ip6tables-restore file's (`v6`) as
+/// `ip6-TABLE:CHAIN`.
+pub fn declared_chains(rules: &str, v6: bool) -> Vec<String> {
     let mut table = "nat";
     let mut out = Vec::new();
     for line in rules.lines() {
         if let Some(t) = line.strip_prefix('*') {
             table = t.trim();
         } else if let Some(name) = line.strip_prefix(':').and_then(|l| l.split_whitespace().next()) {
-            out.push(if table == "nat" { name.to_string() } else { format!("{table}:{name}") });
+            out.push(match (v6, table) {
+                (false, "nat") => name.to_string(),
+                (false, _) => format!("{table}:{name}"),
+                (true, _) => format!("{}{table}:{name}", super::router::IP6_PREFIX),
+            });
         }
     }
     out
@@ -86,6 +91,7 @@ mod tests {
     #[test]
     fn chains_are_named_by_their_table() {
         let rules = "*nat\n:LVSCTL-PREROUTING - [0:0]\n-A PREROUTING -j LVSCTL-PREROUTING\nCOMMIT\n*mangle\n:LVSCTL-FWMARK - [0:0]\nCOMMIT\n";
-        assert_eq!(declared_chains(rules), vec!["LVSCTL-PREROUTING", "mangle:LVSCTL-FWMARK"]);
+        assert_eq!(declared_chains(rules, false), vec!["LVSCTL-PREROUTING", "mangle:LVSCTL-FWMARK"]);
+        assert_eq!(declared_chains(rules, true), vec!["ip6-nat:LVSCTL-PREROUTING", "ip6-mangle:LVSCTL-FWMARK"]);
     }
 }

@@ -97,7 +97,7 @@ impl FileKind {
         let name = path.rsplit('/').next().unwrap_or(path);
         Some(match path {
             director::KEEPALIVED_CONF => FileKind::KeepalivedConf,
-            router::RULES_FILE | fwmark::RULES_FILE => FileKind::NatRules,
+            router::RULES_FILE | router::RULES6_FILE | fwmark::RULES_FILE => FileKind::NatRules,
             SYSCTL_FILE => FileKind::Sysctl,
             MODULES_FILE => FileKind::ModulesLoad,
             persistence::DEBIAN_IPVSADM_RULES | persistence::REDHAT_IPVSADM_RULES => FileKind::IpvsadmRules,
@@ -282,6 +282,19 @@ impl HostPlan {
         Ok(p)
     }
 
+    /// The host's iptables-restore files (the router's IPv4 and IPv6 ones, a director's mark
+    /// rules), each with the chains it declares and whether ip6tables loads it.
+    pub fn nat_files(&self) -> Vec<(&ManagedFile, Vec<String>, bool)> {
+        self.files
+            .iter()
+            .filter(|f| f.kind == FileKind::NatRules)
+            .map(|f| {
+                let v6 = is_ip6tables_file(&f.path);
+                (f, fwmark::declared_chains(&f.content, v6), v6)
+            })
+            .collect()
+    }
+
     pub fn file_of_kind(&self, kind: FileKind) -> Option<&ManagedFile> {
         self.files.iter().find(|f| f.kind == kind)
     }
@@ -390,6 +403,11 @@ fn sysctl_context<'a>(cluster: &'a Cluster, p: &'a HostPlan) -> SysctlCtx<'a> {
         role: p.roles.iter().map(|r| r.as_str()).collect::<Vec<_>>().join(", "),
         sysctls: &p.sysctls,
     }
+}
+
+/// Whether ip6tables (not iptables) loads this rules file.
+pub fn is_ip6tables_file(path: &str) -> bool {
+    path == router::RULES6_FILE
 }
 
 /// The prefix length that makes `ip` a single address (/32, /128).

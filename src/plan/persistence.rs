@@ -200,13 +200,15 @@ struct BootCtx<'a> {
     early: Vec<&'a Address>,
     late: Vec<&'a Address>,
     routes: &'a [Route],
-    nat: Option<NatCtx<'a>>,
+    nat: Vec<NatCtx<'a>>,
 }
 
 #[derive(Serialize)]
 struct NatCtx<'a> {
     file: &'a str,
-    chains: &'a [String],
+    chains: Vec<String>,
+    /// Loaded by ip6tables-restore.
+    v6: bool,
 }
 
 /// The firewall loaders the router's chains load after (their restore flushes the nat table).
@@ -244,7 +246,7 @@ pub fn finish(p: &mut HostPlan, how: &Persistence, templates: &Templates) -> Res
     let early_dev = |a: &&Address| a.dev == "lo" || a.dev == "tunl0" || a.dev == super::real_server::TUN6_DEV;
     let (early, late): (Vec<&Address>, Vec<&Address>) = p.addresses.iter().filter(|a| !ifcfg || a.ip.is_ipv6()).partition(early_dev);
     let routes: &[Route] = if ifcfg { &[] } else { &p.routes };
-    let nat = p.file_of_kind(super::FileKind::NatRules).map(|f| NatCtx { file: &f.path, chains: &p.nat_chains });
+    let nat: Vec<NatCtx> = p.nat_files().into_iter().map(|(f, chains, v6)| NatCtx { file: &f.path, chains, v6 }).collect();
     let boot = BootCtx {
         cluster: &cluster,
         host: &p.host,
@@ -257,7 +259,7 @@ pub fn finish(p: &mut HostPlan, how: &Persistence, templates: &Templates) -> Res
         routes,
         nat,
     };
-    let has_nat = boot.nat.is_some();
+    let has_nat = !boot.nat.is_empty();
     let script = templates.render("boot.sh.j2", boot)?;
     let mut files = vec![(BOOT_SCRIPT.to_string(), script, 0o755)];
     let render = |u: UnitCtx| templates.render("lvsctl.service.j2", u);

@@ -55,6 +55,7 @@
 //! @@lvsctl route LINE                   a line of `ip -4 route show default`
 //! @@lvsctl nat LINE                     a line of `iptables-save -t nat` that mentions LVSCTL
 //! @@lvsctl mangle LINE                  the same of `iptables-save -t mangle` (firewall marks)
+//! @@lvsctl nat6 LINE                    the same of `ip6tables-save -t nat` (IPv6 forwards)
 //!
 //! services.rs
 //! @@lvsctl keepalived installed

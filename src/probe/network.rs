@@ -35,6 +35,7 @@ pub(super) fn missing_ip(missing: &BTreeSet<&str>, warnings: &mut Vec<String>) {
 pub(super) struct Network<'r> {
     nat: Vec<&'r str>,
     mangle: Vec<&'r str>,
+    nat6: Vec<&'r str>,
 }
 
 impl<'r> Network<'r> {
@@ -45,6 +46,7 @@ impl<'r> Network<'r> {
             "route" => facts.routes.extend(parse_route(r.args)),
             "nat" => self.nat.push(r.args),
             "mangle" => self.mangle.push(r.args),
+            "nat6" => self.nat6.push(r.args),
             _ => return Ok(false),
         }
         Ok(true)
@@ -56,7 +58,7 @@ impl<'r> Network<'r> {
         if missing.contains("iptables-save") && !facts.manifest.nat_chains.is_empty() {
             warnings.push("`iptables-save` is not on the host's PATH: lvsctl's nat chains there are unknown (install iptables)".into());
         }
-        for (table, lines) in [("nat", &self.nat), ("mangle", &self.mangle)] {
+        for (table, lines) in [("nat", &self.nat), ("mangle", &self.mangle), ("ip6-nat", &self.nat6)] {
             let (chains, table_warnings) = lvsctl_chains(table, lines);
             facts.nat_chains.extend(chains);
             warnings.extend(table_warnings);
@@ -118,7 +120,11 @@ fn lvsctl_chains(table: &str, lines: &[&str]) -> (Vec<String>, Vec<String>) {
     let mut warnings = Vec::new();
     for line in lines.iter().map(|l| l.trim()) {
         if line.starts_with("LVSCTL-PROBE") {
-            warnings.push(format!("`iptables-save -t {table}` failed on the host: lvsctl's {table} chains are unknown"));
+            let command = match table.strip_prefix("ip6-") {
+                Some(t) => format!("ip6tables-save -t {t}"),
+                None => format!("iptables-save -t {table}"),
+            };
+            warnings.push(format!("`{command}` failed on the host: lvsctl's {table} chains are unknown"));
         } else if let Some(decl) = line.strip_prefix(':') {
             let name = decl.split_whitespace().next().unwrap_or("");
             if name.starts_with("LVSCTL-") && !declared.iter().any(|d| d == name) {

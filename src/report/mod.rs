@@ -70,10 +70,23 @@ pub fn file_diff(f: &FileChange, secrets: &Secrets) -> String {
 }
 
 /// The tables of lvsctl's chains (`nat`, `mangle:LVSCTL-FWMARK` -> `nat, mangle`).
+/// `iptables nat`, `iptables nat, mangle`, `ip6tables nat`: the tools and tables of chains as
+/// the plan names them (bare: nat; `mangle:X`; `ip6-nat:X`: ip6tables' nat).
 fn tables(chains: &[String]) -> String {
-    let mut t: Vec<&str> = chains.iter().map(|c| c.split_once(':').map_or("nat", |(t, _)| t)).collect();
-    t.dedup();
-    t.join(", ")
+    let mut by_tool: Vec<(&str, Vec<&str>)> = Vec::new();
+    for c in chains {
+        let table = c.split_once(':').map_or("nat", |(t, _)| t);
+        let (tool, table) = match table.strip_prefix(crate::plan::router::IP6_PREFIX) {
+            Some(t6) => ("ip6tables", t6),
+            None => ("iptables", table),
+        };
+        match by_tool.iter_mut().find(|(t, _)| *t == tool) {
+            Some((_, ts)) if !ts.contains(&table) => ts.push(table),
+            Some(_) => {}
+            None => by_tool.push((tool, vec![table])),
+        }
+    }
+    by_tool.iter().map(|(tool, ts)| format!("{tool} {}", ts.join(", "))).collect::<Vec<_>>().join("; ")
 }
 
 pub fn change_line(c: &Change, secrets: &Secrets) -> String {
@@ -99,8 +112,8 @@ pub fn change_line(c: &Change, secrets: &Secrets) -> String {
         Change::RouteAdd { route } | Change::RouteRemove { route } => {
             format!("{} route {} via {} dev {}", sigil(c), route.destination, route.via, route.dev)
         }
-        Change::NatRules { chains, .. } => format!("{} iptables {}: load chains {}", sigil(c), tables(chains), chains.join(", ")),
-        Change::ChainsRemove { chains } => format!("{} iptables {}: remove chains {}", sigil(c), tables(chains), chains.join(", ")),
+        Change::NatRules { chains, .. } => format!("{} {}: load chains {}", sigil(c), tables(chains), chains.join(", ")),
+        Change::ChainsRemove { chains } => format!("{} {}: remove chains {}", sigil(c), tables(chains), chains.join(", ")),
         Change::Service { name, action, .. } => format!("{} service {name} {}", sigil(c), action.as_str()),
         Change::Drain { targets, timeout_s } => {
             let what: Vec<String> = targets.iter().map(|t| format!("{} of {}", t.real_server, t.service)).collect();

@@ -797,10 +797,17 @@ rows! {
         .set(8, "    vip: \"fd77::100\"")
         .insert(10, "    persistence_timeout: 60\n    persistence_granularity: 255.255.255.0")
         .error("11:30", "`services[0].persistence_granularity` with IPv6 VIP fd77::100");
-    ipv6_vip_forwarded_by_the_ipv4_router = topology()
+    ipv6_vip_forwarded_by_a_router_without_an_ipv6_address = topology()
         .set(8, "    vip: \"fd77::100\"")
-        .error("11:108", "`router.forwards[0]`: service `http` has an IPv6 VIP (fd77::100)")
-        .hint("ip6tables forwards are not rendered yet");
+        .error("11:108", "`router.forwards[0]`: service `http` has an IPv6 VIP (fd77::100), and the router has no `public_ip6` and `internal_network6`")
+        .hint("set `router.public_ip6` and `router.internal_network6`");
+    router_public_ip6_that_is_not_an_ipv6_address = topology()
+        .set(11, "router: { host: gw, public_ip: 10.77.9.2, internal_network: 10.77.0.0/24, public_ip6: 10.77.9.2, forwards: [ { port: 80, service: http } ] }")
+        .error("11:87", "`router.public_ip6`: `10.77.9.2` is not a valid IPv6 address");
+    router_internal_network6_without_a_prefix = topology()
+        .set(11, "router: { host: gw, public_ip: 10.77.9.2, internal_network: 10.77.0.0/24, internal_network6: \"fd77::\", forwards: [ { port: 80, service: http } ] }")
+        .error("11:94", "`router.internal_network6`: `fd77::` is not a valid IPv6 network")
+        .hint("fd77::/64");
     ipv6_unicast_vrrp_without_the_directors_ipv6_addresses = topology()
         .set(5, "  unicast: true")
         .set(8, "    vip: \"fd77::100\"")

@@ -28,20 +28,22 @@
 #   one end with a raw socket, the other end is a bridge port); no VM device is in the root netns.
 #     br0 LAN     10.77.0.0/24  runner vmlab0 = 10.77.0.1 (ssh, lvsctl; the director-segment client)
 #                 fd77::/64     runner vmlab0 = fd77::1; each VM's eth0 fd77::<its last octet>
-#                               (gw fd77::2, lvs1 fd77::11, lvs2 fd77::12, webI fd77::2I), nodad;
-#                               IPv6 on br0 only: no IPv6 routes, no router, no names in /etc/hosts
-#     br1 inside  10.77.1.0/24  NAT real servers' side, directors' eth1
+#                               (gw fd77::2, lvs1 fd77::11, lvs2 fd77::12, webI fd77::2I)
+#     br1 inside  10.77.1.0/24  NAT real servers' side, directors' eth1 (no IPv6)
 #     br9 public  10.77.9.0/24  the router's outside and the client
-#   gw    eth0 10.77.0.2  fd77::2   eth1 10.77.9.2   router (forwards IPv4: the lab's gateway)
-#   lvs1  eth0 10.77.0.11 fd77::11  eth1 10.77.1.11  director, default via gw
-#   lvs2  eth0 10.77.0.12 fd77::12  eth1 10.77.1.12  director, default via gw
-#   webI  eth0 10.77.0.2I fd77::2I  eth1 10.77.1.2I  real server, default via gw; busybox httpd on
-#                                           80, 8080 and 53/tcp (IPv4 and IPv6) answering its host
-#                                           name, UDP echo on 53, DNS (dnsmasq) on 5353/udp:
-#                                           www.example.com only
-#   client: network namespace vmlab-client, eth0 10.77.9.100-107/24 on br9, default via gw: sends
-#   traffic from outside the cluster (`ip netns exec vmlab-client ...`; IPVS does not balance
-#   requests from a director itself).
+#                 fd77:9::/64   gw eth1 fd77:9::2, client fd77:9::100-107
+#   Every IPv6 address is added nodad; no router advertisements, no IPv6 names in /etc/hosts.
+#   gw    eth0 10.77.0.2  fd77::2   eth1 10.77.9.2 fd77:9::2   router (forwards IPv4 only: the
+#                                   lab's gateway; IPv6 forwarding is off until lvsctl sets it)
+#   lvs1  eth0 10.77.0.11 fd77::11  eth1 10.77.1.11  director, default via gw (both families)
+#   lvs2  eth0 10.77.0.12 fd77::12  eth1 10.77.1.12  director, default via gw (both families)
+#   webI  eth0 10.77.0.2I fd77::2I  eth1 10.77.1.2I  real server, default via gw (both families);
+#                                           busybox httpd on 80, 8080 and 53/tcp (IPv4 and IPv6)
+#                                           answering its host name, UDP echo on 53, DNS
+#                                           (dnsmasq) on 5353/udp: www.example.com only
+#   client: network namespace vmlab-client, eth0 10.77.9.100-107/24 and fd77:9::100-107/64 on
+#   br9, default via gw (10.77.9.2, fd77:9::2): sends traffic from outside the cluster
+#   (`ip netns exec vmlab-client ...`; IPVS does not balance requests from a director itself).
 #   Real servers: VMLAB_REAL_SERVERS (default 2, max 9).
 #
 # Each VM: linux.uml, mem=VMLAB_MEM (256M), root = the runner's `/` read-only (hostfs) under an
@@ -176,10 +178,15 @@ net_up() {
   ip -n "$CLIENT_NS" link add eth0 address 02:1a:77:ff:09:64 type veth peer name p-client netns "$SW_NS"
   ip -n "$SW_NS" link set p-client master br9 up
   local i
-  for i in 0 1 2 3 4 5 6 7; do ip -n "$CLIENT_NS" addr add "10.77.9.$((100 + i))/24" dev eth0; done
+  for i in 0 1 2 3 4 5 6 7; do
+    ip -n "$CLIENT_NS" addr add "10.77.9.$((100 + i))/24" dev eth0
+    ip -n "$CLIENT_NS" addr add "fd77:9::$((100 + i))/64" dev eth0 nodad   # nodad: as vmlab0's
+  done
   ip -n "$CLIENT_NS" link set eth0 gso_max_size 1500   # as the runner's link, above
   ip -n "$CLIENT_NS" link set eth0 up
   ip -n "$CLIENT_NS" route add default via 10.77.9.2
+  # IPv6 too goes out through gw's public address (gw forwards it only once lvsctl enables it).
+  ip -n "$CLIENT_NS" -6 route add default via fd77:9::2
 }
 
 vm_nics_up() {   # host: one veth pair per NIC, UML side u-H-K, bridge side p-H-K
@@ -194,7 +201,7 @@ vm_nics_up() {   # host: one veth pair per NIC, UML side u-H-K, bridge side p-H-
 
 # ---------------------------------------------------------------- seed and disk
 write_seed() {   # host
-  local h=$1 s=$VM_DIR/vms/$1/seed nic k=0 g=$HERE/guest
+  local h=$1 s=$VM_DIR/vms/$1/seed nic ip k=0 g=$HERE/guest
   rm -rf "$s"; mkdir -p "$s"/{etc/ssh/sshd_config.d,etc/vmlab,etc/systemd/system/multi-user.target.wants}
   mkdir -p "$s"/{etc/systemd/system/sysinit.target.wants,etc/systemd/journald.conf.d,root/.ssh,var/lib/systemd/linger}
   echo "$h" >"$s/etc/hostname"
@@ -221,12 +228,21 @@ write_seed() {   # host
   : >"$s/etc/vmlab/net.conf"
   for nic in ${NICS[$h]}; do
     echo "addr eth$k ${nic#*:}" >>"$s/etc/vmlab/net.conf"
-    [[ ${nic%%:*} != br0 ]] || echo "addr6 eth$k $(host_ip6 "$h")/64" >>"$s/etc/vmlab/net.conf"
+    case ${nic%%:*} in   # IPv6 on br0 and on the public br9 (only gw's eth1 is there), not br1
+      br0) echo "addr6 eth$k $(host_ip6 "$h")/64" >>"$s/etc/vmlab/net.conf" ;;
+      br9) ip=$(cidr_ip "$nic"); echo "addr6 eth$k fd77:9::${ip##*.}/64" >>"$s/etc/vmlab/net.conf" ;;
+    esac
     k=$((k + 1))
   done
-  [[ -z ${ROUTE[$h]} ]] || echo "route default via ${ROUTE[$h]}" >>"$s/etc/vmlab/net.conf"
+  # The IPv6 default route mirrors the IPv4 one: the gateway's br0 address, same digits
+  # (10.77.0.2 -> fd77::2), so replies to the public client fd77:9::/64 go back through gw.
+  [[ -z ${ROUTE[$h]} ]] || printf 'route default via %s\nroute6 default via fd77::%s\n' \
+    "${ROUTE[$h]}" "${ROUTE[$h]##*.}" >>"$s/etc/vmlab/net.conf"
   case $h in
     gw)
+      # IPv4 only: IPv6 forwarding stays off (the kernel's default) because lvsctl turns on
+      # net.ipv6.conf.all.forwarding itself when it configures IPv6 forwards, and the tests
+      # must see that it does.
       mkdir -p "$s/etc/sysctl.d"
       printf '# vmlab: gw is the lab gateway between the public side and the LAN\nnet.ipv4.ip_forward = 1\n' \
         >"$s/etc/sysctl.d/10-vmlab-gateway.conf" ;;
@@ -439,7 +455,7 @@ cmd_status() {
     [[ -n $p ]] && on_runner timeout 20 ssh "${SSH_OPTS[@]}" "root@$(host_ip "$h")" true 2>/dev/null && up=yes
     printf '%-6s %-12s %-8s %s\n' "$h" "$(host_ip "$h")" "${p:--}" "$up"
   done
-  echo "client: netns $CLIENT_NS, 10.77.9.100-107 (default via gw 10.77.9.2)"
+  echo "client: netns $CLIENT_NS, 10.77.9.100-107, fd77:9::100-107 (default via gw 10.77.9.2, fd77:9::2)"
 }
 
 cmd_reboot() {   # host: clean reboot from inside, wait for a new boot id

@@ -406,6 +406,34 @@ fn cases() -> Vec<Case> {
             },
         },
         Case {
+            name: "activate: the IPv6 forwards' ip6tables-restore fails on a fresh router; both families' chains removed",
+            playbook: "dr-keepalived-dual-stack.yml",
+            host: "gw",
+            before: Fresh,
+            setup: &[Fault("fail ip6tables-restore --noflush */nat.rules")],
+            want: Want::RolledBack {
+                step: "activate",
+                message: "ip6tables-restore --noflush $ROOT/var/lib/lvsctl/generations/1/nat.rules : ip6tables-restore: failed (fault injected by the test)",
+                generation: 0,
+                undo: &["iptables -t nat -X LVSCTL-PREROUTING", "ip6tables -t nat -X LVSCTL-PREROUTING"],
+                never: &[],
+            },
+        },
+        Case {
+            name: "activate: ip6tables-restore fails on an update of the IPv6 forwards; the old ip6tables chains loaded back",
+            playbook: "dr-keepalived-dual-stack.yml",
+            host: "gw",
+            before: Applied(older_router6_rules),
+            setup: &[Fault("fail ip6tables-restore --noflush */nat.rules")],
+            want: Want::RolledBack {
+                step: "activate",
+                message: "ip6tables-restore --noflush $ROOT/var/lib/lvsctl/generations/2/nat.rules : ip6tables-restore: failed (fault injected by the test)",
+                generation: 1,
+                undo: &["ip6tables -t nat -F LVSCTL-PREROUTING", "ip6tables -t nat -X LVSCTL-PREROUTING", "ip6tables-restore --noflush"],
+                never: &[],
+            },
+        },
+        Case {
             name: "the last firewall-mark service gone: the mark chain unhooked and deleted, its file removed",
             playbook: "dr-keepalived-router.yml",
             host: "lvs1",
@@ -605,6 +633,12 @@ fn older_router_rules(p: &mut HostPlan) {
     f.content = f.content.replace("10.77.9.2", "10.77.9.3");
 }
 
+/// The router's IPv6 forwards from another public address.
+fn older_router6_rules(p: &mut HostPlan) {
+    let f = file_mut(p, crate::plan::router::RULES6_FILE);
+    f.content = f.content.replace("fd77:9::2", "fd77:9::3");
+}
+
 /// A real server that had a fourth VIP (lo:9, dropped since), no lo:2 yet, ifcfg-lo:1 at mode
 /// 0600 and arp_announce at 1.
 fn older_real_server(p: &mut HostPlan) {
@@ -676,6 +710,7 @@ impl Host {
             }
         }
         write(&host.root.join("proc/sys/net/ipv4/ip_forward"), b"0\n", 0o644);
+        write(&host.root.join("proc/sys/net/ipv6/conf/all/forwarding"), b"0\n", 0o644);
         for (pid, comm, ppid) in [(1, "systemd", 0), (612, "sshd", 1)] {
             write(&host.root.join(format!("proc/{pid}/comm")), format!("{comm}\n").as_bytes(), 0o444);
             write(&host.root.join(format!("proc/{pid}/status")), format!("Name:\t{comm}\nPPid:\t{ppid}\n").as_bytes(), 0o444);
@@ -776,7 +811,7 @@ impl Host {
                 f.routes.push(Route { destination: "default".into(), via: via.parse().unwrap(), dev: dev.into() });
             }
         }
-        for table in ["nat", "mangle"] {
+        for table in ["nat", "mangle", "ip6-nat"] {
             let rules = self.state(table);
             for line in rules.lines() {
                 if let Some(chain) = line.strip_prefix(":LVSCTL-").and_then(|l| l.split(' ').next()) {
@@ -819,7 +854,7 @@ impl Host {
                 }
             }
         }
-        for name in ["addrs", "routes", "nat", "mangle", "ipvs"] {
+        for name in ["addrs", "routes", "nat", "mangle", "ip6-nat", "ipvs"] {
             out.insert(format!("runtime: {name}"), self.state(name));
         }
         let running = !self.state("keepalived.pids").trim().is_empty();

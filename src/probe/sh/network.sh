@@ -27,4 +27,14 @@ network() {
       { iptables-save -t mangle 2>/dev/null || echo 'LVSCTL-PROBE iptables-save failed'; } | grep -F LVSCTL | lines_as mangle
     fi
   fi
+  # ip6tables' nat table (the router's IPv6 forwards), where it exists, for the same reason.
+  if command -v ip6tables-save >/dev/null 2>&1; then
+    nw_nat6=1
+    case $(ip6tables-save -V 2>/dev/null) in
+      *legacy*) if ! grep -qx nat /proc/net/ip6_tables_names 2>/dev/null; then nw_nat6=; fi ;;
+    esac
+    if [ -n "$nw_nat6" ]; then
+      { ip6tables-save -t nat 2>/dev/null || echo 'LVSCTL-PROBE ip6tables-save failed'; } | grep -F LVSCTL | lines_as nat6
+    fi
+  fi
 }

@@ -201,6 +201,10 @@ validate_nat() {
   run validate iptables-restore --test "$(cand "$1")"
   chains_declared "$(cand "$1")"
 }
+validate_nat6() {
+  run validate ip6tables-restore --test "$(cand "$1")"
+  chains_declared "$(cand "$1")"
+}
 chains_declared() {
   # shellcheck disable=SC2013 # chain names: words
   for c in $(grep -o -- '-j [A-Za-z0-9_-]*' "$1" | cut -d' ' -f2 | sort -u); do
@@ -223,20 +227,25 @@ addr_del() { run activate ip addr del "$1" dev "$2"; }
 route_replace() { printf '%s\n' "$1" >>"$G/routes.changed"; run activate ip route replace "$1" via "$2" dev "$3"; }
 route_del() { printf '%s\n' "$1" >>"$G/routes.changed"; run activate ip route del "$1" via "$2" dev "$3"; }
 # lvsctl's chains are named as the plan names them: LVSCTL-PREROUTING in the nat table,
-# mangle:LVSCTL-FWMARK in another (a director's firewall marks).
+# mangle:LVSCTL-FWMARK in another (a director's firewall marks), ip6-nat:LVSCTL-PREROUTING in
+# ip6tables' nat table (the router's IPv6 forwards). A table is `nat`, `mangle` or `ip6-nat`.
 chain_table() { case $1 in *:*) echo "${1%%:*}" ;; *) echo nat ;; esac; }
 chain_name() { echo "${1#*:}"; }
+# ipt TABLE ARGS...: iptables or ip6tables on the table; ipt_save TABLE, ipt_restore TABLE ARGS.
+ipt() { t_=$1; shift; case $t_ in ip6-*) ip6tables -t "${t_#ip6-}" "$@" ;; *) iptables -t "$t_" "$@" ;; esac; }
+ipt_save() { case $1 in ip6-*) ip6tables-save -t "${1#ip6-}" ;; *) iptables-save -t "$1" ;; esac; }
+ipt_restore() { t_=$1; shift; case $t_ in ip6-*) ip6tables-restore "$@" ;; *) iptables-restore "$@" ;; esac; }
 # table_saved TABLE: the table as it was before this transaction first touched it, for a
 # rollback (nat's is saved when the transaction begins).
-table_saved() { [ -f "$G/$1.before" ] || iptables-save -t "$1" >"$G/$1.before" 2>/dev/null || :; }
+table_saved() { [ -f "$G/$1.before" ] || ipt_save "$1" >"$G/$1.before" 2>/dev/null || :; }
 unhook_chain() {
   ut=$(chain_table "$1"); uc=$(chain_name "$1")
   for parent in PREROUTING POSTROUTING OUTPUT INPUT FORWARD; do
-    while iptables -t "$ut" -D "$parent" -j "$uc" 2>/dev/null; do :; done
+    while ipt "$ut" -D "$parent" -j "$uc" 2>/dev/null; do :; done
   done
 }
-# nat_load FILE CHAIN...: lvsctl's chains replaced by one iptables-restore, one atomic commit of
-# the nat table. The file's jumps to a chain already hooked are left out of it (and extra copies
+# nat_load FILE CHAIN...: lvsctl's chains replaced by one iptables-restore (ip6tables-restore
+# for a file of ip6-nat chains), one atomic commit of the table. The file's jumps to a chain already hooked are left out of it (and extra copies
 # removed), so a jump is never doubled nor, for a moment, missing: unhooking first let new
 # connections reach the router itself for ~0.2 s, refused (found in the VM lab under load).
 nat_load() { # file chain...
@@ -247,15 +256,18 @@ nat_load() { # file chain...
     lt=$(chain_table "$spec"); c=$(chain_name "$spec")
     table_saved "$lt"
     for parent in PREROUTING POSTROUTING OUTPUT INPUT; do
-      n=$(iptables -t "$lt" -S "$parent" 2>/dev/null | grep -c -x -- "-A $parent -j $c")
+      n=$(ipt "$lt" -S "$parent" 2>/dev/null | grep -c -x -- "-A $parent -j $c")
       [ "${n:-0}" -gt 0 ] || continue
       printf '%s\n' "-A $parent -j $c" >>"$G/nat.hooked"
-      while [ "$n" -gt 1 ]; do iptables -t "$lt" -D "$parent" -j "$c" 2>/dev/null; n=$((n - 1)); done
+      while [ "$n" -gt 1 ]; do ipt "$lt" -D "$parent" -j "$c" 2>/dev/null; n=$((n - 1)); done
     done
   done
   # (busybox grep -f with an empty file matches every line)
   if [ -s "$G/nat.hooked" ]; then grep -v -x -F -f "$G/nat.hooked" "$ROOT$f" >"$G/nat.rules"; else cat "$ROOT$f" >"$G/nat.rules"; fi
-  run activate iptables-restore --noflush "$G/nat.rules"
+  case $lt in
+    ip6-*) run activate ip6tables-restore --noflush "$G/nat.rules" ;;
+    *) run activate iptables-restore --noflush "$G/nat.rules" ;;
+  esac
 }
 # chains_remove CHAIN...: chains of lvsctl's the topology dropped, unhooked and deleted (the
 # rollback puts them back from the table as it was).
@@ -264,8 +276,11 @@ chains_remove() {
   for spec in "$@"; do
     table_saved "$(chain_table "$spec")"
     unhook_chain "$spec"
-    run activate iptables -t "$(chain_table "$spec")" -F "$(chain_name "$spec")"
-    run activate iptables -t "$(chain_table "$spec")" -X "$(chain_name "$spec")"
+    ct=$(chain_table "$spec"); cn=$(chain_name "$spec")
+    case $ct in
+      ip6-*) run activate ip6tables -t "${ct#ip6-}" -F "$cn"; run activate ip6tables -t "${ct#ip6-}" -X "$cn" ;;
+      *) run activate iptables -t "$ct" -F "$cn"; run activate iptables -t "$ct" -X "$cn" ;;
+    esac
   done
 }
 service_do() { # name action [rules file]
@@ -317,7 +332,7 @@ verify_ipvs() {
 }
 verify_sysctl() { v=$(cat "$ROOT$1" 2>/dev/null); [ "$v" = "$2" ] || fail "$1 is '$v', not $2"; }
 verify_addr() { ip -o addr show dev "$2" up 2>/dev/null | grep -qE " inet6? $1 " || fail "$1 is not on $2 (or $2 is down)"; }
-verify_chain() { iptables -t "$(chain_table "$1")" -S "$(chain_name "$1")" >/dev/null 2>&1 || fail "chain $1 is missing"; }
+verify_chain() { ipt "$(chain_table "$1")" -S "$(chain_name "$1")" >/dev/null 2>&1 || fail "chain $1 is missing"; }
 verify_keepalived() {
   i=0
   while [ $i -lt 30 ]; do ka_pid >/dev/null && return 0; sleep 0.1; i=$((i + 1)); done
@@ -385,11 +400,16 @@ rollback() {
     # shellcheck disable=SC2013 # chain names: words
     for c in $(cat "$G/nat.loaded"); do
       unhook_chain "$c"
-      iptables -t "$(chain_table "$c")" -F "$(chain_name "$c")" 2>/dev/null; iptables -t "$(chain_table "$c")" -X "$(chain_name "$c")" 2>/dev/null
+      ipt "$(chain_table "$c")" -F "$(chain_name "$c")" 2>/dev/null; ipt "$(chain_table "$c")" -X "$(chain_name "$c")" 2>/dev/null
     done
-    for t in nat mangle; do
-      if grep -q 'LVSCTL-' "$G/$t.before" 2>/dev/null; then
-        { echo "*$t"; grep -E '^:LVSCTL-|^-A .*LVSCTL-' "$G/$t.before"; echo COMMIT; } | iptables-restore --noflush 2>/dev/null
+    # Each table this transaction touched back as it was (a router's IPv6 forwards alone
+    # leave its iptables nat table untouched: restoring that would double its jumps).
+    for t in nat mangle ip6-nat; do
+      touched=
+      # shellcheck disable=SC2013 # chain names: words
+      for c in $(cat "$G/nat.loaded"); do [ "$(chain_table "$c")" != "$t" ] || touched=1; done
+      if [ -n "$touched" ] && grep -q 'LVSCTL-' "$G/$t.before" 2>/dev/null; then
+        { echo "*${t#ip6-}"; grep -E '^:LVSCTL-|^-A .*LVSCTL-' "$G/$t.before"; echo COMMIT; } | ipt_restore "$t" --noflush 2>/dev/null
       fi
     done
   fi

@@ -77,7 +77,9 @@ fi
 for c in /proc/sys/net/ipv6/conf/*/; do echo 0 > "${c}router_solicitations"; done
 
 # NICs: vecK -> ethK, addresses and routes from net.conf ("addr IF CIDR" / "addr6 IF CIDR" /
-# "route ARGS..."). IPv6 addresses are added with nodad: usable at once, not tentative for ~1 s.
+# "route ARGS..." / "route6 ARGS..."). IPv6 addresses are added with nodad: usable at once, not
+# tentative for ~1 s. route6 (the IPv6 default via gw) comes after the addresses its gateway
+# needs; without it replies to the public client fd77:9::/64 would be unroutable: halt loudly.
 ip link set lo up
 for n in /sys/class/net/vec*; do
   [ -e "$n" ] || continue
@@ -89,6 +91,7 @@ while read -r kind a b; do
     addr)  ip addr add "$b" dev "$a"; ip link set "$a" up ;;
     addr6) ip -6 addr add "$b" dev "$a" nodad || fail "cannot add $b to $a" ;;
     route) ip route add $a $b ;;
+    route6) ip -6 route add $a $b || fail "cannot add IPv6 route $a $b" ;;
   esac
 done < $R/etc/vmlab/net.conf
 
