@@ -287,7 +287,9 @@ fn ipv6_served_by(lab: &VmLab, c: &Case, holder: &str, when: &str) {
             assert!(addrs.contains(&format!(" inet6 {vip}/128 ")), "{when}: {rs} does not have {vip}/128 on {dev} (up): {addrs}");
         }
     }
-    for vip in all {
+    // The excluded DR VIP is bound like the advertised one: neighbour discovery is asked
+    // for one VIP of each kind (lo, ip6tnl0).
+    for vip in [VIP6, VIP6_TUN] {
         ns_only(lab, vip, holder, when);
     }
     // TUN: the requests reach the real servers in IPv6-in-IPv6, their answers go straight back.
@@ -313,7 +315,8 @@ fn ipv6_served_by(lab: &VmLab, c: &Case, holder: &str, when: &str) {
 /// segment (ndisc6 -m lists every answer) are answered by `holder` alone; a real server, which
 /// has the VIP on lo, never answers.
 fn ns_only(lab: &VmLab, vip: &str, holder: &str, when: &str) {
-    let o = lab.on_runner("ndisc6").args(["-m", "-n", "-r", "2", "-w", "1500", vip, "vmlab0"]).output().expect("ndisc6");
+    // -m waits the whole second for every answer, not only the first.
+    let o = lab.on_runner("ndisc6").args(["-m", "-n", "-r", "1", "-w", "1000", vip, "vmlab0"]).output().expect("ndisc6");
     let text = stdout(&o);
     let macs: Vec<String> = text.lines().filter(|l| l.contains("link-layer address")).filter_map(|l| l.split_whitespace().nth(3).map(str::to_uppercase)).collect();
     assert!(!macs.is_empty(), "{when}: no neighbour advertisement for {vip}: {text}{}", stderr(&o));
@@ -339,7 +342,7 @@ fn ipv6_follows_the_master(lab: &VmLab, c: &Case) {
     let back = wait_until(Duration::from_secs(20), || lab.holds(master, VIP6) && lab.holds(master, c.vip) && !lab.holds(backup, VIP6));
     assert!(back.is_some(), "{VIP6} did not go back to {master}");
     figure(c, "ipv6_failback_s", back.unwrap());
-    ipv6_served_by(lab, c, master, "after the failback");
+    // Served again by the MASTER: asserted in full after every VM rebooted (the next step).
 }
 
 const ACTIVE_ACTIVE: &str = "dr-keepalived-active-active.yml";
@@ -392,7 +395,16 @@ fn both_directors_forward(lab: &VmLab, c: &Case, when: &str) {
     eprintln!("vmlab {}: {when}: 80 requests to {api}: {r}", c.playbook);
     assert_eq!(r["failed"], 0, "{when}: requests to {api} failed: {r}");
     assert_eq!(r["by_server"].as_object().map(|m| m.len()), Some(2), "{when}: both real servers answer {api}: {r}");
-    let (second_after, first_after) = (conns(second, api), conns(first, api));
+    // The kernel folds its counters every 2 s, and a fold can come late on a busy runner (seen
+    // once in CI: 79 of 80 read 2.1 s after the requests): read again until all 80 are in.
+    let mut second_after = conns(second, api);
+    for _ in 0..3 {
+        if second_after >= second_before + 80 {
+            break;
+        }
+        second_after = conns(second, api);
+    }
+    let first_after = conns(first, api);
     assert!(second_after >= second_before + 80, "{when}: {second} forwarded {} of 80 connections to {api}", second_after - second_before);
     assert_eq!(first_after, first_before, "{when}: {first} forwarded connections to {api}, which {second} holds");
     figure(c, "second_instance_forwarded", (second_after - second_before) as f64);
