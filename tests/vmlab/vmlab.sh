@@ -469,12 +469,15 @@ cmd_reboot() {   # host: clean reboot from inside, wait for a new boot id
     sleep 1
     # Trap 15: the guest shut down completely and UML's restart then hung, printing nothing
     # more; 30 s of that and the VM is power-cycled (its disk was synced and unmounted: the
-    # boot is the one the reboot would have made), once, said on stderr.
-    if [[ -z $cycled ]] && tail -c 300 "$con" 2>/dev/null | grep -q 'reboot: Restarting system'; then
+    # boot is the one the reboot would have made), once, said on stderr. The same hang was
+    # seen one step earlier (CI of 2026-12-04: systemd-shutdown had synced the disks and hung
+    # remounting the overlay root read-only): power-cycled the same way.
+    if [[ -z $cycled ]] && tail -c 300 "$con" 2>/dev/null \
+        | grep -qE "reboot: Restarting system|systemd-shutdown\[1\]: (Unmounting file systems|Sending SIGKILL)|\(sd-remount\)"; then
       local sz; sz=$(stat -c %s "$con")
       [[ $sz == "$size" ]] || { size=$sz; since=$(now); }
       if (( $(now) - since >= 30000 )); then
-        log "$h: UML hung in its restart after a clean guest shutdown (trap 15): power-cycling it"
+        log "$h: hung at the end of a clean guest shutdown, after its disks were synced (trap 15): power-cycling it"
         kill_vm "$h"
         start_vm "$h"
         cycled=1
