@@ -207,8 +207,8 @@ struct BootCtx<'a> {
 struct NatCtx<'a> {
     file: &'a str,
     chains: Vec<String>,
-    /// Loaded by ip6tables-restore.
-    v6: bool,
+    /// `iptables`, or `ip6tables` for the router's IPv6 rules.
+    tool: &'static str,
 }
 
 /// The firewall loaders the router's chains load after (their restore flushes the nat table).
@@ -246,7 +246,7 @@ pub fn finish(p: &mut HostPlan, how: &Persistence, templates: &Templates) -> Res
     let early_dev = |a: &&Address| a.dev == "lo" || a.dev == "tunl0" || a.dev == super::real_server::TUN6_DEV;
     let (early, late): (Vec<&Address>, Vec<&Address>) = p.addresses.iter().filter(|a| !ifcfg || a.ip.is_ipv6()).partition(early_dev);
     let routes: &[Route] = if ifcfg { &[] } else { &p.routes };
-    let nat: Vec<NatCtx> = p.nat_files().into_iter().map(|(f, chains, v6)| NatCtx { file: &f.path, chains, v6 }).collect();
+    let nat: Vec<NatCtx> = p.nat_files().into_iter().map(|(f, chains, v6)| NatCtx { file: &f.path, chains, tool: if v6 { "ip6tables" } else { "iptables" } }).collect();
     let boot = BootCtx {
         cluster: &cluster,
         host: &p.host,

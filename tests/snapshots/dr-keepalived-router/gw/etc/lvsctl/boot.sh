@@ -109,12 +109,13 @@ network() {
 
 nat() {
   # Unhooked first: --noflush keeps the old jumps, so a reload would add them twice. A chain
-  # is TABLE:NAME outside the nat table (mangle:LVSCTL-FWMARK: a director's firewall marks).
+  # is TABLE:NAME outside the nat table (mangle:LVSCTL-FWMARK: a director's firewall marks;
+  # ip6-nat:NAME: ip6tables' nat table, the router's IPv6 forwards).
   # shellcheck disable=SC2043 # a director has one chain
   for c in LVSCTL-PREROUTING LVSCTL-POSTROUTING; do
     case $c in *:*) t=${c%%:*} ;; *) t=nat ;; esac
     for parent in PREROUTING POSTROUTING OUTPUT INPUT; do
-      while iptables -t "$t" -D "$parent" -j "${c#*:}" 2>/dev/null; do :; done
+      while iptables -t "${t#ip6-}" -D "$parent" -j "${c#*:}" 2>/dev/null; do :; done
     done
   done
   try iptables-restore --noflush /etc/lvsctl/router-nat.rules
